@@ -1,0 +1,174 @@
+"""Data the engine hands out: device rows, alerts and snapshots.
+
+These dataclasses are the engine's public contract. The CLI prints them as
+the JSON document of DESIGN.md, the probe streams them as newline-delimited
+JSON, and the Home Assistant layer rebuilds them with ``from_json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["info", "warning", "critical"]
+
+DEVICE_TYPES: tuple[str, ...] = (
+    "router",
+    "access_point",
+    "laptop",
+    "desktop",
+    "phone",
+    "tablet",
+    "tv",
+    "media_player",
+    "smart_speaker",
+    "camera",
+    "printer",
+    "nas",
+    "game_console",
+    "smart_plug",
+    "light",
+    "hub",
+    "sensor",
+    "iot",
+    "unknown",
+)
+
+ALERT_KINDS: tuple[str, ...] = (
+    "new_device",
+    "host_scan",
+    "port_scan",
+    "syn_flood",
+    "traffic_spike",
+    "new_destination",
+    "unexpected_dns_server",
+    "unexpected_protocol",
+    "insecure_protocol",
+    "arp_spoof",
+    "rogue_dhcp",
+    "dns_tunnel",
+    "blocklisted_host",
+    "mac_flood",
+    "activity_mismatch",
+)
+
+
+@dataclass(slots=True)
+class DeviceRow:
+    """One unicast MAC that sent at least one frame, as in the JSON contract."""
+
+    mac: str
+    manufacturer: str | None = None
+    type: str = "unknown"
+    name: str | None = None
+    ips: list[str] = field(default_factory=list)
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+    tx_packets: int = 0
+    tx_bytes: int = 0
+    rx_packets: int = 0
+    rx_bytes: int = 0
+    arp_packets: int = 0
+    flows: int = 0
+    remote_hosts: int = 0
+    protocols: dict[str, int] = field(default_factory=dict)
+    domains: list[str] = field(default_factory=list)
+    type_reason: str = ""
+    same_device_as: str | None = None
+    # Beyond the CLI contract; the probe and Home Assistant use them.
+    active_flows: int = 0
+    sent_ip: bool = False
+    sent_dhcp: bool = False
+    name_sources: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceRow:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(slots=True)
+class Alert:
+    """A behaviour worth telling the user about, blamed on the MAC that did it."""
+
+    time: float
+    mac: str
+    kind: str
+    severity: Severity
+    message: str
+    count: int = 1
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Alert:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Health counters: what the engine could not parse or had to drop."""
+
+    malformed: int = 0
+    truncated: int = 0
+    fragments: int = 0
+    non_ip: int = 0
+    flows_active: int = 0
+    flows_total: int = 0
+    flows_evicted: int = 0
+    devices_evicted: int = 0
+    unicast_between_others: int = 0
+    kernel_received: int = 0
+    kernel_dropped: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EngineStats:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The engine's view at one moment of packet time."""
+
+    packets: int
+    bytes: int
+    first_time: float | None
+    last_time: float | None
+    devices: list[DeviceRow]
+    alerts: list[Alert]
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def to_json(self, *, with_stats: bool = True) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "first_time": self.first_time,
+            "last_time": self.last_time,
+            "devices": [d.to_json() for d in self.devices],
+            "alerts": [a.to_json() for a in self.alerts],
+        }
+        if with_stats:
+            doc["stats"] = self.stats.to_json()
+        return doc
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Snapshot:
+        return cls(
+            packets=int(data["packets"]),
+            bytes=int(data["bytes"]),
+            first_time=data.get("first_time"),
+            last_time=data.get("last_time"),
+            devices=[DeviceRow.from_json(d) for d in data.get("devices", [])],
+            alerts=[Alert.from_json(a) for a in data.get("alerts", [])],
+            stats=EngineStats.from_json(data.get("stats", {})),
+        )

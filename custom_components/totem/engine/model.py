@@ -53,6 +53,30 @@ ALERT_KINDS: tuple[str, ...] = (
 )
 
 
+# The keys of a device in ``analyze --json`` (DESIGN.md); the probe sends all fields.
+CONTRACT_DEVICE_KEYS: tuple[str, ...] = (
+    "mac",
+    "manufacturer",
+    "type",
+    "name",
+    "ips",
+    "first_seen",
+    "last_seen",
+    "tx_packets",
+    "tx_bytes",
+    "rx_packets",
+    "rx_bytes",
+    "arp_packets",
+    "flows",
+    "remote_hosts",
+    "protocols",
+    "domains",
+    "type_reason",
+    "same_device_as",
+)
+CONTRACT_ALERT_KEYS: tuple[str, ...] = ("time", "mac", "kind", "severity", "message")
+
+
 @dataclass(slots=True)
 class DeviceRow:
     """One unicast MAC that sent at least one frame, as in the JSON contract."""
@@ -123,6 +147,7 @@ class EngineStats:
     flows_total: int = 0
     flows_evicted: int = 0
     devices_evicted: int = 0
+    unicast_frames: int = 0
     unicast_between_others: int = 0
     kernel_received: int = 0
     kernel_dropped: int = 0
@@ -148,16 +173,22 @@ class Snapshot:
     alerts: list[Alert]
     stats: EngineStats = field(default_factory=EngineStats)
 
-    def to_json(self, *, with_stats: bool = True) -> dict[str, Any]:
+    def to_json(self, *, contract_only: bool = False) -> dict[str, Any]:
+        """The full document, or exactly the CLI contract's keys with ``contract_only``."""
+        devices = [d.to_json() for d in self.devices]
+        alerts = [a.to_json() for a in self.alerts]
         doc: dict[str, Any] = {
             "packets": self.packets,
             "bytes": self.bytes,
             "first_time": self.first_time,
             "last_time": self.last_time,
-            "devices": [d.to_json() for d in self.devices],
-            "alerts": [a.to_json() for a in self.alerts],
+            "devices": devices,
+            "alerts": alerts,
         }
-        if with_stats:
+        if contract_only:
+            doc["devices"] = [{k: d[k] for k in CONTRACT_DEVICE_KEYS} for d in devices]
+            doc["alerts"] = [{k: a[k] for k in CONTRACT_ALERT_KEYS} for a in alerts]
+        else:
             doc["stats"] = self.stats.to_json()
         return doc
 

@@ -1,0 +1,328 @@
+"""Capture files in, raw packets out: pcap and pcapng read with ``struct``.
+
+A packet is ``(timestamp, wire_length, captured_bytes, linktype)``. Files are
+read through ``mmap`` in batches so the engine's loop sees plain lists, and
+several files are merged in packet-time order. A file cut off mid-packet (a
+capture that was killed) yields everything up to the cut and reports a
+warning instead of failing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import mmap
+import os
+import struct
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+Packet = tuple[float, int, bytes, int]
+WarnFn = Callable[[str], None]
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+SUPPORTED_LINKTYPES = {
+    LINKTYPE_ETHERNET: "Ethernet",
+    LINKTYPE_LINUX_SLL: "Linux cooked (SLL)",
+    LINKTYPE_LINUX_SLL2: "Linux cooked v2 (SLL2)",
+}
+_LINKTYPE_NAMES = {
+    0: "BSD loopback",
+    101: "raw IP",
+    105: "IEEE 802.11",
+    127: "IEEE 802.11 radiotap",
+    228: "raw IPv4",
+    229: "raw IPv6",
+}
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+# A record longer than this is corruption, not a frame (jumbo frames are 9 KB,
+# pcap's own maximum snaplen is 256 KB).
+MAX_RECORD = 262144 * 4
+BATCH = 4096
+
+
+class CaptureFileError(Exception):
+    """A capture that cannot be read at all; the message is one line for the user."""
+
+
+@dataclass(slots=True)
+class _Cursor:
+    path: Path
+    warn: WarnFn
+    packets: int = 0
+
+
+def sniff_format(head: bytes) -> str | None:
+    """'pcap', 'pcapng' or None from a file's first four bytes."""
+    if head[:4] in PCAP_MAGICS:
+        return "pcap"
+    if head[:4] == PCAPNG_MAGIC:
+        return "pcapng"
+    return None
+
+
+def _linktype_name(linktype: int) -> str:
+    return _LINKTYPE_NAMES.get(linktype, f"link type {linktype}")
+
+
+def _check_linktype(path: Path, linktype: int) -> None:
+    if linktype not in SUPPORTED_LINKTYPES:
+        raise CaptureFileError(
+            f"{path}: unsupported link type {linktype} ({_linktype_name(linktype)}); "
+            "TOTEM reads Ethernet, 802.1Q and Linux cooked (SLL/SLL2) captures"
+        )
+
+
+def _open_map(path: Path) -> mmap.mmap:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise CaptureFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CaptureFileError(f"{path}: is a directory, not a capture file") from None
+    except PermissionError:
+        raise CaptureFileError(f"{path}: permission denied") from None
+    except OSError as err:
+        raise CaptureFileError(f"{path}: cannot open ({err.strerror})") from None
+    try:
+        size = os.fstat(fd).st_size
+        if os.path.isdir(path):
+            raise CaptureFileError(f"{path}: is a directory, not a capture file")
+        if size == 0:
+            raise CaptureFileError(f"{path}: empty file")
+        try:
+            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as err:
+            raise CaptureFileError(f"{path}: cannot read ({err})") from None
+    finally:
+        os.close(fd)
+
+
+def _pcap_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet], None, None]:
+    size = len(mm)
+    if size < 24:
+        raise CaptureFileError(f"{path}: truncated pcap header ({size} bytes)")
+    endian, tick = PCAP_MAGICS[mm[:4]]
+    linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0x0FFFFFFF
+    _check_linktype(path, linktype)
+    rec = struct.Struct(endian + "IIII")
+    unpack_rec = rec.unpack_from
+    pos = 24
+    batch: list[Packet] = []
+    append = batch.append
+    while pos + 16 <= size:
+        sec, frac, incl, orig = unpack_rec(mm, pos)
+        end = pos + 16 + incl
+        if incl > MAX_RECORD:
+            cur.warn(
+                f"{path}: corrupt record after {cur.packets} packets "
+                f"(claims {incl} bytes); analysed up to there"
+            )
+            break
+        if end > size:
+            cur.warn(
+                f"{path}: file cut off mid-packet after {cur.packets} packets; "
+                "analysed up to the cut"
+            )
+            break
+        append((sec + frac * tick, orig if orig >= incl else incl, mm[pos + 16 : end], linktype))
+        cur.packets += 1
+        pos = end
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+            append = batch.append
+    else:
+        if pos < size:
+            cur.warn(
+                f"{path}: file cut off mid-packet after {cur.packets} packets "
+                f"({size - pos} trailing bytes); analysed up to the cut"
+            )
+    if batch:
+        yield batch
+
+
+@dataclass(slots=True)
+class _Iface:
+    linktype: int
+    tick: float
+    snaplen: int
+
+
+def _if_tsresol(opts: bytes, endian: str) -> float:
+    """The interface's timestamp unit from its if_tsresol option (default microseconds)."""
+    pos = 0
+    while pos + 4 <= len(opts):
+        code, length = struct.unpack_from(endian + "HH", opts, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            value = opts[pos + 4]
+            if value & 0x80:
+                return float(2.0 ** -(value & 0x7F))
+            return float(10.0 ** -(value & 0x7F))
+        pos += 4 + ((length + 3) & ~3)
+    return 1e-6
+
+
+def _pcapng_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet], None, None]:
+    size = len(mm)
+    pos = 0
+    endian = "<"
+    ifaces: list[_Iface] = []
+    batch: list[Packet] = []
+    cut = False
+    while pos < size:
+        if pos + 12 > size:
+            cut = True
+            break
+        btype = mm[pos : pos + 4]
+        if btype == PCAPNG_MAGIC:
+            bom = mm[pos + 8 : pos + 12]
+            if bom == b"\x4d\x3c\x2b\x1a":
+                endian = "<"
+            elif bom == b"\x1a\x2b\x3c\x4d":
+                endian = ">"
+            else:
+                raise CaptureFileError(f"{path}: corrupt pcapng section header")
+            ifaces = []
+        block_type, block_len = struct.unpack_from(endian + "II", mm, pos)
+        if block_len < 12 or block_len % 4 or block_len > MAX_RECORD + 64:
+            if pos + 12 <= size and block_len > size - pos:
+                cut = True
+            else:
+                cur.warn(f"{path}: corrupt block after {cur.packets} packets; analysed up to there")
+            break
+        if pos + block_len > size:
+            cut = True
+            break
+        body = pos + 8
+        if block_type == 1:  # interface description
+            linktype, _res, snaplen = struct.unpack_from(endian + "HHI", mm, body)
+            opts = mm[body + 8 : pos + block_len - 4]
+            ifaces.append(_Iface(linktype, _if_tsresol(opts, endian), snaplen))
+        elif block_type in (6, 2):  # enhanced packet / obsolete packet block
+            if block_type == 6:
+                ifid, ts_hi, ts_lo, incl, orig = struct.unpack_from(endian + "IIIII", mm, body)
+            else:
+                ifid, _drops, ts_hi, ts_lo, incl, orig = struct.unpack_from(
+                    endian + "HHIIII", mm, body
+                )
+            data_at = body + 20
+            if ifid >= len(ifaces) or data_at + incl > pos + block_len:
+                cur.warn(
+                    f"{path}: corrupt packet block after {cur.packets} packets; "
+                    "analysed up to there"
+                )
+                break
+            iface = ifaces[ifid]
+            _check_linktype(path, iface.linktype)
+            batch.append(
+                (
+                    ((ts_hi << 32) | ts_lo) * iface.tick,
+                    orig if orig >= incl else incl,
+                    mm[data_at : data_at + incl],
+                    iface.linktype,
+                )
+            )
+            cur.packets += 1
+        elif block_type == 3:  # simple packet block: no timestamp, interface 0
+            if not ifaces:
+                raise CaptureFileError(f"{path}: packet before any interface description")
+            (orig,) = struct.unpack_from(endian + "I", mm, body)
+            incl = min(orig, ifaces[0].snaplen or orig, block_len - 16)
+            _check_linktype(path, ifaces[0].linktype)
+            batch.append((0.0, orig, mm[body + 4 : body + 4 + incl], ifaces[0].linktype))
+            cur.packets += 1
+        pos += block_len
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if cut:
+        cur.warn(
+            f"{path}: file cut off mid-packet after {cur.packets} packets; analysed up to the cut"
+        )
+    if batch:
+        yield batch
+
+
+def open_capture(
+    path: str | os.PathLike[str], warn: WarnFn | None = None
+) -> Iterator[list[Packet]]:
+    """Batches of packets from one capture file, in file order.
+
+    Raises ``CaptureFileError`` before yielding anything when the file cannot
+    be opened or is not a capture TOTEM reads.
+    """
+    p = Path(path)
+    mm = _open_map(p)
+    fmt = sniff_format(mm[:4])
+    cur = _Cursor(p, warn or (lambda _msg: None))
+    if fmt == "pcap":
+        gen = _pcap_batches(p, mm, cur)
+    elif fmt == "pcapng":
+        gen = _pcapng_batches(p, mm, cur)
+    else:
+        mm.close()
+        raise CaptureFileError(f"{p}: not a pcap or pcapng capture file")
+    # Validate the header eagerly so errors surface at open time.
+    first = next(gen, None)
+
+    def chained() -> Iterator[list[Packet]]:
+        try:
+            if first is not None:
+                yield first
+            yield from gen
+        finally:
+            gen.close()
+
+    return chained()
+
+
+def read_captures(
+    paths: Iterable[str | os.PathLike[str]], warn: WarnFn | None = None
+) -> Iterator[list[Packet]]:
+    """Batches from one or several files, merged in packet-time order."""
+    streams = [open_capture(path, warn) for path in paths]
+    if len(streams) == 1:
+        yield from streams[0]
+        return
+
+    def flat(stream: Iterator[list[Packet]]) -> Iterator[Packet]:
+        for batch in stream:
+            yield from batch
+
+    batch: list[Packet] = []
+    for pkt in heapq.merge(*(flat(s) for s in streams), key=lambda p: p[0]):
+        batch.append(pkt)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_pcap(path: str | os.PathLike[str], packets: Iterable[Packet], linktype: int = 1) -> int:
+    """Write packets to a classic microsecond pcap; returns how many were written."""
+    count = 0
+    rec = struct.Struct("<IIII")
+    with open(path, "wb") as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for ts, wirelen, data, _lt in packets:
+            sec = int(ts)
+            usec = round((ts - sec) * 1e6)
+            if usec >= 1_000_000:
+                sec, usec = sec + 1, usec - 1_000_000
+            out.write(rec.pack(sec, usec, len(data), max(wirelen, len(data))))
+            out.write(data)
+            count += 1
+    return count

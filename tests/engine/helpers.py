@@ -1,0 +1,49 @@
+"""Small helpers shared by the engine tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from custom_components.totem.engine.engine import Engine, EngineConfig
+from custom_components.totem.engine.model import Snapshot
+from custom_components.totem.engine.sources import read_captures
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def analyze_files(paths: Iterable[Path], **config: Any) -> Snapshot:
+    """Run the engine over files as ``analyze`` does and return the final snapshot."""
+    engine = Engine(EngineConfig(**config))
+    for batch in read_captures(list(paths)):
+        engine.process(batch)
+    engine.flush()
+    return engine.snapshot()
+
+
+def counters(snap: Snapshot) -> dict[str, list[int]]:
+    return {
+        d.mac: [d.tx_packets, d.tx_bytes, d.rx_packets, d.rx_bytes] for d in snap.devices
+    }
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "custom_components.totem.engine", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def cli_json(*args: str) -> dict[str, Any]:
+    done = run_cli("analyze", "--json", *args)
+    assert done.returncode == 0, done.stderr
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc

@@ -1,0 +1,149 @@
+"""Capture files: formats, link types, order, and what happens with bad ones."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from custom_components.totem.engine.sources import (
+    CaptureFileError,
+    open_capture,
+    read_captures,
+    write_pcap,
+)
+from custom_components.totem.engine.synth import eth, ipv4, udp
+from tests.conftest import any_pcap
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+
+
+def frame(sport: int = 1000) -> bytes:
+    return eth(MAC_B, MAC_A, 0x0800, ipv4(b"\x0a\0\0\x01", b"\x0a\0\0\x02", 17, udp(sport, 53, b"x")))
+
+
+def packets(path: Path) -> list[tuple[float, int, bytes, int]]:
+    return [p for batch in read_captures([path]) for p in batch]
+
+
+def write_pcapng(path: Path, frames: list[tuple[float, bytes]], tsresol: int | None = None) -> None:
+    """A minimal pcapng: section header, one Ethernet interface, enhanced packet blocks."""
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        length = 12 + len(body)
+        return struct.pack("<II", btype, length) + body + struct.pack("<I", length)
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    opts = b""
+    unit = 1e-6
+    if tsresol is not None:
+        opts = struct.pack("<HHB3x", 9, 1, tsresol) + struct.pack("<HH", 0, 0)
+        unit = 10.0**-tsresol
+    out += block(1, struct.pack("<HHI", 1, 0, 65535) + opts)
+    for ts, data in frames:
+        ticks = round(ts / unit)
+        out += block(
+            6, struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(data), len(data)) + data
+        )
+    path.write_bytes(out)
+
+
+def test_pcap_round_trip_keeps_time_length_and_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "a.pcap"
+    data = frame()
+    write_pcap(path, [(1.5, 100, data, 1), (2.25, len(data), data, 1)])
+    got = packets(path)
+    assert [(p[0], p[1], p[2], p[3]) for p in got] == [(1.5, 100, data, 1), (2.25, len(data), data, 1)]
+
+
+@pytest.mark.parametrize("tsresol", [None, 9])
+def test_pcapng_enhanced_packets_with_timestamp_resolution(tmp_path: Path, tsresol: int | None) -> None:
+    path = tmp_path / "a.pcapng"
+    write_pcapng(path, [(10.000001, frame(1)), (11.5, frame(2))], tsresol)
+    got = packets(path)
+    assert len(got) == 2
+    assert got[0][0] == pytest.approx(10.000001, abs=1e-7)
+    assert got[1][0] == pytest.approx(11.5)
+    assert got[1][2] == frame(2)
+
+
+def test_real_pcapng_capture_is_read() -> None:
+    got = packets(any_pcap("iot_sonos_speaker.pcapng"))
+    assert len(got) == 61
+    assert all(p[3] == 1 for p in got)
+
+
+def test_several_files_are_merged_in_packet_time_order(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.pcap", tmp_path / "b.pcap"
+    write_pcap(a, [(1.0, 60, frame(1), 1), (3.0, 60, frame(3), 1)])
+    write_pcap(b, [(2.0, 60, frame(2), 1), (4.0, 60, frame(4), 1)])
+    times = [p[0] for batch in read_captures([b, a]) for p in batch]
+    assert times == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_truncated_file_yields_packets_before_the_cut_and_warns(tmp_path: Path) -> None:
+    full = tmp_path / "full.pcap"
+    write_pcap(full, [(float(i), 60, frame(i), 1) for i in range(10)])
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(full.read_bytes()[:-7])
+    warnings: list[str] = []
+    got = [p for batch in read_captures([cut], warnings.append) for p in batch]
+    assert len(got) == 9
+    assert len(warnings) == 1
+    assert "cut off mid-packet after 9 packets" in warnings[0]
+
+
+def test_truncated_pcapng_yields_packets_before_the_cut(tmp_path: Path) -> None:
+    path = tmp_path / "a.pcapng"
+    write_pcapng(path, [(float(i), frame(i)) for i in range(5)])
+    path.write_bytes(path.read_bytes()[:-10])
+    warnings: list[str] = []
+    got = [p for batch in read_captures([path], warnings.append) for p in batch]
+    assert len(got) == 4
+    assert warnings and "cut off" in warnings[0]
+
+
+def test_corrupt_record_length_stops_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "a.pcap"
+    write_pcap(path, [(1.0, 60, frame(1), 1), (2.0, 60, frame(2), 1)])
+    raw = bytearray(path.read_bytes())
+    second = 24 + 16 + len(frame(1))
+    raw[second + 8 : second + 12] = struct.pack("<I", 0x7FFFFFFF)
+    path.write_bytes(bytes(raw))
+    warnings: list[str] = []
+    got = [p for batch in read_captures([path], warnings.append) for p in batch]
+    assert len(got) == 1
+    assert "corrupt record" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty file"),
+        (b"this is not a capture at all", "not a pcap or pcapng"),
+        (b"\xd4\xc3\xb2\xa1\x02\x00", "truncated pcap header"),
+    ],
+)
+def test_bad_files_raise_one_line_errors(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.pcap"
+    path.write_bytes(content)
+    with pytest.raises(CaptureFileError, match=message) as err:
+        open_capture(path)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(CaptureFileError, match="no such file"):
+        open_capture(tmp_path / "nope.pcap")
+    with pytest.raises(CaptureFileError, match="is a directory"):
+        open_capture(tmp_path)
+
+
+def test_unsupported_link_type_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "wifi.pcap"
+    write_pcap(path, [(1.0, 60, frame(), 127)], linktype=127)
+    with pytest.raises(CaptureFileError, match=r"unsupported link type 127 \(IEEE 802.11 radiotap\)"):
+        open_capture(path)

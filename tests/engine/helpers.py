@@ -19,6 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def analyze_files(paths: Iterable[Path], **config: Any) -> Snapshot:
     """Run the engine over files as ``analyze`` does and return the final snapshot."""
     engine = Engine(EngineConfig(**config))
+    engine.read_files(list(paths), lambda _msg: None)
+    engine.flush()
+    return engine.snapshot()
+
+
+def analyze_packets(paths: Iterable[Path], **config: Any) -> Snapshot:
+    """The same through ``Engine.process`` (the live and multi-file path)."""
+    engine = Engine(EngineConfig(**config))
     for batch in read_captures(list(paths)):
         engine.process(batch)
     engine.flush()

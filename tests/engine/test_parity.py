@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_PCAPS, VENDORED_PCAPS
-from tests.engine.helpers import analyze_files, counters
+from tests.engine.helpers import analyze_files, analyze_packets, counters
 from tests.engine.tshark_endpoints import tshark_endpoints
 
 EXPECTED = json.loads((VENDORED_PCAPS / "expected_endpoints.json").read_text())
@@ -33,6 +33,12 @@ def test_counters_match_tshark_run_now(path: Path) -> None:
     if tshark is None:
         pytest.skip("tshark is not installed; scripts/setup installs it as root")
     assert counters(analyze_files([path])) == tshark_endpoints(tshark, path)
+
+
+@pytest.mark.parametrize("path", VENDORED, ids=lambda p: p.name)
+def test_file_path_and_packet_path_agree(path: Path) -> None:
+    """Files go straight to the hot loop; live packets are re-framed: same answer."""
+    assert analyze_files([path]).to_json() == analyze_packets([path]).to_json()
 
 
 def test_shared_captures_are_present_or_reported() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .engine import Engine, EngineConfig
 from .report import render_table
-from .sources import CaptureFileError, read_captures
+from .sources import CaptureFileError, open_capture
 
 
 def non_negative(text: str) -> float:
@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     engine = build_engine(args.learn)
     try:
-        for batch in read_captures(args.files, warn):
-            engine.process(batch)
+        for path in args.files:
+            open_capture(path).close()  # every file is checked before any is analysed
+        engine.read_files(args.files, warn)
     except CaptureFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

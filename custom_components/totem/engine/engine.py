@@ -13,8 +13,10 @@ All time is packet time, so a replay gives the same answer as the live run.
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -23,17 +25,26 @@ from .flows import MAX_REMOTE_HOSTS, MAX_SOURCE_IPS, DeviceRecord, Flow
 from .identify import EVIDENCE_PORTS, Identifier, TrafficSummary
 from .model import Alert, DeviceRow, EngineStats, Snapshot
 from .protocols import by_port, detect
-from .sources import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, Packet
+from .sources import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    MAX_RECORD,
+    Packet,
+    PcapHeader,
+    WarnFn,
+    pcap_header,
+    read_captures,
+)
 
 _U16 = struct.Struct("!H").unpack_from
+_REC_LE = struct.Struct("<IIII").unpack_from
+_REC_BE = struct.Struct(">IIII").unpack_from
+_REC_NS = struct.Struct("<IIII")
 _PORTS = struct.Struct("!HH").unpack_from
 _PROTO_BYTE = [bytes([i]) for i in range(256)]
 _ZERO4 = b"\x00\x00\x00\x00"
 
-ETH_IPV4 = b"\x08\x00"
-ETH_IPV6 = b"\x86\xdd"
-ETH_ARP = b"\x08\x06"
-_VLAN_TAGS = frozenset((b"\x81\x00", b"\x88\xa8", b"\x91\x00"))
 _IPV6_EXT = frozenset((0, 43, 44, 51, 60, 135, 139, 140))
 _TCP, _UDP, _ICMP, _ICMP6, _IGMP = 6, 17, 1, 58, 2
 _ICMP_ECHO = frozenset((0, 8))
@@ -41,7 +52,7 @@ _ICMP6_ECHO = frozenset((128, 129))
 
 # Frames whose payload the engine looks at per flow (both directions together)
 # while the application protocol is still unknown.
-INSPECT_PACKETS = 6
+INSPECT_PACKETS = 4
 
 ETHERTYPE_NAMES = {
     0x0806: "ARP",
@@ -111,6 +122,8 @@ class Engine:
         self.identifier = Identifier()
         self.devices: dict[bytes, DeviceRecord] = {}
         self._flows: dict[bytes, Flow] = {}
+        # Both directions' keys -> (flow, is the initiator's direction): one lookup a frame.
+        self._index: dict[bytes, tuple[Flow, bool]] = {}
         # (MAC pair + ethertype) -> [packets, bytes, first, last] for frames that are not IP.
         self._other: dict[bytes, list[Any]] = {}
         # MAC pair -> [packets, bytes, first, last] for frames the decoder gave up on.
@@ -124,128 +137,179 @@ class Engine:
         self.process(((ts, wirelen, data, linktype),))
 
     def process(self, packets: Iterable[Packet]) -> None:
-        flows = self._flows
-        flows_get = flows.get
+        """Packets from a socket or a merged replay, framed as one chunk of pcap records.
+
+        Re-framing costs a pack per packet but leaves one hot loop for files and
+        live capture alike; cooked (SLL) frames become Ethernet here.
+        """
+        parts: list[bytes] = []
+        pack = _REC_NS.pack
+        for ts, wirelen, data, linktype in packets:
+            frame = (
+                data if linktype == LINKTYPE_ETHERNET else self._cooked_to_ethernet(data, linktype)
+            )
+            sec = int(ts) if ts > 0 else 0
+            frac = int((ts - sec) * 1e9) if ts > 0 else 0
+            parts.append(
+                pack(sec & 0xFFFFFFFF, min(frac, 999_999_999), len(frame), max(wirelen, 0))
+            )
+            parts.append(frame)
+        if parts:
+            self.process_records(b"".join(parts), "<", 1e-9)
+
+    def process_records(self, buf: bytes, endian: str, tick: float, start: int = 0) -> int:  # noqa: C901 - the hot loop, flat on purpose
+        """The hot loop, over classic pcap records (16-byte header + Ethernet frame) in ``buf``.
+
+        Returns the offset of the first record that is not complete in ``buf``
+        (the caller keeps those bytes for the next chunk), or -1 when a record
+        header is corrupt. A frame of a known IPv4 flow costs one header
+        unpack, two or three slices and one dict lookup (both directions of a
+        flow are indexed), and allocates nothing that outlives it.
+        """
+        index_get = self._index.get
         stats = self.stats
         pb = _PROTO_BYTE
-        vlan_tags = _VLAN_TAGS
+        unpack_rec = _REC_LE if endian == "<" else _REC_BE
         next_hk = self._next_housekeeping
         npk = 0
         nbytes = 0
-        first_time = self.first_time
         last = self.last_time if self.last_time is not None else 0.0
-        for ts, wirelen, data, linktype in packets:
+        size = len(buf)
+        p = start
+        while p + 16 <= size:
+            sec, frac, caplen, wirelen = unpack_rec(buf, p)
+            if caplen > MAX_RECORD:
+                p = -1
+                break
+            q = p + 16  # the frame starts here
+            if q + caplen > size:
+                break
+            p = q + caplen
+            ts = sec + frac * tick
+            if wirelen < caplen:
+                wirelen = caplen
             npk += 1
             nbytes += wirelen
             if ts > last:
                 last = ts
                 if ts >= next_hk:
-                    self.last_time = last
-                    if first_time is None:
-                        first_time = self.first_time = ts
+                    if self.first_time is None:
+                        self.first_time = ts
+                    self.last_time = ts
                     self._housekeeping(ts)
                     next_hk = self._next_housekeeping
-            if linktype != LINKTYPE_ETHERNET:
-                data = self._cooked_to_ethernet(data, linktype)  # noqa: PLW2901
-            if len(data) < 14:
+            if caplen < 14:
                 stats.malformed += 1
-                if len(data) >= 12:
-                    self._count_broken(data[:12], ts, wirelen)
+                if caplen >= 12:
+                    self._count_broken(buf[q : q + 12], ts, wirelen)
                 continue
-            et = data[12:14]
+            e0 = buf[q + 12]
+            e1 = buf[q + 13]
             off = 14
-            if et in vlan_tags:
-                if len(data) < 18:
-                    stats.truncated += 1
-                    self._count_broken(data[:12], ts, wirelen)
+            if e0 != 8 or e1:  # not untagged IPv4
+                while ((e0 == 0x81 or e0 == 0x91) and e1 == 0) or (e0 == 0x88 and e1 == 0xA8):
+                    if caplen < off + 4 or off > 18:
+                        break
+                    e0 = buf[q + off + 2]
+                    e1 = buf[q + off + 3]
+                    off += 4
+                if e0 != 8 or e1:
+                    self._not_ipv4(buf[q:p], off, e0, e1, ts, wirelen)
                     continue
-                et = data[16:18]
-                off = 18
-                if et in vlan_tags and len(data) >= 22:
-                    et = data[20:22]
-                    off = 22
-            if et == ETH_IPV4:
-                if len(data) < off + 20:
-                    stats.truncated += 1
-                    self._count_broken(data[:12], ts, wirelen)
-                    continue
-                vihl = data[off]
-                l4 = off + ((vihl & 15) << 2)
-                if vihl >> 4 != 4 or l4 < off + 20:
-                    stats.malformed += 1
-                    self._count_broken(data[:12], ts, wirelen)
-                    continue
-                proto = data[off + 9]
-                addrs = data[off + 12 : off + 20]
-                if data[off + 6] & 0x3F or data[off + 7]:  # MF flag or a fragment offset
-                    stats.fragments += 1
-                    if data[off + 6] & 0x1F or data[off + 7]:
-                        ports = _ZERO4  # not the first fragment: no L4 header
-                    elif len(data) >= l4 + 4 and proto in (_TCP, _UDP):
-                        ports = data[l4 : l4 + 4]
-                    else:
-                        ports = _ZERO4
-                elif proto == _TCP or proto == _UDP:  # noqa: PLR1714,SIM109 - cheaper than a tuple test
-                    ports = data[l4 : l4 + 4]
-                    if len(ports) < 4:
-                        stats.truncated += 1
-                        ports = _ZERO4
-                elif proto == _ICMP and len(data) >= l4 + 8:
-                    ports = (
-                        data[l4 + 4 : l4 + 6] * 2
-                        if data[l4] in _ICMP_ECHO
-                        else data[l4 : l4 + 2] * 2
-                    )
+            ip = q + off
+            if caplen < off + 20:
+                stats.truncated += 1
+                self._count_broken(buf[q : q + 12], ts, wirelen)
+                continue
+            vihl = buf[ip]
+            l4 = ip + ((vihl & 15) << 2)
+            if vihl >> 4 != 4 or l4 < ip + 20:
+                stats.malformed += 1
+                self._count_broken(buf[q : q + 12], ts, wirelen)
+                continue
+            proto = buf[ip + 9]
+            if buf[ip + 6] & 0x3F or buf[ip + 7]:  # MF flag or a fragment offset
+                stats.fragments += 1
+                if buf[ip + 6] & 0x1F or buf[ip + 7]:
+                    ports = _ZERO4  # not the first fragment: no L4 header
+                elif l4 + 4 <= p and proto in (_TCP, _UDP):
+                    ports = buf[l4 : l4 + 4]
                 else:
                     ports = _ZERO4
-                key = data[:12] + addrs + ports + pb[proto]
-                f = flows_get(key)
-                if f is not None:
-                    f.last_fwd = ts
-                    f.fwd_pkts += 1
-                    f.fwd_bytes += wirelen
-                    if proto == _TCP and len(data) > l4 + 13:
-                        f.fwd_flags |= data[l4 + 13]
-                    if f.inspect_left:
-                        self._inspect(f, ts, data, off, l4, False, True)
-                    continue
-                rkey = (
-                    data[6:12]
-                    + data[:6]
-                    + addrs[4:]
-                    + addrs[:4]
-                    + ports[2:]
-                    + ports[:2]
-                    + pb[proto]
-                )
-                f = flows_get(rkey)
-                if f is not None:
-                    if not f.rev_pkts:
-                        f.first_rev = ts
-                    f.last_rev = ts
-                    f.rev_pkts += 1
-                    f.rev_bytes += wirelen
-                    if proto == _TCP and len(data) > l4 + 13:
-                        f.rev_flags |= data[l4 + 13]
-                    if f.inspect_left:
-                        self._inspect(f, ts, data, off, l4, False, False)
-                    continue
-                self._start_flow(
-                    key, ts, wirelen, data, off, l4, proto, addrs[:4], addrs[4:], ports
-                )
-            elif et == ETH_IPV6:
-                self._ipv6(ts, wirelen, data, off)
+                key = buf[q : q + 12] + buf[ip + 12 : ip + 20] + ports + pb[proto]
+            elif proto == _TCP or proto == _UDP:  # noqa: PLR1714,SIM109 - cheaper than a tuple test
+                if l4 + 4 > p:
+                    stats.truncated += 1
+                    key = buf[q : q + 12] + buf[ip + 12 : ip + 20] + _ZERO4 + pb[proto]
+                elif l4 == ip + 20:  # no IP options: addresses and ports are contiguous
+                    key = buf[q : q + 12] + buf[ip + 12 : ip + 24] + pb[proto]
+                else:
+                    key = buf[q : q + 12] + buf[ip + 12 : ip + 20] + buf[l4 : l4 + 4] + pb[proto]
+            elif proto == _ICMP and l4 + 8 <= p:
+                ports = buf[l4 + 4 : l4 + 6] * 2 if buf[l4] in _ICMP_ECHO else buf[l4 : l4 + 2] * 2
+                key = buf[q : q + 12] + buf[ip + 12 : ip + 20] + ports + pb[proto]
             else:
-                self._count_other(data[:12] + et, ts, wirelen)
-                if et == ETH_ARP:
-                    self._arp(ts, data, off)
+                key = buf[q : q + 12] + buf[ip + 12 : ip + 20] + _ZERO4 + pb[proto]
+            hit = index_get(key)
+            if hit is None:
+                self._start_flow(key, ts, wirelen, buf[q:p], off, l4 - q, proto, 4)
+                continue
+            f, forward = hit
+            if forward:
+                f.last_fwd = ts
+                f.fwd_pkts += 1
+                f.fwd_bytes += wirelen
+                if proto == _TCP and l4 + 13 < p:
+                    f.fwd_flags |= buf[l4 + 13]
+            else:
+                if not f.rev_pkts:
+                    f.first_rev = ts
+                f.last_rev = ts
+                f.rev_pkts += 1
+                f.rev_bytes += wirelen
+                if proto == _TCP and l4 + 13 < p:
+                    f.rev_flags |= buf[l4 + 13]
+            if f.inspect_left:
+                self._inspect(f, ts, buf[q:p], off, l4 - q, False, forward)
         self.packets += npk
         self.bytes += nbytes
         if npk:
             self.last_time = last
-            if first_time is None:
-                first_time = min(p[0] for p in packets) if isinstance(packets, list) else last
-            self.first_time = first_time
+            if self.first_time is None:
+                self.first_time = last
+        return p
+
+    def _not_ipv4(self, data: bytes, off: int, e0: int, e1: int, ts: float, wirelen: int) -> None:
+        if e0 == 0x86 and e1 == 0xDD:
+            self._ipv6(ts, wirelen, data, off)
+            return
+        self._count_other(data[:12] + bytes((e0, e1)), ts, wirelen)
+        if e0 == 8 and e1 == 6:
+            self._arp(ts, data, off)
+
+    def read_files(self, paths: Sequence[str | os.PathLike[str]], warn: WarnFn) -> None:
+        """Feed capture files. One classic Ethernet pcap goes straight to the hot loop."""
+        if len(paths) == 1:
+            info = pcap_header(paths[0])
+            if info is not None and info.linktype == LINKTYPE_ETHERNET:
+                self._read_pcap(paths[0], info, warn)
+                return
+        for batch in read_captures(paths, warn):
+            self.process(batch)
+
+    def _read_pcap(self, path: str | os.PathLike[str], info: PcapHeader, warn: WarnFn) -> None:
+        """Walk the records in place through a read-only mapping: no copy of the file."""
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            mm.madvise(mmap.MADV_SEQUENTIAL)
+            # mmap slices are bytes, which is all the loop needs from its buffer.
+            used = self.process_records(mm, info.endian, info.tick, 24)  # type: ignore[arg-type]
+            if used < 0:
+                warn(f"{path}: corrupt record after {self.packets} packets; analysed up to there")
+            elif used < len(mm):
+                warn(
+                    f"{path}: file cut off mid-packet after {self.packets} packets "
+                    f"({len(mm) - used} trailing bytes); analysed up to the cut"
+                )
 
     def _ipv6(self, ts: float, wirelen: int, data: bytes, off: int) -> None:
         """IPv6 with its extension-header chain; rarer than IPv4 in homes, kept out of line."""
@@ -294,23 +358,19 @@ class Engine:
             if proto in (_TCP, _UDP):
                 stats.truncated += 1
             ports = _ZERO4
-        addrs = data[off + 8 : off + 40]
-        pbyte = _PROTO_BYTE[proto & 0xFF]
-        key = data[:12] + addrs + ports + pbyte
-        flows = self._flows
-        f = flows.get(key)
-        if f is not None:
+        key = data[:12] + data[off + 8 : off + 40] + ports + _PROTO_BYTE[proto & 0xFF]
+        hit = self._index.get(key)
+        if hit is None:
+            self._start_flow(key, ts, wirelen, data, off, l4, proto, 16)
+            return
+        f, forward = hit
+        if forward:
             f.last_fwd = ts
             f.fwd_pkts += 1
             f.fwd_bytes += wirelen
             if proto == _TCP and len(data) > l4 + 13:
                 f.fwd_flags |= data[l4 + 13]
-            if f.inspect_left:
-                self._inspect(f, ts, data, off, l4, True, True)
-            return
-        rkey = data[6:12] + data[:6] + addrs[16:] + addrs[:16] + ports[2:] + ports[:2] + pbyte
-        f = flows.get(rkey)
-        if f is not None:
+        else:
             if not f.rev_pkts:
                 f.first_rev = ts
             f.last_rev = ts
@@ -318,10 +378,8 @@ class Engine:
             f.rev_bytes += wirelen
             if proto == _TCP and len(data) > l4 + 13:
                 f.rev_flags |= data[l4 + 13]
-            if f.inspect_left:
-                self._inspect(f, ts, data, off, l4, True, False)
-            return
-        self._start_flow(key, ts, wirelen, data, off, l4, proto, addrs[:16], addrs[16:], ports)
+        if f.inspect_left:
+            self._inspect(f, ts, data, off, l4, True, forward)
 
     def _cooked_to_ethernet(self, data: bytes, linktype: int) -> bytes:
         """Linux cooked captures carry only the sender's address: make an Ethernet frame.
@@ -382,22 +440,35 @@ class Engine:
         off: int,
         l4: int,
         proto: int,
-        src_ip: bytes,
-        dst_ip: bytes,
-        ports: bytes,
+        alen: int,
     ) -> None:
+        """A frame no flow knows: a new flow, indexed under both directions' keys.
+
+        The key is MAC pair (12) + source and destination address (``alen``
+        each) + ports (4) + protocol (1); the reverse key swaps every pair.
+        """
         flows = self._flows
         if len(flows) >= self.config.max_flows:
             self._evict_flows(ts)
+        a = 12 + alen
+        b = a + alen
+        src_ip = key[12:a]
+        dst_ip = key[a:b]
+        ports = key[b : b + 4]
+        rkey = key[6:12] + key[:6] + dst_ip + src_ip + ports[2:] + ports[:2] + key[b + 4 :]
         sport, dport = _PORTS(ports)
         src_mac = data[6:12]
         dst_mac = data[:6]
         f = Flow(key, ts, proto, src_mac, dst_mac, src_ip, dst_ip, sport, dport)
+        f.rkey = rkey
         f.fwd_pkts = 1
         f.fwd_bytes = wirelen
         if proto == _TCP and len(data) > l4 + 13:
             f.fwd_flags = data[l4 + 13]
         flows[key] = f
+        self._index[key] = (f, True)
+        if rkey != key:  # a host talking to itself on one port keeps one direction
+            self._index[rkey] = (f, False)
         self.stats.flows_total += 1
         src = f.src_dev = self._device(src_mac, ts)
         dst = f.dst_dev = self._device(dst_mac, ts)
@@ -479,10 +550,8 @@ class Engine:
             ts, smac, dmac, netaddr.ip_str(sip), netaddr.ip_str(dip), proto, sport, dport, payload
         )
         if not f.evidence:
-            f.inspect_left -= 1
-            if f.app is not None and f.inspect_left > 2:
-                # Names (SNI, Host) sit in the first payloads; two more are enough.
-                f.inspect_left = 2
+            # Names (SNI, Host, banners) sit in the payload that gave the protocol away.
+            f.inspect_left = 0 if f.app is not None else f.inspect_left - 1
 
     def _fold_flow(self, f: Flow, rows: dict[bytes, DeviceRow] | None = None) -> None:
         """Add a flow's counters to its devices (or, for a snapshot, to device rows)."""
@@ -553,6 +622,11 @@ class Engine:
         for obs in self.observers:
             obs.on_flow_end(ts, f)
 
+    def _drop_flow(self, f: Flow) -> None:
+        del self._flows[f.key]
+        self._index.pop(f.key, None)
+        self._index.pop(f.rkey, None)
+
     def _evict_flows(self, ts: float) -> None:
         """The table is full: expire what is idle, else drop the oldest eighth (counted)."""
         self._expire_flows(ts)
@@ -562,7 +636,7 @@ class Engine:
         count = max(1, len(flows) // 8)
         victims = sorted(flows.values(), key=lambda fl: fl.last)[:count]
         for f in victims:
-            del flows[f.key]
+            self._drop_flow(f)
             self._end_flow(f, ts)
         self.stats.flows_evicted += len(victims)
 
@@ -572,7 +646,7 @@ class Engine:
         flows = self._flows
         dead = [f for f in flows.values() if f.last < idle_before]
         for f in dead:
-            del flows[f.key]
+            self._drop_flow(f)
             self._end_flow(f, ts)
         for f in flows.values():
             if f.first < active_before:
@@ -646,6 +720,7 @@ class Engine:
         for f in list(self._flows.values()):
             self._end_flow(f, ts)
         self._flows.clear()
+        self._index.clear()
 
     def traffic_summary(self, dev: DeviceRecord, row: DeviceRow) -> TrafficSummary:
         return TrafficSummary(

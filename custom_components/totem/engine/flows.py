@@ -43,6 +43,7 @@ class Flow:
         "rev_bytes",
         "rev_flags",
         "rev_pkts",
+        "rkey",
         "sport",
         "src_dev",
         "src_ip",
@@ -63,6 +64,7 @@ class Flow:
         dport: int,
     ) -> None:
         self.key = key
+        self.rkey = key
         self.proto = proto
         self.src_mac = src_mac
         self.dst_mac = dst_mac

@@ -255,6 +255,32 @@ def _pcapng_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[P
         yield batch
 
 
+@dataclass(frozen=True, slots=True)
+class PcapHeader:
+    """What the hot loop needs to read a classic pcap's records in place."""
+
+    endian: str
+    tick: float
+    linktype: int
+
+
+def pcap_header(path: str | os.PathLike[str]) -> PcapHeader | None:
+    """A classic pcap's header, or None for anything else (pcapng, garbage, errors).
+
+    Errors are left to ``open_capture``, which reports them in one line.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:4] not in PCAP_MAGICS:
+        return None
+    endian, tick = PCAP_MAGICS[head[:4]]
+    linktype = struct.unpack_from(endian + "I", head, 20)[0] & 0x0FFFFFFF
+    return PcapHeader(endian, tick, linktype)
+
+
 def open_capture(
     path: str | os.PathLike[str], warn: WarnFn | None = None
 ) -> Iterator[list[Packet]]:
@@ -277,7 +303,7 @@ def open_capture(
     # Validate the header eagerly so errors surface at open time.
     first = next(gen, None)
 
-    def chained() -> Iterator[list[Packet]]:
+    def chained() -> Generator[list[Packet], None, None]:
         try:
             if first is not None:
                 yield first

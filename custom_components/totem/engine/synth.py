@@ -467,7 +467,10 @@ class HomeTraffic:
         weights = [d.weight for d in self.devices]
         while count < n_packets:
             dev = self.rnd.choices(self.devices, weights)[0]
-            volume = self.rnd.randrange(2, 40 if dev.kind in ("camera", "tv", "laptop") else 8)
+            # Streams (camera upload, TV video, laptop downloads) are long flows; IoT chatter
+            # is short: as in a real home, most frames belong to a few big flows.
+            streaming = dev.kind in ("camera", "tv", "laptop")
+            volume = self.rnd.randrange(40, 400) if streaming else self.rnd.randrange(2, 8)
             gen = self.session(dev, volume) if self.rnd.random() < 0.97 else self.announce(dev)
             for pkt in gen:
                 count += 1

@@ -16,9 +16,9 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from . import netaddr
 from .flows import MAX_REMOTE_HOSTS, MAX_SOURCE_IPS, DeviceRecord, Flow
@@ -87,12 +87,22 @@ class EngineConfig:
     own_macs: frozenset[bytes] = field(default_factory=frozenset)
 
 
-class EngineObserver(Protocol):
-    """What a detector sees: flow starts and ends, ARP, and a periodic tick."""
+class EngineObserver:
+    """What a detector sees; subclass and override what you need (all no-ops here).
 
-    def on_flow_start(self, ts: float, flow: Flow) -> None: ...
+    Observers are called on the packet path's slow branches only: when a flow
+    starts or ends, for ARP frames, when a MAC is first seen, and on the
+    housekeeping tick (every few seconds of packet time). ``state`` and
+    ``restore`` let the probe persist what an observer learned;
+    ``command`` receives control messages (``reset_baseline``...) from
+    Home Assistant through the probe's stdin.
+    """
 
-    def on_flow_end(self, ts: float, flow: Flow) -> None: ...
+    def on_flow_start(self, ts: float, flow: Flow) -> None:
+        return None
+
+    def on_flow_end(self, ts: float, flow: Flow) -> None:
+        return None
 
     def on_arp(
         self,
@@ -102,9 +112,25 @@ class EngineObserver(Protocol):
         sender_mac: bytes,
         sender_ip: bytes,
         target_ip: bytes,
-    ) -> None: ...
+    ) -> None:
+        return None
 
-    def on_tick(self, ts: float) -> None: ...
+    def on_new_device(self, ts: float, mac: bytes) -> None:
+        return None
+
+    def on_tick(self, ts: float) -> None:
+        return None
+
+    def state(self) -> dict[str, Any] | None:
+        """JSON-able state to persist, or None when there is nothing to keep."""
+        return None
+
+    def restore(self, state: dict[str, Any]) -> None:
+        return None
+
+    def command(self, name: str, args: dict[str, Any]) -> bool:
+        """Handle a control command; True when this observer knew it."""
+        return False
 
 
 class Engine:
@@ -129,7 +155,6 @@ class Engine:
         # MAC pair -> [packets, bytes, first, last] for frames the decoder gave up on.
         self._broken: dict[bytes, list[Any]] = {}
         self._next_housekeeping = 0.0
-        self.on_new_device: Callable[[float, bytes], None] | None = None
 
     # -- packet path -------------------------------------------------------------
 
@@ -157,7 +182,7 @@ class Engine:
         if parts:
             self.process_records(b"".join(parts), "<", 1e-9)
 
-    def process_records(self, buf: bytes, endian: str, tick: float, start: int = 0) -> int:  # noqa: C901 - the hot loop, flat on purpose
+    def process_records(self, buf: bytes, endian: str, tick: float, start: int = 0) -> int:
         """The hot loop, over classic pcap records (16-byte header + Ethernet frame) in ``buf``.
 
         Returns the offset of the first record that is not complete in ``buf``
@@ -186,7 +211,7 @@ class Engine:
                 break
             p = q + caplen
             ts = sec + frac * tick
-            if wirelen < caplen:
+            if wirelen < caplen:  # noqa: PLR1730 - a branch is cheaper than max() here
                 wirelen = caplen
             npk += 1
             nbytes += wirelen
@@ -207,7 +232,7 @@ class Engine:
             e1 = buf[q + 13]
             off = 14
             if e0 != 8 or e1:  # not untagged IPv4
-                while ((e0 == 0x81 or e0 == 0x91) and e1 == 0) or (e0 == 0x88 and e1 == 0xA8):
+                while (e0 in (0x81, 0x91) and e1 == 0) or (e0 == 0x88 and e1 == 0xA8):
                     if caplen < off + 4 or off > 18:
                         break
                     e0 = buf[q + off + 2]
@@ -663,8 +688,8 @@ class Engine:
             if len(self.devices) >= self.config.max_devices:
                 self._evict_devices()
             dev = self.devices[mac] = DeviceRecord(mac)
-            if self.on_new_device is not None:
-                self.on_new_device(ts, mac)
+            for obs in self.observers:
+                obs.on_new_device(ts, mac)
         return dev
 
     def _evict_devices(self) -> None:
@@ -710,6 +735,28 @@ class Engine:
         self._expire_flows(ts)
         for obs in self.observers:
             obs.on_tick(ts)
+
+    # -- control and persistence -------------------------------------------------
+
+    def command(self, name: str, args: dict[str, Any]) -> bool:
+        """Pass a control command to the observers; True when one of them handled it."""
+        handled = [obs.command(name, args) for obs in self.observers]  # every one sees it
+        return any(handled)
+
+    def export_state(self) -> dict[str, Any]:
+        """What the observers learned, keyed by observer class, for the probe's state file."""
+        out: dict[str, Any] = {}
+        for obs in self.observers:
+            state = obs.state()
+            if state is not None:
+                out[type(obs).__name__] = state
+        return out
+
+    def import_state(self, state: dict[str, Any]) -> None:
+        for obs in self.observers:
+            saved = state.get(type(obs).__name__)
+            if isinstance(saved, dict):
+                obs.restore(saved)
 
     # -- output -------------------------------------------------------------------
 

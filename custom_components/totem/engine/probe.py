@@ -10,6 +10,13 @@ work never holds its event loop or its GIL. One JSON object per line:
 - ``error``      a one-line reason, then exit 2 (bad input) or 3 (transient:
                  the interface went away; the supervisor retries)
 - ``summary``    on SIGTERM or at the end of a replay without ``--loop``
+- ``ack``        the answer to a control command
+
+Control commands arrive on stdin, one JSON object a line: ``{"cmd":
+"snapshot"}`` asks for a snapshot now; any other ``cmd`` (``reset_baseline``,
+``snooze``...) goes to the engine's observers with the object as arguments.
+With ``--state FILE`` what the observers learned (baselines) is loaded at
+start and saved every minute and at exit, so a restart forgets nothing.
 
 A replay paces packets by their timestamps divided by ``--speed`` (0 means
 as fast as possible) and with ``--loop`` starts again with time shifted
@@ -19,11 +26,14 @@ forward, so packet time keeps increasing and counters keep growing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import queue
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +46,7 @@ from .sources import CaptureFileError, Packet, read_captures
 PROTOCOL_VERSION = 1
 # A looped replay restarts this long (packet time) after the file's last packet.
 LOOP_GAP = 1.0
+STATE_SAVE_INTERVAL = 60.0
 
 
 @dataclass(slots=True)
@@ -75,6 +86,76 @@ class Emitter:
         return 3 if err.transient else 2
 
 
+class Control:
+    """Commands from stdin (a reader thread), applied by the probe loop between batches."""
+
+    def __init__(self, engine: Engine, emitter: Emitter, state_file: str | None) -> None:
+        self.engine = engine
+        self.emitter = emitter
+        self.state_file = state_file
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
+
+    def start_reader(self, stream: IO[str]) -> None:
+        def read() -> None:
+            for line in stream:
+                with contextlib.suppress(ValueError):
+                    obj = json.loads(line)
+                    if isinstance(obj, dict) and isinstance(obj.get("cmd"), str):
+                        self._queue.put(obj)
+
+        threading.Thread(target=read, name="totem-probe-control", daemon=True).start()
+
+    def poll(self) -> None:
+        """Apply queued commands; save state when it is due."""
+        while True:
+            try:
+                obj = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            self.apply(obj)
+        if self.state_file and time.monotonic() >= self._next_save:
+            self.save()
+
+    def apply(self, obj: dict[str, Any]) -> None:
+        name = obj["cmd"]
+        if name == "snapshot":
+            self.emitter.snapshot()
+            return
+        args = {k: v for k, v in obj.items() if k != "cmd"}
+        ok = self.engine.command(name, args)
+        self.emitter.line({"type": "ack", "cmd": name, "ok": ok})
+
+    def load(self) -> None:
+        if not self.state_file or not os.path.exists(self.state_file):
+            return
+        try:
+            with open(self.state_file, encoding="utf-8") as fh:
+                state = json.load(fh)
+        except (OSError, ValueError) as err:
+            # A damaged state file must not stop monitoring: start fresh, say why.
+            print(
+                f"warning: {self.state_file}: unreadable state ({err}); starting fresh",
+                file=sys.stderr,
+            )
+            return
+        if isinstance(state, dict) and isinstance(state.get("observers"), dict):
+            self.engine.import_state(state["observers"])
+
+    def save(self) -> None:
+        self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
+        if not self.state_file:
+            return
+        tmp = f"{self.state_file}.tmp"
+        doc = {"version": 1, "saved": time.time(), "observers": self.engine.export_state()}
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, separators=(",", ":"))
+            os.replace(tmp, self.state_file)
+        except OSError as err:
+            print(f"warning: {self.state_file}: cannot save state ({err})", file=sys.stderr)
+
+
 class _Stop:
     """Set by SIGTERM/SIGINT; the loops poll it between short waits."""
 
@@ -106,7 +187,7 @@ def _replay_packets(files: list[str], loop: bool, stop: _Stop) -> Iterator[Packe
         shift += last - first + LOOP_GAP
 
 
-def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop) -> None:
+def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: Control) -> None:
     engine = emitter.engine
     speed: float = args.speed
     interval: float = args.interval
@@ -129,11 +210,13 @@ def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop) -> None:
                 if now >= next_emit:
                     emitter.snapshot()
                     next_emit = now + interval
+                control.poll()
                 time.sleep(min(due - now, 0.05, max(next_emit - now, 0.0)))
         chunk.append(pkt)
         if len(chunk) >= 512:
             engine.process(chunk)
             chunk = []
+            control.poll()
             if time.monotonic() >= next_emit:
                 emitter.snapshot()
                 next_emit = time.monotonic() + interval
@@ -143,7 +226,7 @@ def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop) -> None:
         engine.process(chunk)
 
 
-def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop) -> None:
+def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: Control) -> None:
     from .capture import CaptureError, open_live
 
     engine = emitter.engine
@@ -172,6 +255,7 @@ def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop) -> None:
                     ) from None
                 if batch:
                     engine.process(batch)
+            control.poll()
             if time.monotonic() >= next_emit:
                 received, dropped = cap.kernel_stats()
                 engine.stats.kernel_received = received
@@ -194,6 +278,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--interval", type=non_negative, default=10.0, metavar="SECONDS")
     parser.add_argument("--learn", type=non_negative, default=0.0, metavar="SECONDS")
     parser.add_argument("--max-devices", type=int, default=4096, metavar="N")
+    parser.add_argument("--state", metavar="FILE", help="load and save learned state here")
     parser.set_defaults(func=run)
 
 
@@ -207,18 +292,24 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         return 2
     engine = build_engine(args.learn, max_devices=args.max_devices)
     emitter = Emitter(engine, stream)
+    control = Control(engine, emitter, args.state)
+    control.load()
+    if not sys.stdin.isatty():
+        control.start_reader(sys.stdin)
     source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"
     emitter.line(
         {"type": "hello", "version": PROTOCOL_VERSION, "source": source, "pid": os.getpid()}
     )
     try:
         if args.replay:
-            run_replay(args, emitter, stop)
+            run_replay(args, emitter, stop, control)
         else:
-            run_live(args, emitter, stop)
+            run_live(args, emitter, stop, control)
     except ProbeExit as err:
+        control.save()
         return emitter.error(err)
-    except Exception as err:
+    except Exception as err:  # the supervisor needs one line, not a traceback
         return emitter.error(ProbeExit("internal", f"{type(err).__name__}: {err}"))
+    control.save()
     emitter.snapshot("summary")
     return 0

@@ -107,7 +107,7 @@ def _open_map(path: Path) -> mmap.mmap:
         os.close(fd)
 
 
-def _pcap_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet], None, None]:
+def _pcap_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet]]:
     size = len(mm)
     if size < 24:
         raise CaptureFileError(f"{path}: truncated pcap header ({size} bytes)")
@@ -174,7 +174,7 @@ def _if_tsresol(opts: bytes, endian: str) -> float:
     return 1e-6
 
 
-def _pcapng_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet], None, None]:
+def _pcapng_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet]]:
     size = len(mm)
     pos = 0
     endian = "<"
@@ -303,7 +303,7 @@ def open_capture(
     # Validate the header eagerly so errors surface at open time.
     first = next(gen, None)
 
-    def chained() -> Generator[list[Packet], None, None]:
+    def chained() -> Generator[list[Packet]]:
         try:
             if first is not None:
                 yield first

@@ -1,0 +1,1 @@
+"""TOTEM IoT Network Guard."""

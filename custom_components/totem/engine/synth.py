@@ -479,9 +479,17 @@ class HomeTraffic:
                     return
 
 
-def home_capture(path: str, n_devices: int, n_packets: int, seed: int = 1) -> int:
+def home_capture(
+    path: str, n_devices: int, n_packets: int, seed: int = 1, span: float | None = None
+) -> int:
+    """Write a home's capture; ``span`` stretches it to that many seconds of packet time."""
     home = HomeTraffic(make_home(n_devices, seed), seed)
-    return write_pcap(path, home.run(n_packets))
+    if span is None:
+        return write_pcap(path, home.run(n_packets))
+    frames = list(home.run(n_packets))
+    t0, t1 = frames[0][0], frames[-1][0]
+    scale = span / (t1 - t0) if t1 > t0 else 1.0
+    return write_pcap(path, ((t0 + (ts - t0) * scale, n, d, lt) for ts, n, d, lt in frames))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -490,8 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--devices", type=int, default=12)
     parser.add_argument("--packets", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--span", type=float, default=None, help="seconds of packet time")
     args = parser.parse_args(argv)
-    count = home_capture(args.out, args.devices, args.packets, args.seed)
+    count = home_capture(args.out, args.devices, args.packets, args.seed, args.span)
     print(f"wrote {count} packets of {args.devices} devices to {args.out}", file=sys.stderr)
     return 0
 

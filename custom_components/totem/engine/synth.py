@@ -271,7 +271,7 @@ _PROFILES: list[
     ),
     (
         "phone",
-        "3c2ef9",
+        "380b40",
         "android-{hex8}",
         "android-dhcp-13",
         _PRL_ANDROID,

@@ -65,7 +65,9 @@ def best_of(repeat: int, cmd: list[str], **kwargs: object) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+        subprocess.run(
+            cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs
+        )  # type: ignore[call-overload]
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -75,14 +77,28 @@ def nfstream_python(workdir: Path) -> str | None:
     venv = workdir / "nfstream-venv"
     python = venv / "bin" / "python"
     if python.exists():
-        probe = subprocess.run([str(python), "-c", "import nfstream"], capture_output=True)
+        probe = subprocess.run(
+            [str(python), "-c", "import nfstream"], capture_output=True, check=False
+        )
         if probe.returncode == 0:
             return str(python)
     uv = shutil.which("uv") or str(ROOT / ".venv-tools" / "bin" / "uv")
     try:
-        subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(venv)], check=True, capture_output=True, timeout=300)
-        subprocess.run([uv, "pip", "install", "-q", "-p", str(python), "nfstream"], check=True, capture_output=True, timeout=600)
-        subprocess.run([str(python), "-c", "import nfstream"], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [uv, "venv", "-q", "-p", sys.executable, str(venv)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(
+            [uv, "pip", "install", "-q", "-p", str(python), "nfstream"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        subprocess.run(
+            [str(python), "-c", "import nfstream"], check=True, capture_output=True, timeout=120
+        )
     except (OSError, subprocess.SubprocessError) as err:
         detail = getattr(err, "stderr", b"") or b""
         last = detail.decode(errors="replace").strip().splitlines()[-1:] or [str(err)]
@@ -92,7 +108,9 @@ def nfstream_python(workdir: Path) -> str | None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--packets", type=int, default=400_000)
     parser.add_argument("--devices", type=int, default=60)
     parser.add_argument("--repeat", type=int, default=3)
@@ -120,14 +138,18 @@ def main() -> int:
 
     tshark = shutil.which("tshark")
     if tshark:
-        tshark_s = best_of(args.repeat, [tshark, "-n", "-q", "-z", "endpoints,eth", "-r", str(capture)])
+        tshark_s = best_of(
+            args.repeat, [tshark, "-n", "-q", "-z", "endpoints,eth", "-r", str(capture)]
+        )
         results["tshark endpoints,eth"] = args.packets / tshark_s
     else:
         print("  tshark: not installed (scripts/setup installs it as root)")
 
     done = subprocess.run(
         [sys.executable, "-c", SCAPY_SNIPPET, str(capture), str(SCAPY_PACKETS)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     n, seconds = done.stdout.split()
     results["scapy PcapReader (full dissection)"] = int(n) / float(seconds)
@@ -135,7 +157,8 @@ def main() -> int:
     if not args.no_nfstream:
         python = nfstream_python(args.out)
         if python:
-            done = subprocess.run([python, "-c", NFSTREAM_SNIPPET, str(capture)], capture_output=True, text=True)
+            cmd = [python, "-c", NFSTREAM_SNIPPET, str(capture)]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode == 0:
                 _flows, seconds = done.stdout.split()
                 results["NFStream + nDPI"] = args.packets / float(seconds)
@@ -149,19 +172,33 @@ def main() -> int:
         ratio = "" if name == "TOTEM analyze" else f"{ours / pps:>10.1f}x"
         print(f"{name:<38}{pps:>14,.0f}{ratio:>12}")
     print()
-    verdicts = [f"throughput {ours:,.0f} pps (target >= {TARGET_PPS:,}): {'OK' if ours >= TARGET_PPS else 'BELOW'}"]
+
+    def verdict(ok: bool) -> str:
+        return "OK" if ok else "BELOW"
+
+    verdicts = [
+        f"throughput {ours:,.0f} pps (target >= {TARGET_PPS:,}): {verdict(ours >= TARGET_PPS)}"
+    ]
     if "tshark endpoints,eth" in results:
         r = ours / results["tshark endpoints,eth"]
-        verdicts.append(f"vs tshark {r:.1f}x (target >= {TARGET_VS_TSHARK}x): {'OK' if r >= TARGET_VS_TSHARK else 'BELOW'}")
+        verdicts.append(
+            f"vs tshark {r:.1f}x (target >= {TARGET_VS_TSHARK}x): {verdict(r >= TARGET_VS_TSHARK)}"
+        )
     r = ours / results["scapy PcapReader (full dissection)"]
-    verdicts.append(f"vs scapy {r:.0f}x (target >= {TARGET_VS_SCAPY:.0f}x): {'OK' if r >= TARGET_VS_SCAPY else 'BELOW'}")
+    verdicts.append(
+        f"vs scapy {r:.0f}x (target >= {TARGET_VS_SCAPY:.0f}x): {verdict(r >= TARGET_VS_SCAPY)}"
+    )
     for line in verdicts:
         print(line)
 
     if not args.no_flood:
         done = subprocess.run(
             [sys.executable, "-m", "custom_components.totem.engine.flood", "1000000"],
-            check=True, capture_output=True, text=True, cwd=ROOT, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
         )
         flood = json.loads(done.stdout)
         print(

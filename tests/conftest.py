@@ -10,8 +10,9 @@ import os
 import shutil
 from pathlib import Path
 
-import custom_components.totem  # noqa: F401  (must come before the harness's package)
 import pytest
+
+import custom_components.totem  # noqa: F401  (must come before the harness's package)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDORED_PCAPS = ROOT / "tests" / "pcaps"

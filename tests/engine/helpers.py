@@ -34,9 +34,7 @@ def analyze_packets(paths: Iterable[Path], **config: Any) -> Snapshot:
 
 
 def counters(snap: Snapshot) -> dict[str, list[int]]:
-    return {
-        d.mac: [d.tx_packets, d.tx_bytes, d.rx_packets, d.rx_bytes] for d in snap.devices
-    }
+    return {d.mac: [d.tx_packets, d.tx_bytes, d.rx_packets, d.rx_bytes] for d in snap.devices}
 
 
 def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

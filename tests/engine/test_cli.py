@@ -34,7 +34,8 @@ def test_table_is_sorted_by_traffic_with_human_units() -> None:
     assert lines[0].split()[:3] == ["MAC", "Manufacturer", "Type"]
     rows = [line for line in lines[2:] if line[:2] in {"00", "38"}]
     assert rows[0].startswith("00:17:88:24:76:ff")  # the Hue bridge moves the most bytes
-    assert "KB" in rows[0] and "bit/s" in rows[0]
+    assert "KB" in rows[0]
+    assert "bit/s" in rows[0]
     assert "3 devices, 1330 packets" in done.stdout
 
 
@@ -49,10 +50,16 @@ def test_several_files_at_once() -> None:
     [
         ("empty.pcap", b"", "empty file"),
         ("garbage.pcap", b"GARBAGE" * 100, "not a pcap or pcapng"),
-        ("header_only.pcap", bytes.fromhex("d4c3b2a102000400") + b"\0" * 8 + b"\xff\xff\0\0\x01\0\0\0", "no packets"),
+        (
+            "header_only.pcap",
+            bytes.fromhex("d4c3b2a102000400") + b"\0" * 8 + b"\xff\xff\0\0\x01\0\0\0",
+            "no packets",
+        ),
     ],
 )
-def test_bad_files_exit_2_with_one_line(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+def test_bad_files_exit_2_with_one_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     done = run_cli("analyze", str(path))
@@ -65,7 +72,10 @@ def test_bad_files_exit_2_with_one_line(tmp_path: Path, name: str, content: byte
 
 def test_missing_file_and_unsupported_link_type(tmp_path: Path) -> None:
     done = run_cli("analyze", str(tmp_path / "missing.pcap"))
-    assert (done.returncode, done.stderr.strip()) == (2, f"error: {tmp_path / 'missing.pcap'}: no such file")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        f"error: {tmp_path / 'missing.pcap'}: no such file",
+    )
     radiotap = tmp_path / "wifi.pcap"
     write_pcap(radiotap, [(1.0, 60, b"\0" * 60, 127)], linktype=127)
     done = run_cli("analyze", str(radiotap))
@@ -78,7 +88,8 @@ def test_truncated_capture_is_analysed_up_to_the_cut(tmp_path: Path) -> None:
     cut.write_bytes(MQTT.read_bytes()[:-30])
     done = run_cli("analyze", "--json", str(cut))
     assert done.returncode == 0
-    assert done.stderr.startswith("warning:") and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("warning:")
+    assert done.stderr.count("\n") == 1
     assert json.loads(done.stdout)["packets"] == 18
 
 

@@ -66,7 +66,9 @@ def test_linux_cooked_captures_count_the_sender() -> None:
     ip = ipv4(IP_A, IP_B, 17, udp(1, 2, b"x"))
     sll = struct.pack("!HHH", 4, 1, 6) + A + b"\0\0" + b"\x08\x00" + ip
     sll2 = b"\x08\x00\0\0" + struct.pack("!IHBB", 2, 1, 4, 6) + A + b"\0\0" + ip
-    engine = run([(1.0, len(sll), sll, LINKTYPE_LINUX_SLL), (2.0, len(sll2), sll2, LINKTYPE_LINUX_SLL2)])
+    engine = run(
+        [(1.0, len(sll), sll, LINKTYPE_LINUX_SLL), (2.0, len(sll2), sll2, LINKTYPE_LINUX_SLL2)]
+    )
     snap = engine.snapshot()
     assert [d.mac for d in snap.devices] == [A.hex(":")]
     assert snap.devices[0].tx_packets == 2
@@ -142,9 +144,7 @@ def test_active_timeout_exports_long_flows_without_double_counting() -> None:
 
 
 def test_flow_table_bound_evicts_and_counts_but_keeps_device_counters_exact() -> None:
-    frames = [
-        (i * 0.001, 60, udp_frame(A, B, IP_A, IP_B, 1024 + i, 80), 1) for i in range(5000)
-    ]
+    frames = [(i * 0.001, 60, udp_frame(A, B, IP_A, IP_B, 1024 + i, 80), 1) for i in range(5000)]
     engine = run(frames, max_flows=1000)
     assert len(engine._flows) <= 1000
     assert engine.stats.flows_evicted >= 4000
@@ -170,7 +170,12 @@ def test_gateway_keeps_only_its_own_addresses() -> None:
         fwd = eth(GW, A, 0x0800, ipv4(IP_A, internet, 6, tcp(40000 + i, 443, 1, 0, 2)))
         rev = eth(A, GW, 0x0800, ipv4(internet, IP_A, 6, tcp(443, 40000 + i, 1, 1, 0x12)))
         frames += [(i + 0.0, len(fwd), fwd, 1), (i + 0.1, len(rev), rev, 1)]
-    arp_reply = eth(A, GW, 0x0806, struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 2, GW, b"\xc0\xa8\x01\x01", A, IP_A))
+    arp_reply = eth(
+        A,
+        GW,
+        0x0806,
+        struct.pack("!HHBBH6s4s6s4s", 1, 0x800, 6, 4, 2, GW, b"\xc0\xa8\x01\x01", A, IP_A),
+    )
     frames.append((9.0, len(arp_reply), arp_reply, 1))
     engine = run(frames)
     assert device(engine, GW)["ips"] == ["192.168.1.1"]

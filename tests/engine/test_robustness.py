@@ -54,7 +54,9 @@ def test_200k_mutated_real_frames_never_raise_and_are_all_counted() -> None:
     batch = []
     for i in range(MUTATED_FRAMES):
         data = mutate(rnd, rnd.choice(seeds))
-        linktype = LINKTYPE_ETHERNET if i % 50 else rnd.choice((LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2))
+        linktype = (
+            LINKTYPE_ETHERNET if i % 50 else rnd.choice((LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2))
+        )
         batch.append((1_700_000_000 + i * 0.001, len(data), data, linktype))
         if len(batch) == 4096:
             engine.process(batch)

@@ -283,7 +283,7 @@ def pcap_header(path: str | os.PathLike[str]) -> PcapHeader | None:
 
 def open_capture(
     path: str | os.PathLike[str], warn: WarnFn | None = None
-) -> Iterator[list[Packet]]:
+) -> Generator[list[Packet]]:
     """Batches of packets from one capture file, in file order.
 
     Raises ``CaptureFileError`` before yielding anything when the file cannot

@@ -1,0 +1,260 @@
+"""Payload parsers on real packets from the captures, and on broken ones."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from scapy.layers.inet import TCP, UDP
+from scapy.utils import PcapReader
+
+from custom_components.totem.engine import dissect
+from tests.conftest import any_pcap
+
+
+def payloads(path: Path, proto: str, port: int) -> Iterator[bytes]:
+    """UDP/TCP payloads to or from ``port`` in a capture, read with scapy."""
+    layer = UDP if proto == "udp" else TCP
+    with PcapReader(str(path)) as reader:
+        for packet in reader:
+            if layer in packet and port in (packet[layer].sport, packet[layer].dport):
+                data = bytes(packet[layer].payload)
+                if data:
+                    yield data
+
+
+def first(path: Path, proto: str, port: int, predicate: object = None) -> bytes:
+    for data in payloads(path, proto, port):
+        if predicate is None or predicate(data):  # type: ignore[operator]
+            return data
+    raise AssertionError(f"no {proto}/{port} payload in {path.name}")
+
+
+# ---------------------------------------------------------------- DHCP
+
+
+def test_dhcp_request_of_the_hs100_plug() -> None:
+    path = any_pcap("iot_tplink_hs100_plug_setup.pcap")
+    messages = [dissect.parse_dhcp(p) for p in payloads(path, "udp", 67)]
+    request = next(m for m in messages if m is not None and m.op == 1 and m.hostname)
+    assert request.hostname == "HS100(EU)"
+    assert request.vendor_class == "udhcp 0.9.9-pre"
+    assert request.param_list == (1, 3, 6, 12, 15, 28)
+    assert request.client_mac == bytes.fromhex("50c7bf00fca3")
+    assert request.client_id == b"\x01" + bytes.fromhex("50c7bf00fca3")
+    assert request.msg_type in (dissect.DHCP_DISCOVER, dissect.DHCP_REQUEST)
+    replies = [m for m in messages if m is not None and m.op == 2]
+    assert {m.msg_type for m in replies} == {dissect.DHCP_OFFER, dissect.DHCP_ACK}
+    assert all(m.client_ip and m.server_id for m in replies)
+
+
+def test_dhcp_relayed_request_belongs_to_chaddr() -> None:
+    path = any_pcap("proto_dhcp_hostname_opt60_mudurl.pcap")
+    request = next(m for m in map(dissect.parse_dhcp, payloads(path, "udp", 67)) if m and m.op == 1)
+    assert request.relayed
+    assert request.client_mac == bytes.fromhex("b827ebb853c8")
+    assert request.hostname == "raspberrypi"
+    assert request.vendor_class == "dhcpcd-6.11.5:Linux-4.1.18-v7+:armv7l:BCM2709"
+    assert request.mud_url is not None
+    assert request.mud_url.startswith("https://")
+
+
+def test_dhcp_fqdn_option_81() -> None:
+    path = any_pcap("proto_dhcp_discover_opt60_msft.pcap")
+    msg = dissect.parse_dhcp(first(path, "udp", 67))
+    assert msg is not None
+    assert msg.hostname == "NicksMacBook"
+    assert msg.fqdn == "NicksMacBook"
+    assert msg.vendor_class == "MSFT 5.0"
+
+
+def test_dhcp_garbage_and_truncation() -> None:
+    assert dissect.parse_dhcp(b"") is None
+    assert dissect.parse_dhcp(b"\x01" * 300) is None  # no magic cookie
+    path = any_pcap("iot_tplink_hs100_plug_setup.pcap")
+    whole = first(path, "udp", 67)
+    # Cut inside the options: the options before the cut survive, no exception.
+    for cut in range(240, len(whole)):
+        msg = dissect.parse_dhcp(whole[:cut])
+        assert msg is not None
+        assert msg.op == 1
+
+
+# ----------------------------------------------------------------- DNS
+
+
+def test_dns_query_and_response() -> None:
+    path = any_pcap("iot_tplink_hs100_plug_setup.pcap")
+    parsed = [dissect.parse_dns(p) for p in payloads(path, "udp", 53)]
+    queries = [m for m in parsed if m is not None and not m.is_response]
+    answers = [m for m in parsed if m is not None and m.is_response]
+    assert ("devs.tplinkcloud.com", 1) in [q for m in queries for q in m.questions]
+    addresses = [r.data for m in answers for r in m.answers if r.rtype == dissect.DNS_A]
+    assert addresses
+    assert all(a is not None and a.count(".") == 3 for a in addresses)
+
+
+def test_mdns_announcement_of_the_hue_bridge() -> None:
+    path = any_pcap("iot_philips_hue_bridge_setup.pcap")
+    records = [
+        r
+        for p in payloads(path, "udp", 5353)
+        if (m := dissect.parse_dns(p)) is not None and m.is_response
+        for r in m.answers + m.others
+    ]
+    srv = {r.name: r.data for r in records if r.rtype == dissect.DNS_SRV}
+    assert srv["Philips hue - 2476FF._hap._tcp.local"] == "Philips-hue.local"
+    ptr = {(r.name, r.data) for r in records if r.rtype == dissect.DNS_PTR}
+    assert ("_hap._tcp.local", "Philips hue - 2476FF._hap._tcp.local") in ptr
+    txt = [t for r in records if r.rtype == dissect.DNS_TXT for t in r.txt]
+    assert any(t.startswith("md=") for t in txt)
+
+
+def _header(qd: int = 1, an: int = 0) -> bytes:
+    return struct.pack("!HHHHHH", 0x1234, 0x8400, qd, an, 0, 0)
+
+
+def test_dns_compression_loop_is_refused() -> None:
+    # The question's name is a pointer to itself.
+    loop = _header() + b"\xc0\x0c" + b"\x00\x01\x00\x01"
+    assert dissect.read_dns_name(loop, 12) is None
+    assert dissect.parse_dns(loop) is None
+    # Two pointers that point at each other.
+    ping_pong = _header() + b"\xc0\x0e\xc0\x0c" + b"\x00\x01\x00\x01"
+    assert dissect.read_dns_name(ping_pong, 12) is None
+
+
+def test_dns_compression_pointer_is_followed() -> None:
+    name = b"\x03www\x07example\x03com\x00"
+    msg = (
+        _header(1, 1)
+        + name
+        + b"\x00\x01\x00\x01"
+        + b"\xc0\x0c"
+        + struct.pack("!HHIH", 1, 1, 60, 4)
+        + bytes([192, 0, 2, 1])
+    )
+    parsed = dissect.parse_dns(msg)
+    assert parsed is not None
+    assert parsed.questions == [("www.example.com", 1)]
+    assert parsed.answers[0].name == "www.example.com"
+    assert parsed.answers[0].data == "192.0.2.1"
+
+
+def test_dns_name_longer_than_255_is_refused() -> None:
+    long_name = b"".join(b"\x3f" + b"a" * 63 for _ in range(5)) + b"\x00"
+    assert dissect.read_dns_name(_header() + long_name, 12) is None
+
+
+def test_dns_truncated_records_keep_what_came_before() -> None:
+    path = any_pcap("iot_philips_hue_bridge_setup.pcap")
+    whole = max(payloads(path, "udp", 5353), key=len)
+    complete = dissect.parse_dns(whole)
+    assert complete is not None
+    for cut in range(0, len(whole), 7):
+        partial = dissect.parse_dns(whole[:cut])
+        if partial is not None:
+            assert len(partial.answers) <= len(complete.answers)
+
+
+# ------------------------------------------------------------- NetBIOS
+
+
+def _nbns_registration(name: str, ip: bytes, group: bool = False) -> bytes:
+    raw = name.upper().ljust(15).encode()[:15] + b"\x00"
+    encoded = b"".join(bytes([0x41 + (b >> 4), 0x41 + (b & 0xF)]) for b in raw)
+    flags = 0x2910  # registration request, recursion desired, broadcast
+    return (
+        struct.pack("!HHHHHH", 1, flags, 1, 0, 0, 1)
+        + b"\x20"
+        + encoded
+        + b"\x00"
+        + b"\x00\x20\x00\x01"
+        + b"\xc0\x0c"
+        + struct.pack("!HHIH", 0x20, 1, 300000, 6)
+        + (b"\x80\x00" if group else b"\x00\x00")
+        + ip
+    )
+
+
+def test_netbios_registration() -> None:
+    msg = dissect.parse_nbns(_nbns_registration("LIVINGROOM-PC", bytes([192, 168, 1, 20])))
+    assert msg is not None
+    assert (msg.name, msg.suffix, msg.opcode, msg.is_response) == ("LIVINGROOM-PC", 0, 5, False)
+    assert msg.address == "192.168.1.20"
+    assert not msg.group
+    group = dissect.parse_nbns(_nbns_registration("WORKGROUP", bytes(4), group=True))
+    assert group is not None
+    assert group.group
+
+
+def test_netbios_garbage() -> None:
+    assert dissect.parse_nbns(b"") is None
+    assert dissect.parse_nbns(b"\x00" * 12 + b"\x20" + b"Z" * 32 + b"\x00") is None
+
+
+# ---------------------------------------------------------------- SSDP
+
+
+def test_ssdp_notify_of_a_router() -> None:
+    path = any_pcap("proto_ssdp_notify_router.pcap")
+    msg = dissect.parse_ssdp(first(path, "udp", 1900))
+    assert msg is not None
+    assert msg.kind == "NOTIFY"
+    # Header names are case-insensitive ("lOCATION" in this capture).
+    assert msg.headers["LOCATION"] == "http://192.168.1.1:7406/rootDesc.xml"
+    assert "MiniUPnPd" in msg.headers["SERVER"]
+
+
+def test_ssdp_search_response_and_search() -> None:
+    path = any_pcap("iot_philips_hue_bridge_setup.pcap")
+    kinds = {m.kind for p in payloads(path, "udp", 1900) if (m := dissect.parse_ssdp(p))}
+    assert kinds >= {"NOTIFY", "RESPONSE"}
+    assert dissect.parse_ssdp(b"GET / HTTP/1.1\r\n\r\n") is None
+
+
+# ----------------------------------------------------------------- TLS
+
+
+def test_tls_sni_from_real_client_hellos() -> None:
+    path = any_pcap("home_iphone_dhcp_mdns_tls.pcap")
+    names = {dissect.parse_tls_sni(p) for p in payloads(path, "tcp", 443)} - {None}
+    assert "gateway.icloud.com" in names
+    assert all(n == n.lower() for n in names if n)
+
+
+def test_tls_sni_on_truncated_hello() -> None:
+    path = any_pcap("home_iphone_dhcp_mdns_tls.pcap")
+    hello = first(path, "tcp", 443, lambda p: dissect.parse_tls_sni(p) is not None)
+    for cut in range(len(hello)):
+        assert dissect.parse_tls_sni(hello[:cut]) in (None, dissect.parse_tls_sni(hello))
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def test_http_request_host_and_user_agent() -> None:
+    path = any_pcap("phone_amazon_alexa_app_android.pcapng")
+    requests = [r for p in payloads(path, "tcp", 80) if (r := dissect.parse_http_request(p))]
+    assert requests
+    assert all(r.host and ":" not in r.host for r in requests)
+    assert any(r.user_agent for r in requests)
+
+
+def test_http_request_line_forms() -> None:
+    req = dissect.parse_http_request(
+        b"GET /x HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: curl/8\r\n\r\n"
+    )
+    assert req is not None
+    assert (req.method, req.target, req.host, req.user_agent) == (
+        "GET",
+        "/x",
+        "example.com",
+        "curl/8",
+    )
+    v6 = dissect.parse_http_request(b"GET / HTTP/1.1\r\nHost: [fe80::1]:80\r\n\r\n")
+    assert v6 is not None
+    assert v6.host == "[fe80::1]"
+    assert dissect.parse_http_request(b"GET nothing\r\n") is None
+    assert dissect.parse_http_request(b"HELLO / HTTP/1.1\r\n") is None

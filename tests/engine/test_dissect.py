@@ -81,6 +81,35 @@ def test_dhcp_garbage_and_truncation() -> None:
         assert msg.op == 1
 
 
+# -------------------------------------------------------------- DHCPv6
+
+
+def test_dhcpv6_solicit_of_the_android_phone() -> None:
+    path = any_pcap("home_android_dhcp_opt60_tls.pcap")
+    msg = dissect.parse_dhcpv6(first(path, "udp", 547))
+    assert msg is not None
+    assert msg.msg_type == 1  # Solicit
+    # DUID-LLT: type 1, hardware type 1 (Ethernet), time, then the phone's MAC.
+    assert msg.duid is not None
+    assert msg.duid[:4] == b"\x00\x01\x00\x01"
+    assert msg.duid[-6:] == bytes.fromhex("4c6af69ff627")
+    assert msg.option_request == (23, 24)  # DNS servers, domain list
+
+
+def test_dhcpv6_fqdn_and_truncation() -> None:
+    solicit = (
+        b"\x01\x00\x00\x01"
+        + b"\x00\x01\x00\x04\x00\x03\x00\x01"
+        + b"\x00\x27\x00\x0c\x00\x06laptop\x03lan\x00"
+    )
+    msg = dissect.parse_dhcpv6(solicit)
+    assert msg is not None
+    assert msg.fqdn == "laptop.lan"
+    for cut in range(len(solicit)):
+        dissect.parse_dhcpv6(solicit[:cut])
+    assert dissect.parse_dhcpv6(b"\x00\x00\x00\x00") is None
+
+
 # ----------------------------------------------------------------- DNS
 
 

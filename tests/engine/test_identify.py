@@ -241,6 +241,43 @@ def test_netbios_registration_names_the_sender() -> None:
     assert ident.type == "desktop"
 
 
+def test_llmnr_answer_names_the_responder() -> None:
+    answer = DNSRR(rrname="nas-box", type="A", rdata="192.168.1.40")
+    payload = bytes(DNS(id=7, qr=1, qd=DNSQR(qname="nas-box"), an=[answer]))
+    identifier = Identifier()
+    identifier.inspect(*udp("00:11:32:00:00:01", "192.168.1.40", "192.168.1.9", 5355, 50000,
+                            payload))  # fmt: skip
+    ident = identifier.identity(mac("00:11:32:00:00:01"), TrafficSummary())
+    assert ident.name_sources == {"llmnr": "nas-box"}
+    # An answer about another address is not the sender's name.
+    identifier.inspect(*udp("00:11:32:00:00:02", "192.168.1.41", "192.168.1.9", 5355, 50000,
+                            payload))  # fmt: skip
+    assert identifier.identity(mac("00:11:32:00:00:02"), TrafficSummary()).name is None
+
+
+def test_ssdp_friendly_name_header_beats_the_server_token() -> None:
+    notify = (
+        b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: upnp:rootdevice\r\n"
+        b"NTS: ssdp:alive\r\nSERVER: Linux/4.9 UPnP/1.0 Sonos/70.3-35220\r\n"
+        b"X-Friendly-Name: Kitchen\r\n\r\n"
+    )
+    identifier = Identifier()
+    identifier.inspect(*udp("34:7e:5c:00:00:01", "192.168.1.60", "239.255.255.250", 1900, 1900,
+                            notify.replace(b"X-Friendly-Name: Kitchen\r\n", b"")))  # fmt: skip
+    ident = identifier.identity(mac("34:7e:5c:00:00:01"), TrafficSummary())
+    assert ident.name == "Sonos/70.3-35220"
+    identifier.inspect(*udp("34:7e:5c:00:00:01", "192.168.1.60", "239.255.255.250", 1900, 1900,
+                            notify))  # fmt: skip
+    ident = identifier.identity(mac("34:7e:5c:00:00:01"), TrafficSummary())
+    assert ident.name == "Kitchen"
+    assert ident.type == "smart_speaker"
+    assert ident.type_reason == "vendor Sonos + SSDP server Sonos"
+    # A goodbye says nothing new.
+    identifier.inspect(*udp("34:7e:5c:00:00:02", "192.168.1.61", "239.255.255.250", 1900, 1900,
+                            notify.replace(b"ssdp:alive", b"ssdp:byebye")))  # fmt: skip
+    assert identifier.evidence(mac("34:7e:5c:00:00:02")) is None
+
+
 def test_tls_sni_and_http_host_become_domains_but_ip_literals_do_not() -> None:
     identifier = fed("iot_belkin_wemo_insight_setup.pcap", "phone_amazon_alexa_app_android.pcapng")
     wemo = identifier.evidence(mac("94:10:3e:41:c2:05"))
@@ -315,6 +352,34 @@ def test_rotating_macs_without_a_fixed_one_merge_into_the_first() -> None:
     second = identifier.identity(mac("fa:a1:19:00:00:02"), TrafficSummary())
     assert first.same_device_as is None
     assert second.same_device_as == "da:a1:19:00:00:01"
+
+
+def dhcpv6_solicit(src: str, duid: bytes) -> Inspected:
+    payload = b"\x01\x12\x34\x56" + b"\x00\x01" + len(duid).to_bytes(2, "big") + duid
+    return (5.0, mac(src), mac("33:33:00:01:00:02"), "fe80::1", "ff02::1:2", 17, 546, 547,
+            payload)  # fmt: skip
+
+
+def test_rotating_mac_merges_on_dhcpv6_duid() -> None:
+    identifier = Identifier()
+    duid = b"\x00\x01\x00\x01\x25\xe5\x14\x8e" + mac("00:1b:63:aa:bb:01")
+    identifier.inspect(*dhcpv6_solicit("00:1b:63:aa:bb:01", duid))
+    identifier.inspect(*dhcpv6_solicit("ea:11:22:33:44:55", duid))
+    rotated = identifier.identity(mac("ea:11:22:33:44:55"), TrafficSummary())
+    assert rotated.same_device_as == "00:1b:63:aa:bb:01"
+
+
+def test_merge_follows_new_evidence() -> None:
+    identifier = Identifier()
+    identifier.inspect(*dhcp_request("da:a1:19:00:00:40", "lucas-tablet", ts=10))
+    assert identifier.identity(mac("da:a1:19:00:00:40"), TrafficSummary()).same_device_as is None
+    # The fixed MAC shows up later: the rotating one now merges into it...
+    identifier.inspect(*dhcp_request("00:1b:63:00:00:40", "lucas-tablet", ts=20))
+    merged = identifier.identity(mac("da:a1:19:00:00:40"), TrafficSummary())
+    assert merged.same_device_as == "00:1b:63:00:00:40"
+    # ...and stops when the fixed MAC is forgotten (evicted by the engine).
+    identifier.forget(mac("00:1b:63:00:00:40"))
+    assert identifier.identity(mac("da:a1:19:00:00:40"), TrafficSummary()).same_device_as is None
 
 
 def test_no_merge_when_the_tie_is_ambiguous() -> None:
@@ -403,6 +468,56 @@ def test_behaviour_printer_and_kasa() -> None:
     assert identity_of([], "0c:00:00:00:00:09", plug) == ("smart_plug", "serves TP-Link Kasa")
 
 
+def http_get(src: str, agent: str) -> Inspected:
+    request = f"GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: {agent}\r\n\r\n"
+    return (1.0, mac(src), mac("00:b5:6d:06:08:ba"), "192.168.1.70", "93.184.216.34", 6, 40000,
+            80, request.encode())  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [
+        ("Mozilla/5.0 (Linux; Android 10; SM-G973F) AppleWebKit/537.36 Mobile Safari/537.36",
+         "phone"),
+        ("Mozilla/5.0 (X11; Linux armv7l) AppleWebKit/537.36 CrKey/1.56.500000", "media_player"),
+        ("Mozilla/5.0 (SMART-TV; Linux; Tizen 5.0) AppleWebKit/537.36", "tv"),
+        ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)", "tablet"),
+        ("Dalvik/2.1.0 (Linux; U; Android 9; AFTMM Build/PS7233)", "unknown"),  # weak alone
+        ("curl/8.5.0", "unknown"),
+    ],
+)  # fmt: skip
+def test_user_agent_rules(agent: str, expected: str) -> None:
+    assert identity_of([http_get("0c:00:00:00:00:0a", agent)], "0c:00:00:00:00:0a")[0] == expected
+
+
+def test_type_follows_new_evidence() -> None:
+    identifier = Identifier()
+    device = "0c:00:00:00:00:0b"
+    identifier.inspect(*dhcp_request(device, "ESP_00AA11"))
+    assert identifier.identity(mac(device), TrafficSummary()).type == "iot"
+    # Later it announces a printer service over mDNS: the type changes with it.
+    ptr = DNSRR(rrname="_ipp._tcp.local", type="PTR", rdata="Office Labeller._ipp._tcp.local")
+    srv = DNSRRSRV(rrname="Office Labeller._ipp._tcp.local", target="ESP_00AA11.local", port=631)
+    identifier.inspect(*udp(device, "192.168.1.80", "224.0.0.251", 5353, 5353,
+                            mdns_response([ptr, srv])))  # fmt: skip
+    ident = identifier.identity(mac(device), TrafficSummary())
+    assert (ident.type, ident.type_reason) == ("printer", "mDNS _ipp")
+    assert ident.name_sources["mdns_instance"] == "Office Labeller"
+
+
+def test_active_discovery_evidence() -> None:
+    identifier = Identifier()
+    speaker = mac("0c:00:00:00:00:0c")
+    identifier.note_discovery(speaker, 1.0, service_type="_googlecast._tcp.local.",
+                              instance="Kitchen speaker", host="kitchen.local.",
+                              model="Google Nest Mini")  # fmt: skip
+    ident = identifier.identity(speaker, TrafficSummary())
+    assert ident.name == "Kitchen speaker"
+    assert ident.name_sources["mdns"] == "kitchen"
+    assert ident.type == "smart_speaker"
+    assert ident.type_reason == "mDNS model Google Home"
+
+
 def test_every_rule_is_well_formed() -> None:
     from custom_components.totem.engine.model import DEVICE_TYPES
 
@@ -427,6 +542,7 @@ _FUZZ_CAPTURES = (
     "proto_dhcp_hostname_opt60_mudurl.pcap",
     "proto_mqtt_paho_pubsub.pcap",
     "iot_tuya_lan_discovery.pcap",
+    "home_android_dhcp_opt60_tls.pcap",
 )
 
 
@@ -498,6 +614,7 @@ def test_fuzz_inspect_and_detect_never_raise(seed: int) -> None:
 @given(data=st.binary(max_size=400), sport=st.sampled_from(_PORTS), dport=st.sampled_from(_PORTS))
 def test_random_bytes_through_every_parser(data: bytes, sport: int, dport: int) -> None:
     dissect.parse_dhcp(data)
+    dissect.parse_dhcpv6(data)
     dissect.parse_dns(data)
     dissect.parse_nbns(data)
     dissect.parse_ssdp(data)

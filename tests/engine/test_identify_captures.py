@@ -84,6 +84,9 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
     # The access point of the IoT Sentinel testbed: gateway, DHCP and DNS server.
     ("iot_philips_hue_bridge_setup.pcap", "00:b5:6d:06:08:ba", "David Electronics", None, "router"),
     # Phones and computers.
+    # The phone that set the Hue bridge up: its Hue app's Dalvik User-Agent
+    # names a Galaxy Note (SM-N7505).
+    ("iot_philips_hue_bridge_setup.pcap", "38:0b:40:ef:85:41", "Samsung", None, "phone"),
     ("home_iphone_dhcp_mdns_tls.pcap", "c4:61:8b:35:82:a9", "Apple", "Lucas-iPhone", "phone"),
     ("home_iphone_dhcp_mdns_tls.pcap", "d8:30:62:56:00:1c", "Apple", "Lucas-iMac", "desktop"),
     ("home_android_dhcp_opt60_tls.pcap", "4c:6a:f6:9f:f6:27", "HMD Global", None, "phone"),
@@ -115,7 +118,34 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
         "johanna-QEMU-Virtual-Machine",
         "unknown",
     ),
-    # Clients with no identifying traffic stay unknown.
+    (
+        "attack_nmap_arp_discovery_version_scan.pcap",
+        "00:80:77:08:48:e1",
+        "Brother",
+        None,
+        "printer",
+    ),
+    ("attack_icmp_ping_sweep.pcap", "74:38:b7:8e:b2:a5", "CANON", None, "printer"),
+    # The DHCP server of a Raspberry Pi's LAN, and the relay that forwards its request.
+    ("proto_dhcp_hostname_opt60_mudurl.pcap", "00:23:54:c2:57:02", "ASUSTek", None, "router"),
+    ("proto_dhcp_hostname_opt60_mudurl.pcap", "00:23:eb:10:2c:29", "Cisco", None, "unknown"),
+    ("iot_google_nest_logsink.pcap", "00:90:fb:26:27:6b", "PORTWELL", None, "router"),
+    ("phone_xiaomi_miui_push.pcap", "78:94:b4:24:04:a0", "Sercomm", None, "router"),
+    ("attack_arp_scan_24.pcap", "dc:a6:32:10:0c:2d", "Raspberry Pi", None, "iot"),
+    ("proto_coap_ipv6_mixed.pcap", "b8:27:eb:a6:b2:2f", "Raspberry Pi", None, "iot"),
+    # Clients with no identifying traffic stay unknown: scanners, VMs, a Google
+    # device that only answers pings, a phone browsing for Chromecasts.
+    ("attack_arp_scan_24.pcap", "50:ed:3c:39:bc:d9", "Apple", None, "unknown"),
+    ("attack_icmp_ping_sweep.pcap", "b0:e4:d5:b7:62:ed", "Google", None, "unknown"),
+    ("attack_dns_tunnel_iodine.pcap", "08:00:27:9c:e0:b4", "PCS", None, "unknown"),
+    ("attack_dns_exfil_dnscat2.pcap", "8c:dc:d4:46:be:c4", "Hewlett Packard", None, "unknown"),
+    ("attack_nmap_syn_portscan.pcap", "00:25:b3:bf:91:ee", "Hewlett Packard", None, "unknown"),
+    ("attack_ssh_password_guessing.pcap", "08:00:27:20:54:03", "PCS", None, "unknown"),
+    ("attack_syn_flood_synthetic.pcap", "02:00:00:00:00:01", None, None, "unknown"),
+    ("home_multicast_googlecast_mdns_ssdp.pcap", "e2:36:eb:f7:3b:66", None, None, "unknown"),
+    ("home_multicast_googlecast_mdns_ssdp.pcap", "7c:10:c9:44:16:bb", "ASUSTek", None, "unknown"),
+    ("proto_ntp_client_server.pcap", "9c:b6:d0:09:17:1d", "Rivet", None, "unknown"),
+    ("proto_mqtt_iot_device_ota.pcap", "00:0c:00:4d:2c:b0", "BEB", None, "unknown"),
     ("printer_ipp_print_job.pcap", "00:1b:63:98:bf:36", "Apple", None, "unknown"),
     ("iot_sonos_speaker.pcapng", "9c:58:3c:a7:ee:cc", "Apple", None, "unknown"),
     ("proto_mqtt_paho_pubsub.pcap", "24:a2:e1:e6:ee:9b", "Apple", None, "unknown"),
@@ -140,13 +170,13 @@ def test_device_identity(
     assert row.type == type_, row.type_reason
 
 
-def test_every_iot_sentinel_setup_capture_is_covered() -> None:
-    # A new IoT capture in the corpus must get expected values here too.
+def test_every_capture_has_expected_devices() -> None:
+    # "Go through every capture": each one in the corpus has rows above.
     covered = {row[0] for row in EXPECTED}
-    shared = {p.name for p in SHARED_PCAPS.glob("iot_*")} | {
-        p.name for p in VENDORED_PCAPS.glob("iot_*")
+    corpus = {p.name for p in SHARED_PCAPS.glob("*.pcap*")} | {
+        p.name for p in VENDORED_PCAPS.glob("*.pcap*")
     }
-    assert shared <= covered
+    assert corpus <= covered, sorted(corpus - covered)
 
 
 def test_reasons_name_the_evidence() -> None:

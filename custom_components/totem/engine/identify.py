@@ -1,0 +1,770 @@
+"""Who a MAC is: manufacturer, names, device type, domains, MAC-rotation merge.
+
+The engine hands :meth:`Identifier.inspect` every packet on an evidence port
+(:data:`EVIDENCE_PORTS`) and the first few payload packets of every other
+flow. ``inspect`` parses what identifies a device (DHCP, DHCPv6, DNS/mDNS/LLMNR,
+NetBIOS, SSDP, TLS SNI, HTTP Host/User-Agent) and keeps it per MAC, bounded.
+:meth:`Identifier.identity` turns that evidence plus the engine's traffic
+counters into an :class:`Identity` on demand (a snapshot), scoring device
+types with the data table in :mod:`type_rules`.
+
+Evidence is attributed with care: a DHCP message belongs to its ``chaddr``
+(a relay forwards it from its own MAC); an mDNS answer belongs to its sender
+only when its address records name the sender (a Bonjour sleep proxy
+answers for sleeping Macs), or, lacking address records, when it carries
+the SRV record that ties a service to a host; an SSDP search says nothing
+about the searcher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from . import dissect, vendor
+from .type_rules import FALLBACK_TYPE, MIN_SCORE, RULES, TypeRule
+
+# Every packet on these ports reaches ``inspect``: DNS, DHCP, NetBIOS-NS,
+# SSDP, mDNS, LLMNR, DHCPv6. Nothing else is per-packet.
+EVIDENCE_PORTS: frozenset[int] = frozenset({53, 67, 68, 137, 546, 547, 1900, 5353, 5355})
+
+MAX_DOMAINS = 64
+MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents per MAC
+DEFAULT_MAX_MACS = 8192
+
+# Best name first (issue 3): the device's own DHCP name, then what it
+# announces, then what others call it.
+NAME_ORDER: tuple[str, ...] = (
+    "dhcp",
+    "dhcp_fqdn",
+    "dhcpv6",
+    "mdns_instance",
+    "mdns",
+    "netbios",
+    "llmnr",
+    "ssdp",
+    "dhcp_server",
+)
+
+# Host names too common to tie two MACs to one device.
+_GENERIC_NAMES = frozenset(
+    {
+        "",
+        "localhost",
+        "iphone",
+        "ipad",
+        "android",
+        "espressif",
+        "unknown",
+        "raspberrypi",
+        "linux",
+        "debian",
+        "ubuntu",
+        "host",
+        "device",
+        "wlan0",
+        "esp",
+    }
+)
+
+_MAC_IN_NAME = re.compile(r"\s*\[?([0-9a-f]{2}[:-]){5}[0-9a-f]{2}\]?\s*", re.IGNORECASE)
+_CONFLICT_SUFFIX = re.compile(r"\s*\(\d+\)$")
+_DOMAIN_CHARS = re.compile(r"[\w.-]+")
+_IPV4_LITERAL = re.compile(r"[\d.]+")
+_SSDP_SERVER_NOISE = ("upnp", "linux", "unspecified", "dlnadoc", "windows", "darwin", "posix")
+# Bytes per second of sustained upload that only video makes in a smart home.
+_VIDEO_UPSTREAM_RATE = 40_000
+_VIDEO_MIN_SECONDS = 60.0
+
+DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
+DhcpServerCallback = Callable[[float, bytes, str], None]
+
+
+def format_mac(mac: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in mac)
+
+
+@dataclass(slots=True)
+class TrafficSummary:
+    """What the engine counted for one MAC; behaviour rules read it."""
+
+    ips: list[str] = field(default_factory=list)
+    tx_bytes: int = 0
+    rx_bytes: int = 0
+    tx_packets: int = 0
+    rx_packets: int = 0
+    protocols: dict[str, int] = field(default_factory=dict)
+    server_ports: dict[tuple[int, int], int] = field(default_factory=dict)
+    remote_hosts: int = 0
+    upstream_bytes: int = 0
+    downstream_bytes: int = 0
+    is_gateway: bool = False
+    duration: float = 0.0
+
+
+@dataclass(slots=True)
+class Identity:
+    manufacturer: str | None
+    randomized: bool
+    name: str | None
+    name_sources: dict[str, str]
+    type: str
+    type_reason: str
+    domains: list[str]
+    same_device_as: str | None
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What one MAC said about itself, bounded."""
+
+    first_seen: float
+    last_seen: float
+    names: dict[str, str] = field(default_factory=dict)
+    dhcp_vendor_class: str | None = None
+    dhcp_fingerprint: str | None = None
+    dhcp_client_id: bytes | None = None
+    dhcpv6_duid: bytes | None = None
+    mdns_services: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    ssdp_types: set[str] = field(default_factory=set)
+    ssdp_servers: set[str] = field(default_factory=set)
+    ssdp_locations: set[str] = field(default_factory=set)
+    user_agents: set[str] = field(default_factory=set)
+    domains: dict[str, None] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)  # behaviour tokens seen in payloads
+    ssdp_name_rank: int = 99
+    # (what the last classification saw, its result): snapshots repeat it.
+    classified: tuple[object, tuple[str, str]] | None = None
+
+
+def _add(bounded: set[str], value: str) -> None:
+    if value and len(bounded) < MAX_SET_ITEMS:
+        bounded.add(value)
+
+
+def _clean_domain(name: str) -> str | None:
+    name = name.strip().rstrip(".").lower()
+    if "." not in name or len(name) > 253 or name.endswith((".arpa", ".local")):
+        return None
+    if _DOMAIN_CHARS.fullmatch(name) is None or _IPV4_LITERAL.fullmatch(name) is not None:
+        return None  # not a host name, or an IPv4 literal in an SNI / Host header
+    return name
+
+
+def _strip_local(name: str) -> str:
+    name = name.rstrip(".")
+    return name[:-6] if name.lower().endswith(".local") else name
+
+
+def _instance_name(raw: str) -> str | None:
+    """An instance label without the MAC some devices append or the ' (2)' of a conflict."""
+    name = _MAC_IN_NAME.sub(" ", raw).strip()
+    name = _CONFLICT_SUFFIX.sub("", name).strip()
+    return name[:64] or None
+
+
+def _split_service(name: str) -> tuple[str, str] | None:
+    """'Philips hue - 2476FF._hap._tcp.local' -> ('Philips hue - 2476FF', '_hap._tcp').
+
+    The instance part is '' for a bare service type; None when the name holds
+    no DNS-SD service type.
+    """
+    labels = name.rstrip(".").split(".")
+    if labels and labels[-1].lower() == "local":
+        labels.pop()
+    if len(labels) < 2 or labels[-1].lower() not in ("_tcp", "_udp"):
+        return None
+    if not labels[-2].startswith("_"):
+        return None
+    return ".".join(labels[:-2]), f"{labels[-2]}.{labels[-1]}".lower()
+
+
+def _ssdp_product(server: str) -> str | None:
+    """The SERVER header's product token that is not the OS or the UPnP version."""
+    for token in re.split(r"[\s,]+", server):
+        product = token.split("/", 1)[0].lower()
+        if "/" in token and product and not product.startswith(_SSDP_SERVER_NOISE):
+            return token
+    return None
+
+
+class _CompiledRules:
+    def __init__(self, rules: Iterable[TypeRule]) -> None:
+        self.by_evidence: dict[str, list[tuple[re.Pattern[str], TypeRule]]] = {}
+        for rule in rules:
+            self.by_evidence.setdefault(rule.evidence, []).append(
+                (re.compile(rule.pattern, re.IGNORECASE), rule)
+            )
+
+
+class Identifier:
+    """Collects identification evidence per MAC and answers ``identity`` on demand."""
+
+    def __init__(
+        self, *, rules: Iterable[TypeRule] = RULES, max_macs: int = DEFAULT_MAX_MACS
+    ) -> None:
+        self._rules = _CompiledRules(rules)
+        self._max_macs = max_macs
+        self._evidence: dict[bytes, Evidence] = {}
+        self.on_dns_query: DnsQueryCallback | None = None
+        self.on_dhcp_server: DhcpServerCallback | None = None
+        self.weird = 0  # payloads a parser choked on (kept for diagnostics)
+        self._calls: list[tuple[str, tuple[object, ...]]] = []
+        # MAC-rotation merge index: (key kind, key) -> MACs, rebuilt lazily
+        # when DHCP evidence changed since the last build.
+        self._dhcp_version = 0
+        self._merge_version = -1
+        self._merge_index: dict[tuple[str, object], list[tuple[float, bytes]]] = {}
+
+    # ----------------------------------------------------------- collection
+
+    def _get(self, mac: bytes, ts: float) -> Evidence | None:
+        if len(mac) != 6 or mac[0] & 0x01:
+            return None  # multicast/broadcast: not a device
+        ev = self._evidence.get(mac)
+        if ev is None:
+            if len(self._evidence) >= self._max_macs:
+                # A MAC flood must not grow memory: forget the oldest MAC.
+                del self._evidence[next(iter(self._evidence))]
+                self._dhcp_version += 1
+            ev = self._evidence[bytes(mac)] = Evidence(ts, ts)
+        elif ts > ev.last_seen:
+            ev.last_seen = ts
+        return ev
+
+    def evidence(self, mac: bytes) -> Evidence | None:
+        """The raw evidence for one MAC (diagnostics, tests)."""
+        return self._evidence.get(mac)
+
+    def forget(self, mac: bytes) -> None:
+        """Drop a MAC the engine evicted from its own table."""
+        if self._evidence.pop(mac, None) is not None:
+            self._dhcp_version += 1
+
+    def inspect(
+        self,
+        ts: float,
+        src_mac: bytes,
+        dst_mac: bytes,
+        src_ip: str,
+        dst_ip: str,
+        proto: int,
+        sport: int,
+        dport: int,
+        payload: bytes,
+    ) -> None:
+        """Take what identifies a device from one packet; never raises on garbage."""
+        if not payload:
+            return
+        calls = self._calls
+        try:
+            self._inspect(ts, src_mac, src_ip, dst_ip, proto, sport, dport, payload, calls)
+        except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
+            self.weird += 1
+        if not calls:
+            return
+        # Callbacks run outside the guard: their errors are the caller's bugs.
+        pending = list(calls)
+        calls.clear()
+        for kind, args in pending:
+            if kind == "dns" and self.on_dns_query is not None:
+                self.on_dns_query(*args)  # type: ignore[arg-type]
+            elif kind == "dhcp" and self.on_dhcp_server is not None:
+                self.on_dhcp_server(*args)  # type: ignore[arg-type]
+
+    def _inspect(
+        self,
+        ts: float,
+        src_mac: bytes,
+        src_ip: str,
+        dst_ip: str,
+        proto: int,
+        sport: int,
+        dport: int,
+        payload: bytes,
+        calls: list[tuple[str, tuple[object, ...]]],
+    ) -> None:
+        if proto == 17:
+            if sport in (67, 68) or dport in (67, 68):
+                self._dhcp(ts, src_mac, src_ip, sport, payload, calls)
+                return
+            if dport == 5353 or sport == 5353:
+                self._mdns(ts, src_mac, src_ip, payload)
+                return
+            if dport == 53 or sport == 53:
+                self._dns(ts, src_mac, dst_ip, sport, dport, payload, calls)
+                return
+            if dport == 5355 or sport == 5355:
+                self._llmnr(ts, src_mac, src_ip, payload)
+                return
+            if dport == 1900 or sport == 1900:
+                self._ssdp(ts, src_mac, payload)
+                return
+            if dport == 137 or sport == 137:
+                self._nbns(ts, src_mac, src_ip, payload)
+                return
+            if dport == 547 and sport == 546:
+                self._dhcpv6(ts, src_mac, payload)
+                return
+            first = payload[0]
+            if first == 0 and payload.startswith(b"\x00\x00\x55\xaa") and dport in (6666, 6667):
+                self._flag(ts, src_mac, "tuya_lan")
+            elif first == 0xD0 and payload.startswith(b"\xd0\xf2"):
+                if dport == 9999:
+                    self._flag(ts, src_mac, "kasa_client")
+                elif sport == 9999:
+                    self._flag(ts, src_mac, "kasa_server")
+            return
+        if proto == 6:
+            if dport == 53 or sport == 53:
+                # DNS over TCP: a two-byte length prefix, then the message.
+                self._dns(ts, src_mac, dst_ip, sport, dport, payload[2:], calls)
+                return
+            first = payload[0]
+            if first == 0x16:
+                sni = dissect.parse_tls_sni(payload)
+                if sni is not None:
+                    self._domain(ts, src_mac, sni)
+            elif 0x41 <= first <= 0x5A:  # an upper-case letter: maybe an HTTP request
+                request = dissect.parse_http_request(payload)
+                if request is not None:
+                    ev = self._get(src_mac, ts)
+                    if ev is not None:
+                        if request.host:
+                            self._domain(ts, src_mac, request.host)
+                        if request.user_agent:
+                            _add(ev.user_agents, request.user_agent)
+
+    def _flag(self, ts: float, mac: bytes, token: str) -> None:
+        ev = self._get(mac, ts)
+        if ev is not None:
+            ev.flags.add(token)
+
+    def _domain(self, ts: float, mac: bytes, name: str) -> None:
+        ev = self._get(mac, ts)
+        if ev is None or name in ev.domains or len(ev.domains) >= MAX_DOMAINS:
+            return
+        clean = _clean_domain(name)
+        if clean is not None:
+            ev.domains[clean] = None
+
+    def _dhcp(
+        self,
+        ts: float,
+        src_mac: bytes,
+        src_ip: str,
+        sport: int,
+        payload: bytes,
+        calls: list[tuple[str, tuple[object, ...]]],
+    ) -> None:
+        msg = dissect.parse_dhcp(payload)
+        if msg is None:
+            return
+        client = msg.client_mac or src_mac
+        if msg.op == 1:
+            ev = self._get(client, ts)
+            if ev is None:
+                return
+            self._dhcp_version += 1
+            if msg.hostname:
+                ev.names["dhcp"] = msg.hostname
+            if msg.fqdn:
+                ev.names["dhcp_fqdn"] = msg.fqdn
+            if msg.vendor_class:
+                ev.dhcp_vendor_class = msg.vendor_class
+            if msg.param_list:
+                ev.dhcp_fingerprint = ",".join(map(str, msg.param_list))
+            if msg.client_id:
+                ev.dhcp_client_id = msg.client_id
+            return
+        # A reply: the sender serves DHCP; a host name in it is what the
+        # server calls the client.
+        if msg.msg_type in (dissect.DHCP_OFFER, dissect.DHCP_ACK) and sport == 67:
+            self._flag(ts, src_mac, "serves_dhcp")
+            calls.append(("dhcp", (ts, bytes(src_mac), msg.server_id or src_ip)))
+        if (
+            msg.hostname
+            and msg.client_mac is not None
+            and msg.msg_type
+            in (
+                dissect.DHCP_OFFER,
+                dissect.DHCP_ACK,
+            )
+        ):
+            ev = self._get(msg.client_mac, ts)
+            if ev is not None:
+                ev.names["dhcp_server"] = msg.hostname
+
+    def _dhcpv6(self, ts: float, src_mac: bytes, payload: bytes) -> None:
+        msg = dissect.parse_dhcpv6(payload)
+        if msg is None or msg.msg_type not in dissect.DHCPV6_CLIENT_TYPES:
+            return
+        ev = self._get(src_mac, ts)
+        if ev is None:
+            return
+        if msg.duid is not None and msg.duid != ev.dhcpv6_duid:
+            ev.dhcpv6_duid = msg.duid
+            self._dhcp_version += 1
+        if msg.fqdn:
+            ev.names["dhcpv6"] = msg.fqdn
+        if msg.vendor_class and ev.dhcp_vendor_class is None:
+            ev.dhcp_vendor_class = msg.vendor_class
+
+    def _dns(
+        self,
+        ts: float,
+        src_mac: bytes,
+        dst_ip: str,
+        sport: int,
+        dport: int,
+        payload: bytes,
+        calls: list[tuple[str, tuple[object, ...]]],
+    ) -> None:
+        if len(payload) < 12:
+            return
+        if payload[2] & 0x80:  # a response: all it says is who answers DNS
+            if sport == 53:
+                self._flag(ts, src_mac, "serves_dns")
+            return
+        if dport != 53:
+            return
+        msg = dissect.parse_dns(payload, max_records=0)
+        if msg is None:
+            return
+        for qname, qtype in msg.questions:
+            self._domain(ts, src_mac, qname)
+            if self.on_dns_query is not None:
+                name = qname.rstrip(".").lower()
+                calls.append(("dns", (ts, bytes(src_mac), name, qtype, dst_ip)))
+
+    def _own_records(
+        self, src_ip: str, records: list[dissect.DnsRecord]
+    ) -> list[dissect.DnsRecord]:
+        """The records a sender publishes about itself, or none if it speaks for another."""
+        addresses = [r.data for r in records if r.rtype in (dissect.DNS_A, dissect.DNS_AAAA)]
+        if addresses and src_ip not in addresses:
+            return []  # a proxy (Bonjour sleep proxy) answering for someone else
+        if not addresses and not any(r.rtype == dissect.DNS_SRV for r in records):
+            # Only PTR/TXT: nothing anchors them to the sender. A sleep proxy
+            # answers like this for the Mac it guards; a device announcing
+            # itself sends its SRV and address records too.
+            return []
+        return records
+
+    def _mdns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
+        msg = dissect.parse_dns(payload)
+        if msg is None:
+            return
+        # Answers of a response, or the authority records of a probe.
+        claimed = msg.answers + msg.others if msg.is_response else msg.others
+        records = self._own_records(src_ip, claimed)
+        if not records:
+            return
+        ev = self._get(src_mac, ts)
+        if ev is None:
+            return
+        instances: dict[str, str] = {}
+        for record in records:
+            if record.rtype == dissect.DNS_PTR and record.data:
+                owner = _split_service(record.name)
+                if owner is None or owner[0]:
+                    continue  # reverse-address or sub-type PTR: not an announcement
+                if owner[1] == "_services._dns-sd._udp":
+                    advertised = _split_service(record.data)
+                    if advertised is not None and not advertised[0]:
+                        _add(ev.mdns_services, advertised[1])
+                    continue
+                _add(ev.mdns_services, owner[1])
+                target = _split_service(record.data)
+                if target is not None and target[1] == owner[1]:
+                    instance = _instance_name(target[0])
+                    if instance:
+                        instances.setdefault(owner[1], instance)
+            elif record.rtype == dissect.DNS_SRV and record.data:
+                host = _strip_local(record.data)
+                if host and "mdns" not in ev.names:
+                    ev.names["mdns"] = host
+                owner = _split_service(record.name)
+                if owner is not None and owner[0]:
+                    _add(ev.mdns_services, owner[1])
+                    instance = _instance_name(owner[0])
+                    if instance:
+                        instances.setdefault(owner[1], instance)
+            elif record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
+                host = _strip_local(record.name)
+                if host and "mdns" not in ev.names:
+                    ev.names["mdns"] = host
+            elif record.rtype == dissect.DNS_TXT:
+                for item in record.txt:
+                    key, sep, value = item.partition("=")
+                    key = key.lower()
+                    if not sep or not value:
+                        continue
+                    if key in ("md", "model", "am", "ty", "usb_mdl"):
+                        _add(ev.models, value[:64])
+                    elif key == "fn":
+                        # A Cast device's friendly name beats its UUID-like instance.
+                        ev.names["mdns_instance"] = value[:64]
+        if instances and "mdns_instance" not in ev.names:
+            # _device-info names the host itself; otherwise the first service seen.
+            ev.names["mdns_instance"] = instances.get(
+                "_device-info._tcp", next(iter(instances.values()))
+            )
+
+    def _llmnr(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
+        msg = dissect.parse_dns(payload)
+        if msg is None or not msg.is_response:
+            return
+        for record in self._own_records(src_ip, msg.answers):
+            if record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
+                ev = self._get(src_mac, ts)
+                if ev is not None and record.name:
+                    ev.names["llmnr"] = record.name.rstrip(".")
+                return
+
+    def _nbns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
+        msg = dissect.parse_nbns(payload)
+        if msg is None or msg.group or msg.suffix not in (0x00, 0x20):
+            return
+        registers = not msg.is_response and msg.opcode in (5, 8, 9)
+        answers_own = msg.is_response and msg.opcode == 0 and msg.address == src_ip
+        if registers or answers_own:
+            ev = self._get(src_mac, ts)
+            if ev is not None:
+                ev.names["netbios"] = msg.name
+
+    def _ssdp(self, ts: float, src_mac: bytes, payload: bytes) -> None:
+        msg = dissect.parse_ssdp(payload)
+        if msg is None or msg.kind == "M-SEARCH":
+            return  # a search tells what the searcher wants, not what it is
+        headers = msg.headers
+        if "byebye" in headers.get("NTS", ""):
+            return
+        ev = self._get(src_mac, ts)
+        if ev is None:
+            return
+        device_type = headers.get("NT") or headers.get("ST") or ""
+        if device_type:
+            _add(ev.ssdp_types, device_type)
+        server = headers.get("SERVER")
+        if server:
+            _add(ev.ssdp_servers, server)
+        location = headers.get("LOCATION")
+        if location:
+            _add(ev.ssdp_locations, location)
+        # Best SSDP name first: a friendly-name header, a vendor's own device
+        # URN (the UPnP forum's name no product), then the SERVER product token.
+        rank, name = 0, headers.get("X-FRIENDLY-NAME")
+        if name is None and device_type.startswith("urn:"):
+            parts = device_type.split(":")
+            if len(parts) >= 4 and parts[2] == "device" and parts[1] != "schemas-upnp-org":
+                rank, name = 1, f"{parts[1]} {parts[3]}"
+        if name is None and server:
+            rank, name = 2, _ssdp_product(server)
+        if name and rank <= ev.ssdp_name_rank:
+            ev.ssdp_name_rank = rank
+            ev.names["ssdp"] = name
+
+    def note_discovery(
+        self,
+        mac: bytes,
+        ts: float,
+        *,
+        service_type: str | None = None,
+        instance: str | None = None,
+        host: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        """Evidence from active discovery (Home Assistant's zeroconf browse), for a
+        MAC the capture already tied to the answering IP: same meaning as the mDNS
+        evidence the capture itself sees."""
+        ev = self._get(mac, ts)
+        if ev is None:
+            return
+        if service_type:
+            split = _split_service(service_type)
+            if split is not None and not split[0]:
+                _add(ev.mdns_services, split[1])
+        if instance and "mdns_instance" not in ev.names:
+            clean = _instance_name(instance)
+            if clean:
+                ev.names["mdns_instance"] = clean
+        if host and "mdns" not in ev.names:
+            ev.names["mdns"] = _strip_local(host)[:64]
+        if model:
+            _add(ev.models, model[:64])
+
+    # ------------------------------------------------------------- identity
+
+    def behaviours(self, mac: bytes, traffic: TrafficSummary) -> set[str]:
+        """Behaviour tokens for the ``behaviour`` rules."""
+        ev = self._evidence.get(mac)
+        tokens = set(ev.flags) if ev is not None else set()
+        if traffic.is_gateway:
+            tokens.add("gateway")
+        for (proto, port), size in traffic.server_ports.items():
+            if size <= 0:
+                continue
+            token = _SERVER_TOKENS.get((proto, port))
+            if token is not None:
+                tokens.add(token)
+        if (
+            traffic.duration >= _VIDEO_MIN_SECONDS
+            and traffic.upstream_bytes >= 8 * max(traffic.downstream_bytes, 1)
+            and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
+        ):
+            tokens.add("upstream_video")
+        if "kasa_server" in tokens:
+            tokens.discard("kasa_client")
+        return tokens
+
+    def _classify_cached(
+        self, manufacturer: str | None, ev: Evidence | None, tokens: set[str]
+    ) -> tuple[str, str]:
+        """``_classify`` once per change of evidence: every set and dict only grows,
+        so sizes and the names say whether anything changed since last time."""
+        if ev is None:
+            return self._classify(manufacturer, ev, tokens)
+        seen = (
+            manufacturer,
+            frozenset(tokens),
+            tuple(ev.names.values()),
+            ev.dhcp_vendor_class,
+            ev.dhcp_fingerprint,
+            len(ev.mdns_services),
+            len(ev.models),
+            len(ev.ssdp_types),
+            len(ev.ssdp_servers),
+            len(ev.ssdp_locations),
+            len(ev.user_agents),
+            len(ev.domains),
+        )
+        if ev.classified is not None and ev.classified[0] == seen:
+            return ev.classified[1]
+        result = self._classify(manufacturer, ev, tokens)
+        ev.classified = (seen, result)
+        return result
+
+    def _classify(
+        self, manufacturer: str | None, ev: Evidence | None, tokens: set[str]
+    ) -> tuple[str, str]:
+        values: dict[str, Iterable[str]] = {
+            "vendor": [manufacturer] if manufacturer else [],
+            "behaviour": tokens,
+        }
+        if ev is not None:
+            values.update(
+                hostname=list(ev.names.values()),
+                dhcp_vendor_class=[ev.dhcp_vendor_class] if ev.dhcp_vendor_class else [],
+                dhcp_fingerprint=[ev.dhcp_fingerprint] if ev.dhcp_fingerprint else [],
+                mdns_service=ev.mdns_services,
+                model=ev.models,
+                ssdp_type=ev.ssdp_types,
+                ssdp_server=ev.ssdp_servers,
+                ssdp_location=ev.ssdp_locations,
+                domain=ev.domains,
+                user_agent=ev.user_agents,
+            )
+        scores: dict[str, int] = {}
+        labels: dict[str, list[str]] = {}
+        for kind, found in values.items():
+            rules = self._rules.by_evidence.get(kind)
+            if not rules:
+                continue
+            items = list(found)
+            for pattern, rule in rules:
+                if any(pattern.search(item) for item in items):
+                    scores[rule.type] = scores.get(rule.type, 0) + rule.weight
+                    labels.setdefault(rule.type, []).append(rule.label)
+        best: str | None = None
+        for type_, score in scores.items():
+            if type_ == FALLBACK_TYPE or score < MIN_SCORE:
+                continue
+            if best is None or score > scores[best]:
+                best = type_
+        if best is None and scores.get(FALLBACK_TYPE, 0) >= MIN_SCORE:
+            best = FALLBACK_TYPE
+        if best is None:
+            return "unknown", ""
+        return best, " + ".join(labels[best])
+
+    def _merge_keys(self) -> dict[tuple[str, object], list[tuple[float, bytes]]]:
+        if self._merge_version != self._dhcp_version:
+            index: dict[tuple[str, object], list[tuple[float, bytes]]] = {}
+            for other, other_ev in self._evidence.items():
+                for key in _merge_keys_of(other, other_ev):
+                    index.setdefault(key, []).append((other_ev.first_seen, other))
+            for group in index.values():
+                group.sort()
+            self._merge_index = index
+            self._merge_version = self._dhcp_version
+        return self._merge_index
+
+    def _merged_into(self, mac: bytes) -> str | None:
+        """The MAC a rotating randomised MAC belongs to, when the evidence is unambiguous."""
+        ev = self._evidence.get(mac)
+        if ev is None or not vendor.is_locally_administered(mac):
+            return None
+        keys = _merge_keys_of(mac, ev)
+        index = self._merge_keys()
+        for key in keys:
+            group = index.get(key, [])
+            if len(group) < 2:
+                continue
+            # Two universally administered MACs with this key are two devices:
+            # ambiguous, so no merge on this key.
+            if sum(1 for _, other in group if not vendor.is_locally_administered(other)) > 1:
+                continue
+            fixed = [other for _, other in group if not vendor.is_locally_administered(other)]
+            target = fixed[0] if fixed else group[0][1]
+            return None if target == mac else format_mac(target)
+        return None
+
+    def identity(self, mac: bytes, traffic: TrafficSummary) -> Identity:
+        randomized = vendor.is_locally_administered(mac)
+        manufacturer = vendor.lookup(mac)
+        ev = self._evidence.get(mac)
+        names = dict(ev.names) if ev is not None else {}
+        name = next((names[source] for source in NAME_ORDER if source in names), None)
+        type_, reason = self._classify_cached(manufacturer, ev, self.behaviours(mac, traffic))
+        return Identity(
+            manufacturer=manufacturer,
+            randomized=randomized,
+            name=name,
+            name_sources={source: names[source] for source in NAME_ORDER if source in names},
+            type=type_,
+            type_reason=reason,
+            domains=list(ev.domains) if ev is not None else [],
+            same_device_as=self._merged_into(mac),
+        )
+
+
+def _merge_keys_of(mac: bytes, ev: Evidence) -> list[tuple[str, object]]:
+    """What may tie this MAC to another: a DHCP client id not made of the MAC
+    itself, a DHCPv6 DUID, and a DHCP host name that is not a factory default."""
+    keys: list[tuple[str, object]] = []
+    if ev.dhcp_client_id is not None and ev.dhcp_client_id[1:] != mac:
+        keys.append(("client_id", ev.dhcp_client_id))
+    if ev.dhcpv6_duid is not None:
+        # A DUID is the client's own, stable across MAC rotation (RFC 8415).
+        keys.append(("duid", ev.dhcpv6_duid))
+    hostname = ev.names.get("dhcp", "").lower()
+    if hostname not in _GENERIC_NAMES:
+        keys.append(("hostname", hostname))
+    return keys
+
+
+_SERVER_TOKENS: dict[tuple[int, int], str] = {
+    (17, 67): "serves_dhcp",
+    (17, 53): "serves_dns",
+    (6, 53): "serves_dns",
+    (6, 631): "serves_ipp",
+    (6, 9100): "serves_printer_raw",
+    (6, 554): "serves_rtsp",
+    (6, 8554): "serves_rtsp",
+    (6, 9999): "kasa_server",
+    (17, 9999): "kasa_server",
+    (6, 1883): "serves_mqtt",
+}

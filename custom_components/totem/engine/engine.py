@@ -699,6 +699,7 @@ class Engine:
         victims = sorted(devices.values(), key=lambda d: (d.active_flows > 0, d.last_seen))[:count]
         for dev in victims:
             del devices[dev.mac]
+            self.identifier.forget(dev.mac)
         self.stats.devices_evicted += len(victims)
 
     def _fold_small_counters(self) -> None:
@@ -769,7 +770,20 @@ class Engine:
         self._flows.clear()
         self._index.clear()
 
-    def traffic_summary(self, dev: DeviceRecord, row: DeviceRow) -> TrafficSummary:
+    def traffic_summary(
+        self, dev: DeviceRecord, row: DeviceRow, live: list[Flow] | None = None
+    ) -> TrafficSummary:
+        """What identification knows of a device's traffic, live flows included."""
+        server_ports = dict(dev.server_ports)
+        upstream, downstream = dev.upstream_bytes, dev.downstream_bytes
+        for f in live or ():
+            total = f.fwd_bytes + f.rev_bytes
+            if f.dst_mac == dev.mac and f.rev_pkts:
+                port = (f.proto, f.dport)
+                server_ports[port] = server_ports.get(port, 0) + total
+            if f.src_mac == dev.mac and not netaddr.is_local_ip(f.dst_ip):
+                upstream += f.fwd_bytes
+                downstream += f.rev_bytes
         return TrafficSummary(
             ips=row.ips,
             tx_bytes=row.tx_bytes,
@@ -777,10 +791,10 @@ class Engine:
             tx_packets=row.tx_packets,
             rx_packets=row.rx_packets,
             protocols=row.protocols,
-            server_ports=dev.server_ports,
+            server_ports=server_ports,
             remote_hosts=row.remote_hosts,
-            upstream_bytes=dev.upstream_bytes,
-            downstream_bytes=dev.downstream_bytes,
+            upstream_bytes=upstream,
+            downstream_bytes=downstream,
             is_gateway=dev.is_gateway,
             duration=max(0.0, row.last_seen - row.first_seen),
         )
@@ -811,13 +825,19 @@ class Engine:
                 sent_ip=dev.sent_ip,
                 sent_dhcp=dev.sent_dhcp,
             )
+        live: dict[bytes, list[Flow]] = {}
         for f in self._flows.values():
             self._fold_flow(f, rows)
+            live.setdefault(f.src_mac, []).append(f)
+            if f.dst_mac != f.src_mac:
+                live.setdefault(f.dst_mac, []).append(f)
         out: list[DeviceRow] = []
         for mac, row in rows.items():
             if row.tx_packets == 0:
                 continue
-            ident = self.identifier.identity(mac, self.traffic_summary(self.devices[mac], row))
+            summary = self.traffic_summary(self.devices[mac], row, live.get(mac))
+            ident = self.identifier.identity(mac, summary)
+            row.randomized = ident.randomized
             row.manufacturer = ident.manufacturer
             row.name = ident.name
             row.type = ident.type

@@ -100,6 +100,7 @@ class DeviceRow:
     type_reason: str = ""
     same_device_as: str | None = None
     # Beyond the CLI contract; the probe and Home Assistant use them.
+    randomized: bool = False  # locally administered MAC: no vendor to name
     active_flows: int = 0
     sent_ip: bool = False
     sent_dhcp: bool = False

@@ -59,10 +59,11 @@ def render_table(snap: Snapshot, now: float | None = None) -> str:
         rate = total * 8 / span if dev.last_seen > dev.first_seen else 0.0
         ips = ", ".join(dev.ips) if dev.ips else "-"
         name = dev.name or "-"
+        vendor = dev.manufacturer or ("(randomized MAC)" if dev.randomized else "-")
         if dev.same_device_as:
             name = f"{name} (= {dev.same_device_as})"
         lines.append(
-            f"{dev.mac:<17}  {_cut(dev.manufacturer or '-', 22):<22}  {dev.type:<13}  "
+            f"{dev.mac:<17}  {_cut(vendor, 22):<22}  {dev.type:<13}  "
             f"{_cut(name, 22):<22}  {_cut(ips, 18):<18}  {dev.arp_packets:>5}  "
             f"{human_duration(end - dev.first_seen):>10}  {human_bits(rate):>15}  "
             f"{human_bytes(total):>10}"

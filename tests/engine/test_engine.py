@@ -196,3 +196,15 @@ def test_snapshot_does_not_change_the_engine() -> None:
     second = engine.snapshot().to_json()
     assert first == second
     assert first["devices"][0]["tx_packets"] == 10
+
+
+def test_discovery_command_names_the_device_that_owns_the_address() -> None:
+    frames = [(1.0, 60, udp_frame(A, B, IP_A, IP_B, 5000, 53), 1)]
+    engine = run(frames)
+    assert engine.command(
+        "discovery",
+        {"ip": "192.168.1.10", "service_type": "_googlecast._tcp.local.", "instance": "Kitchen"},
+    )
+    assert device(engine, A)["name"] == "Kitchen"
+    assert not engine.command("discovery", {"ip": "192.168.1.99", "instance": "Nobody"})
+    assert not engine.command("discovery", {"mac": "not-a-mac"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import socket
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -740,9 +741,52 @@ class Engine:
     # -- control and persistence -------------------------------------------------
 
     def command(self, name: str, args: dict[str, Any]) -> bool:
-        """Pass a control command to the observers; True when one of them handled it."""
+        """A control command: the engine's own, else the observers'; True when handled."""
+        if name == "discovery":
+            return self._note_discovery(args)
         handled = [obs.command(name, args) for obs in self.observers]  # every one sees it
         return any(handled)
+
+    def mac_of_ip(self, ip: str) -> bytes | None:
+        """The MAC that owns an address, as the capture saw it (ARP first, then traffic)."""
+        try:
+            raw = socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+        except (OSError, ValueError):
+            return None
+        for dev in self.devices.values():
+            if raw in dev.arp_ips:
+                return dev.mac
+        owners = [
+            dev.mac for dev in self.devices.values() if raw in dev.source_ips and not dev.is_gateway
+        ]
+        return owners[0] if len(owners) == 1 else None
+
+    def _note_discovery(self, args: dict[str, Any]) -> bool:
+        """Active discovery (Home Assistant's zeroconf browse) about an address or a MAC."""
+        mac: bytes | None = None
+        if isinstance(args.get("mac"), str):
+            try:
+                mac = netaddr.mac_bytes(args["mac"])
+            except ValueError:
+                return False
+        elif isinstance(args.get("ip"), str):
+            mac = self.mac_of_ip(args["ip"])
+        if mac is None or mac not in self.devices:
+            return False
+
+        def text(key: str) -> str | None:
+            value = args.get(key)
+            return value if isinstance(value, str) and value else None
+
+        self.identifier.note_discovery(
+            mac,
+            self.last_time or 0.0,
+            service_type=text("service_type"),
+            instance=text("instance"),
+            host=text("host"),
+            model=text("model"),
+        )
+        return True
 
     def export_state(self) -> dict[str, Any]:
         """What the observers learned, keyed by observer class, for the probe's state file."""

@@ -214,3 +214,43 @@ def test_cli_capture_on_loopback_prints_the_analyze_document(socket_enabled: Non
     # lo frames carry 00:00:00:00:00:00, which names no device.
     assert all(d["mac"] != "00:00:00:00:00:00" for d in doc["devices"])
     assert "dropped" in err
+
+
+@pytest.mark.parametrize("ring", ["1", "0"], ids=["ring", "recvmsg"])
+def test_small_batches_return_every_frame_in_order(
+    ring: str, monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> None:
+    """``max_packets`` splits a ring block across calls without losing or reordering."""
+    require_root("capturing on lo (CAP_NET_RAW)")
+    monkeypatch.setenv("TOTEM_CAPTURE_RING", ring)
+    marker = os.urandom(8).hex().encode()
+    with open_live("lo") as cap:
+        assert cap.method == ("TPACKET_V3 ring" if ring == "1" else "recvmsg")
+        for i in range(6):
+            _send_udp(marker + b"#%d" % i)
+        seen: list[bytes] = []
+        give_up = time.monotonic() + HANG_GUARD
+        while len(seen) < 6 and time.monotonic() < give_up:
+            select.select([cap.fileno()], [], [], 1.0)
+            batch = cap.read_batch(1)
+            assert len(batch) <= 1
+            seen += [p[2][p[2].index(marker) :] for p in batch if marker in p[2]]
+    assert seen == [marker + b"#%d" % i for i in range(6)]
+
+
+def test_capture_path_imports_neither_scapy_nor_home_assistant() -> None:
+    """scapy's import is slow with side effects; the probe must stay plain Python."""
+    code = (
+        "import logging, sys\n"
+        "import custom_components.totem.engine.cli_capture\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scapy', 'homeassistant'}))\n"
+        "print(logging.getLogger('scapy.runtime').getEffectiveLevel())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    imported, level = done.stdout.splitlines()
+    assert imported == "[]", done.stderr
+    # Whoever imports scapy later (the dissectors) inherits a quiet logger.
+    assert int(level) >= 40

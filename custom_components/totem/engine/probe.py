@@ -262,6 +262,12 @@ def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: C
                 engine.stats.kernel_dropped = dropped
                 emitter.snapshot()
                 next_emit = time.monotonic() + interval
+        # Frames still in the kernel ring belong in the summary.
+        time.sleep(cap.drain_delay)
+        with contextlib.suppress(CaptureError, OSError):
+            while batch := cap.read_batch():
+                engine.process(batch)
+        engine.stats.kernel_received, engine.stats.kernel_dropped = cap.kernel_stats()
     finally:
         cap.close()
 

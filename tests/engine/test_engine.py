@@ -208,3 +208,28 @@ def test_discovery_command_names_the_device_that_owns_the_address() -> None:
     assert device(engine, A)["name"] == "Kitchen"
     assert not engine.command("discovery", {"ip": "192.168.1.99", "instance": "Nobody"})
     assert not engine.command("discovery", {"mac": "not-a-mac"})
+
+
+def test_a_device_that_only_answers_is_seen_at_its_address() -> None:
+    query = udp_frame(A, B, IP_A, IP_B, 5000, 53)
+    answer = udp_frame(B, A, IP_B, IP_A, 53, 5000)
+    engine = run([(1.0, 60, query, 1), (1.1, 60, answer, 1)])
+    b = engine.snapshot().devices
+    by_mac = {d.mac: d for d in b}
+    assert by_mac[B.hex(":")].sent_ip
+    assert by_mac[B.hex(":")].ips == ["192.168.1.20"]
+
+
+def test_flows_outliving_their_devices_eviction_still_count() -> None:
+    """A MAC flood evicts real devices; their live flows must still land on a record."""
+    keep = udp_frame(A, B, IP_A, IP_B, 5000, 53)
+    reply = udp_frame(B, A, IP_B, IP_A, 53, 5000)
+    frames = [(0.0, 60, keep, 1), (0.0001, 60, reply, 1)]
+    for i in range(600):
+        mac = bytes([2, 1, 0, 0, i >> 8, i & 0xFF])
+        frames.append((0.001 * (i + 1), 60, udp_frame(mac, B, IP_A, IP_B, 1, 2), 1))
+    frames.append((1.0, 60, keep, 1))
+    engine = run(frames, max_devices=100)
+    assert engine.stats.devices_evicted > 0
+    engine.flush()
+    assert engine.devices[A].tx_packets == 2  # answered devices outlive spoofed ones

@@ -289,7 +289,7 @@ class Engine:
                     f.fwd_flags |= buf[l4 + 13]
             else:
                 if not f.rev_pkts:
-                    f.first_rev = ts
+                    self._first_reply(f, ts)
                 f.last_rev = ts
                 f.rev_pkts += 1
                 f.rev_bytes += wirelen
@@ -398,7 +398,7 @@ class Engine:
                 f.fwd_flags |= data[l4 + 13]
         else:
             if not f.rev_pkts:
-                f.first_rev = ts
+                self._first_reply(f, ts)
             f.last_rev = ts
             f.rev_pkts += 1
             f.rev_bytes += wirelen
@@ -639,7 +639,36 @@ class Engine:
             drow.protocols[app] = drow.protocols.get(app, 0) + total
             drow.active_flows += 1
 
+    def _first_reply(self, f: Flow, ts: float) -> None:
+        """The responder answered (once per flow): it is alive at its address."""
+        f.first_rev = ts
+        if f.src_dev is not None:
+            f.src_dev.answered = True
+        dst = f.dst_dev
+        ip = f.dst_ip
+        if dst is not None and any(ip) and not netaddr.is_multicast_ip(ip):
+            dst.sent_ip = True
+            ips = dst.source_ips
+            if ip in ips:
+                ips[ip] += 1
+            elif len(ips) < MAX_SOURCE_IPS:
+                ips[ip] = 1
+
+    def _refresh_devices(self, f: Flow, ts: float) -> None:
+        """A device evicted while its flow lived gets a fresh record before the fold.
+
+        Otherwise the flow's counters would go to a record no longer in the table.
+        """
+        for attr, mac in (("src_dev", f.src_mac), ("dst_dev", f.dst_mac)):
+            dev = getattr(f, attr)
+            if dev is not None and self.devices.get(mac) is not dev:
+                fresh = self._device(mac, ts)
+                if fresh is not None:
+                    fresh.active_flows += 1
+                setattr(f, attr, fresh)
+
     def _end_flow(self, f: Flow, ts: float) -> None:
+        self._refresh_devices(f, ts)
         self._fold_flow(f)
         if f.src_dev is not None:
             f.src_dev.active_flows -= 1
@@ -676,6 +705,7 @@ class Engine:
             self._end_flow(f, ts)
         for f in flows.values():
             if f.first < active_before:
+                self._refresh_devices(f, ts)
                 self._fold_flow(f)
                 f.reset_counters(ts)
 
@@ -697,7 +727,11 @@ class Engine:
         """Forget the least recently active eighth of the table; counted, never silent."""
         devices = self.devices
         count = max(1, len(devices) // 8)
-        victims = sorted(devices.values(), key=lambda d: (d.active_flows > 0, d.last_seen))[:count]
+        # Spoofed flood MACs never get an answer nor use DHCP: they go first.
+        victims = sorted(
+            devices.values(),
+            key=lambda d: (d.answered or d.sent_dhcp, d.active_flows > 0, d.last_seen),
+        )[:count]
         for dev in victims:
             del devices[dev.mac]
             self.identifier.forget(dev.mac)

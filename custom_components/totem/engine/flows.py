@@ -118,6 +118,7 @@ class DeviceRecord:
     downstream_bytes: int = 0
     sent_ip: bool = False
     sent_dhcp: bool = False
+    answered: bool = False  # someone replied to it: not a spoofed source
     remote: set[bytes] = field(default_factory=set)
     source_ips: dict[bytes, int] = field(default_factory=dict)
     nonlocal_behind: set[bytes] = field(default_factory=set)

@@ -1,1 +1,70 @@
-"""TOTEM IoT Network Guard."""
+"""The integration's entry points: setup, unload, removal (re-exported by __init__).
+
+Setup and unload only; the work is in coordinator.py (probe supervision),
+tracker.py (admission, counters) and the platform modules.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
+from .blocking import async_remove_blocking, async_setup_blocking
+from .coordinator import TotemCoordinator, engine_state_file
+from .data import TotemConfigEntry, TotemRuntimeData
+from .services import async_setup_services
+from .store import TotemStore
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
+    store = TotemStore(hass, entry.entry_id)
+    await store.async_load()
+    coordinator = TotemCoordinator(hass, entry, store)
+    entry.runtime_data = TotemRuntimeData(coordinator=coordinator)
+    await coordinator.async_start()
+    # Stored blocks are back in the kernel before the switches show them.
+    entry.runtime_data.blocking = await async_setup_blocking(hass, entry)
+    async_setup_services(hass)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    await entry.runtime_data.coordinator.async_stop()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+    """Deleting the entry deletes what TOTEM remembered about the home."""
+    await TotemStore(hass, entry.entry_id).async_remove()
+    await async_remove_blocking(hass, entry)
+    state = Path(engine_state_file(hass, entry.entry_id))
+    await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+    # The probe takes its interval and learning period on the command line.
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: TotemConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device that is gone; an online one would return at once."""
+    coordinator = entry.runtime_data.coordinator
+    mac = coordinator.primary_mac(device)
+    if mac is None:  # the hub itself
+        return False
+    data = coordinator.data
+    if data is not None and mac in data.devices and data.devices[mac].online:
+        return False
+    coordinator.forget_device(mac)
+    return True

@@ -1,0 +1,242 @@
+"""Config, options and reconfigure flows: pick the capture source and tune TOTEM."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+)
+
+from .const import (
+    BLOCK_BACKENDS,
+    CONF_AUTO_ADD,
+    CONF_AWAY_TIMEOUT,
+    CONF_BLOCK_BACKEND,
+    CONF_DEVICE_CAP,
+    CONF_IGNORED,
+    CONF_INTERFACE,
+    CONF_LEARN_DAYS,
+    CONF_LOOP,
+    CONF_PATH,
+    CONF_PROMISC,
+    CONF_SOURCE_TYPE,
+    CONF_SPEED,
+    CONF_STALE_DAYS,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_OPTIONS,
+    DEFAULT_SPEED,
+    DOMAIN,
+    SOURCE_INTERFACE,
+    SOURCE_REPLAY,
+)
+from .data import TotemConfigEntry
+from .validation import check_capture_file, interface_exists, list_interfaces
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+
+
+def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
+    config = NumberSelectorConfig(min=low, max=high, step=step, mode=NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return NumberSelector(config)
+
+
+class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add TOTEM: a network interface to watch, or a capture file to replay."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: TotemConfigEntry) -> TotemOptionsFlow:
+        return TotemOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return self.async_show_menu(step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY])
+
+    async def async_step_interface(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = user_input[CONF_INTERFACE]
+            if await self.hass.async_add_executor_job(interface_exists, name):
+                await self.async_set_unique_id(f"{SOURCE_INTERFACE}:{name}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"TOTEM {name}",
+                    data={CONF_SOURCE_TYPE: SOURCE_INTERFACE, **user_input},
+                    options=dict(DEFAULT_OPTIONS),
+                )
+            errors[CONF_INTERFACE] = "interface_not_found"
+        return self.async_show_form(
+            step_id="interface",
+            data_schema=self.add_suggested_values_to_schema(
+                await self._interface_schema(), user_input or {}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_replay(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _replay_data(user_input)
+            error = await self.hass.async_add_executor_job(check_capture_file, data[CONF_PATH])
+            if error is None:
+                await self.async_set_unique_id(f"{SOURCE_REPLAY}:{data[CONF_PATH]}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"TOTEM replay {Path(data[CONF_PATH]).name}",
+                    data=data,
+                    options=dict(DEFAULT_OPTIONS),
+                )
+            errors[CONF_PATH] = error
+        return self.async_show_form(
+            step_id="replay",
+            data_schema=self.add_suggested_values_to_schema(_REPLAY_SCHEMA, user_input or {}),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        entry = self._get_reconfigure_entry()
+        replay = entry.data[CONF_SOURCE_TYPE] == SOURCE_REPLAY
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if replay:
+                data = _replay_data(user_input)
+                error = await self.hass.async_add_executor_job(check_capture_file, data[CONF_PATH])
+                unique_id = f"{SOURCE_REPLAY}:{data[CONF_PATH]}"
+                field = CONF_PATH
+            else:
+                data = {CONF_SOURCE_TYPE: SOURCE_INTERFACE, **user_input}
+                exists = await self.hass.async_add_executor_job(
+                    interface_exists, data[CONF_INTERFACE]
+                )
+                error = None if exists else "interface_not_found"
+                unique_id = f"{SOURCE_INTERFACE}:{data[CONF_INTERFACE]}"
+                field = CONF_INTERFACE
+            if error is None:
+                await self.async_set_unique_id(unique_id)
+                if unique_id != entry.unique_id:
+                    self._abort_if_unique_id_configured()
+                return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
+            errors[field] = error
+        schema = _REPLAY_SCHEMA if replay else await self._interface_schema()
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or dict(entry.data)),
+            errors=errors,
+        )
+
+    async def _interface_schema(self) -> vol.Schema:
+        names = await self.hass.async_add_executor_job(list_interfaces)
+        return vol.Schema(
+            {
+                vol.Required(CONF_INTERFACE): SelectSelector(
+                    SelectSelectorConfig(
+                        options=names, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                vol.Optional(CONF_PROMISC, default=False): BooleanSelector(),
+            }
+        )
+
+
+_REPLAY_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_PATH): TextSelector(),
+        vol.Optional(CONF_SPEED, default=DEFAULT_SPEED): _number(0.1, 1000, 0.1, "x"),
+        vol.Optional(CONF_LOOP, default=True): BooleanSelector(),
+    }
+)
+
+
+def _replay_data(user_input: dict[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_SOURCE_TYPE: SOURCE_REPLAY,
+        CONF_PATH: str(Path(user_input[CONF_PATH]).expanduser().resolve()),
+        CONF_SPEED: float(user_input.get(CONF_SPEED, DEFAULT_SPEED)),
+        CONF_LOOP: bool(user_input.get(CONF_LOOP, True)),
+    }
+
+
+class TotemOptionsFlow(OptionsFlow):
+    """Tune intervals, admission and the devices to ignore."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options = {**user_input}
+            ignored = sorted({m.strip().lower().replace("-", ":") for m in options[CONF_IGNORED]})
+            if all(_MAC.fullmatch(mac) for mac in ignored):
+                options[CONF_IGNORED] = ignored
+                for key in (CONF_UPDATE_INTERVAL, CONF_DEVICE_CAP, CONF_AWAY_TIMEOUT):
+                    options[key] = int(options[key])
+                return self.async_create_entry(data=options)
+            errors[CONF_IGNORED] = "invalid_mac"
+
+        current = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
+        choices = [
+            SelectOptionDict(
+                value=mac, label=f"{record.name or record.manufacturer or 'Device'} ({mac})"
+            )
+            for mac, record in sorted(self._inventory().items())
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_UPDATE_INTERVAL): _number(1, 300, 1, "s"),
+                vol.Required(CONF_LEARN_DAYS): _number(0, 60, 0.5, "d"),
+                vol.Required(CONF_IGNORED): SelectSelector(
+                    SelectSelectorConfig(
+                        options=choices,
+                        multiple=True,
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Required(CONF_DEVICE_CAP): _number(1, 4096),
+                vol.Required(CONF_AUTO_ADD): BooleanSelector(),
+                vol.Required(CONF_AWAY_TIMEOUT): _number(30, 86400, 1, "s"),
+                vol.Required(CONF_STALE_DAYS): _number(0, 365, 1, "d"),
+                vol.Optional(CONF_BLOCK_BACKEND): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(BLOCK_BACKENDS),
+                        translation_key=CONF_BLOCK_BACKEND,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, current),
+            errors=errors,
+        )
+
+    def _inventory(self) -> dict[str, Any]:
+        entry: TotemConfigEntry = self.config_entry
+        runtime = getattr(entry, "runtime_data", None)
+        if runtime is None:
+            return {}
+        return dict(runtime.coordinator.store.devices)

@@ -1,0 +1,84 @@
+"""Constants shared by the Home Assistant side of TOTEM."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "totem"
+
+# Config entry data: where the probe reads frames from.
+CONF_SOURCE_TYPE: Final = "source_type"
+SOURCE_INTERFACE: Final = "interface"
+SOURCE_REPLAY: Final = "replay"
+CONF_INTERFACE: Final = "interface"
+CONF_PROMISC: Final = "promisc"
+CONF_PATH: Final = "path"
+CONF_SPEED: Final = "speed"
+CONF_LOOP: Final = "loop"
+
+# Options.
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+CONF_LEARN_DAYS: Final = "learn_days"
+CONF_IGNORED: Final = "ignored_devices"
+CONF_DEVICE_CAP: Final = "device_cap"
+CONF_AUTO_ADD: Final = "auto_add"
+CONF_AWAY_TIMEOUT: Final = "away_timeout"
+CONF_STALE_DAYS: Final = "stale_days"
+# Blocking ("Network access" switches): which nftables family enforces them.
+CONF_BLOCK_BACKEND: Final = "block_backend"
+BLOCK_BACKEND_AUTO: Final = "auto"
+BLOCK_BACKENDS: Final = (BLOCK_BACKEND_AUTO, "nftables-bridge", "nftables-inet", "none")
+
+DEFAULT_UPDATE_INTERVAL: Final = 10
+DEFAULT_LEARN_DAYS: Final = 7
+DEFAULT_DEVICE_CAP: Final = 256
+DEFAULT_AUTO_ADD: Final = True
+DEFAULT_AWAY_TIMEOUT: Final = 300
+DEFAULT_STALE_DAYS: Final = 30
+DEFAULT_SPEED: Final = 1.0
+
+DEFAULT_OPTIONS: Final = {
+    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+    CONF_LEARN_DAYS: DEFAULT_LEARN_DAYS,
+    CONF_IGNORED: [],
+    CONF_DEVICE_CAP: DEFAULT_DEVICE_CAP,
+    CONF_AUTO_ADD: DEFAULT_AUTO_ADD,
+    CONF_AWAY_TIMEOUT: DEFAULT_AWAY_TIMEOUT,
+    CONF_STALE_DAYS: DEFAULT_STALE_DAYS,
+    CONF_BLOCK_BACKEND: BLOCK_BACKEND_AUTO,
+}
+
+# pcap (both byte orders, micro- and nanosecond) and pcapng section header.
+CAPTURE_MAGICS: Final = (
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\xc3\xd4",
+    b"\x4d\x3c\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",
+    b"\x0a\x0d\x0d\x0a",
+)
+
+# Recorder budget: counters and "last seen" change on every snapshot for a
+# busy device; writing them at most this often keeps 50 devices under
+# 300 state writes per minute on a Pi's SD card.
+COUNTER_MIN_WRITE_SECONDS: Final = 60.0
+
+# Probe supervision.
+BACKOFF_INITIAL: Final = 1.0
+BACKOFF_MAX: Final = 300.0
+STOP_GRACE_SECONDS: Final = 5.0
+# Ask for a first snapshot this soon after the probe starts instead of waiting a
+# whole update interval: a new user sees devices within seconds.
+FIRST_SNAPSHOT_SECONDS: Final = 2.0
+
+# Visibility: on a switched port almost no unicast frame travels between
+# two other machines. Judge only after enough frames.
+VISIBILITY_MIN_PACKETS: Final = 1000
+VISIBILITY_MIN_SHARE: Final = 0.02
+
+# Admission: at most this many new devices per snapshot, busiest first; when
+# more candidates than FLOOD_CANDIDATES appear at once it is a MAC flood and
+# only MACs that used DHCP or got an answer are admitted.
+ADMIT_PER_SNAPSHOT: Final = 32
+FLOOD_CANDIDATES: Final = 100
+
+STALE_CHECK_SECONDS: Final = 3600.0

@@ -1,0 +1,242 @@
+"""Traffic sensors per network device and health sensors of the hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfDataRate, UnitOfInformation
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .const import COUNTER_MIN_WRITE_SECONDS
+from .data import TotemConfigEntry
+from .entity import (
+    TotemDeviceEntity,
+    TotemDeviceEntityDescription,
+    TotemHubEntity,
+    TotemHubEntityDescription,
+    add_device_entities,
+)
+from .tracker import (
+    VISIBILITY_FULL,
+    VISIBILITY_OWN_TRAFFIC,
+    VISIBILITY_UNKNOWN,
+    DeviceView,
+    TotemData,
+)
+
+PARALLEL_UPDATES = 0
+TOP_TALKERS = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TotemDeviceSensorDescription(SensorEntityDescription, TotemDeviceEntityDescription):
+    """A per-device sensor."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TotemHubSensorDescription(SensorEntityDescription, TotemHubEntityDescription):
+    """A hub sensor."""
+
+
+def _minute(ts: float | None) -> datetime | None:
+    # Rounded to the minute: "last seen" of a chatty device would otherwise
+    # be a new state (and a database row) on every snapshot.
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(int(ts // 60 * 60), UTC)
+
+
+DEVICE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
+    TotemDeviceSensorDescription(
+        key="upload_rate",
+        translation_key="upload_rate",
+        device_class=SensorDeviceClass.DATA_RATE,
+        native_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda v: v.upload_kbps,
+    ),
+    TotemDeviceSensorDescription(
+        key="download_rate",
+        translation_key="download_rate",
+        device_class=SensorDeviceClass.DATA_RATE,
+        native_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda v: v.download_kbps,
+    ),
+    TotemDeviceSensorDescription(
+        key="data_sent",
+        translation_key="data_sent",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        min_interval=COUNTER_MIN_WRITE_SECONDS,
+        value_fn=lambda v: v.tx_bytes,
+    ),
+    TotemDeviceSensorDescription(
+        key="data_received",
+        translation_key="data_received",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        min_interval=COUNTER_MIN_WRITE_SECONDS,
+        value_fn=lambda v: v.rx_bytes,
+    ),
+    TotemDeviceSensorDescription(
+        key="remote_hosts",
+        translation_key="remote_hosts",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda v: v.remote_hosts,
+    ),
+    TotemDeviceSensorDescription(
+        key="active_flows",
+        translation_key="active_flows",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda v: v.active_flows,
+    ),
+    TotemDeviceSensorDescription(
+        key="last_seen",
+        translation_key="last_seen",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda v: _minute(v.last_seen),
+    ),
+)
+
+
+def _rate(view: DeviceView) -> float:
+    return (view.upload_kbps or 0.0) + (view.download_kbps or 0.0)
+
+
+def _top(data: TotemData) -> list[DeviceView]:
+    busy = [v for v in data.devices.values() if _rate(v) > 0]
+    return sorted(busy, key=_rate, reverse=True)[:TOP_TALKERS]
+
+
+def _top_attrs(data: TotemData) -> dict[str, Any]:
+    return {
+        "devices": [
+            {
+                "name": v.name,
+                "mac": v.mac,
+                "upload_kbps": v.upload_kbps,
+                "download_kbps": v.download_kbps,
+            }
+            for v in _top(data)
+        ]
+    }
+
+
+HUB_SENSORS: tuple[TotemHubSensorDescription, ...] = (
+    TotemHubSensorDescription(
+        key="packets_per_second",
+        translation_key="packets_per_second",
+        native_unit_of_measurement="packets/s",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda d: None if d.packets_per_second is None else round(d.packets_per_second),
+    ),
+    TotemHubSensorDescription(
+        key="devices_online",
+        translation_key="devices_online",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda d: d.devices_online,
+    ),
+    TotemHubSensorDescription(
+        key="top_talkers",
+        translation_key="top_talkers",
+        value_fn=lambda d: top[0].name if (top := _top(d)) else None,
+        attrs_fn=_top_attrs,
+    ),
+    TotemHubSensorDescription(
+        key="kernel_dropped",
+        translation_key="kernel_dropped",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda d: d.stats.kernel_dropped,
+    ),
+    TotemHubSensorDescription(
+        key="flows_evicted",
+        translation_key="flows_evicted",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda d: d.stats.flows_evicted,
+    ),
+    TotemHubSensorDescription(
+        key="devices_evicted",
+        translation_key="devices_evicted",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda d: d.stats.devices_evicted,
+    ),
+    TotemHubSensorDescription(
+        key="devices_not_admitted",
+        translation_key="devices_not_admitted",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda d: d.not_admitted,
+    ),
+    TotemHubSensorDescription(
+        key="visibility",
+        translation_key="visibility",
+        device_class=SensorDeviceClass.ENUM,
+        options=[VISIBILITY_FULL, VISIBILITY_OWN_TRAFFIC, VISIBILITY_UNKNOWN],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda d: d.visibility,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TotemConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities(TotemHubSensor(coordinator, d) for d in HUB_SENSORS)
+    entry.async_on_unload(
+        add_device_entities(
+            coordinator, "sensor", DEVICE_SENSORS, TotemDeviceSensor, async_add_entities
+        )
+    )
+
+
+class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
+    """A traffic sensor of one network device."""
+
+    entity_description: TotemDeviceSensorDescription
+
+    @property
+    def native_value(self) -> Any:
+        return self._value
+
+
+class TotemHubSensor(TotemHubEntity, SensorEntity):
+    """A sensor of the TOTEM hub."""
+
+    entity_description: TotemHubSensorDescription
+    # The busiest devices change on every snapshot: keep them out of the database.
+    _unrecorded_attributes = frozenset({"devices"})
+
+    @property
+    def native_value(self) -> Any:
+        return self._value

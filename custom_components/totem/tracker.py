@@ -1,0 +1,292 @@
+"""From probe snapshots to the devices Home Assistant shows.
+
+Groups MACs merged by ``same_device_as``, admits devices (IP or DHCP traffic
+seen, not ignored, under the cap), adds the stored counter offsets and turns
+counter deltas into rates. No Home Assistant object is touched here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .const import (
+    ADMIT_PER_SNAPSHOT,
+    FLOOD_CANDIDATES,
+    VISIBILITY_MIN_PACKETS,
+    VISIBILITY_MIN_SHARE,
+)
+from .engine.model import DeviceRow, EngineStats, Snapshot
+from .store import DeviceRecord, TotemStore
+
+VISIBILITY_FULL = "full"
+VISIBILITY_OWN_TRAFFIC = "own_traffic_only"
+VISIBILITY_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerOptions:
+    device_cap: int
+    auto_add: bool
+    ignored: frozenset[str]
+    away_timeout: float
+    use_packet_time: bool  # replays judge "online" on the capture's own clock
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """One Home Assistant device: an admitted MAC and the MACs merged into it."""
+
+    mac: str
+    macs: tuple[str, ...]
+    name: str
+    manufacturer: str | None
+    type: str
+    ips: tuple[str, ...]
+    first_seen: float
+    last_seen: float | None
+    tx_bytes: int
+    rx_bytes: int
+    tx_packets: int
+    rx_packets: int
+    upload_kbps: float | None
+    download_kbps: float | None
+    remote_hosts: int
+    active_flows: int
+    online: bool
+    present: bool  # in the probe's current table
+    protocols: dict[str, int] = field(default_factory=dict)
+    domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TotemData:
+    """What the coordinator hands the entities after every snapshot."""
+
+    time: float
+    packets: int
+    bytes: int
+    packets_per_second: float | None
+    devices: dict[str, DeviceView]
+    stats: EngineStats
+    visibility: str
+    not_admitted: int
+    flood: bool = False
+    final: bool = False  # the probe's last word (end of a replay): always shown
+
+    @property
+    def devices_online(self) -> int:
+        return sum(1 for d in self.devices.values() if d.online)
+
+
+def display_name(name: str | None, manufacturer: str | None, mac: str) -> str:
+    """The best name for a device: identification, else vendor + MAC tail."""
+    if name:
+        return name
+    tail = mac.replace(":", "")[-4:].upper()
+    return f"{manufacturer or 'Device'} {tail}"
+
+
+def root_of(mac: str, rows: dict[str, DeviceRow]) -> str:
+    """Follow ``same_device_as`` to the MAC that stands for the device."""
+    seen = {mac}
+    current = mac
+    while True:
+        row = rows.get(current)
+        nxt = row.same_device_as if row else None
+        if nxt is None or nxt in seen:
+            return current
+        seen.add(nxt)
+        current = nxt
+
+
+class DeviceTracker:
+    """Keeps the admitted set and the state between two snapshots."""
+
+    def __init__(self, store: TotemStore, options: TrackerOptions) -> None:
+        self.store = store
+        self.options = options
+        self._previous: dict[str, tuple[float, int, int]] = {}
+        self._prev_packets: tuple[float, int] | None = None
+
+    @property
+    def admitted(self) -> set[str]:
+        return set(self.store.devices)
+
+    def new_session(self) -> None:
+        """A (re)started probe: its counters begin at zero again."""
+        self.store.new_session()
+        self._previous.clear()
+        self._prev_packets = None
+
+    def apply(
+        self, snapshot: Snapshot, wall_time: float | None = None, *, final: bool = False
+    ) -> tuple[TotemData, list[str]]:
+        """Fold one snapshot in; returns the data and the newly admitted MACs."""
+        wall = time.time() if wall_time is None else wall_time
+        now = (
+            snapshot.last_time
+            if self.options.use_packet_time and snapshot.last_time is not None
+            else wall
+        )
+        rows = {row.mac: row for row in snapshot.devices}
+        groups: dict[str, list[DeviceRow]] = {}
+        for row in snapshot.devices:
+            groups.setdefault(root_of(row.mac, rows), []).append(row)
+
+        candidates = [
+            (root, members)
+            for root, members in groups.items()
+            if root not in self.store.devices and self._admissible(root, members)
+        ]
+        flood = len(candidates) > FLOOD_CANDIDATES
+        if flood:
+            # Spoofed MACs neither ask DHCP for an address nor get answers.
+            candidates = [
+                (root, members)
+                for root, members in candidates
+                if any(m.sent_dhcp or m.rx_packets > 0 for m in members)
+            ]
+        candidates.sort(key=lambda c: _evidence(c[1]), reverse=True)
+        room = max(0, self.options.device_cap - len(self.store.devices))
+        new: list[str] = []
+        for root, _members in candidates[: min(room, ADMIT_PER_SNAPSHOT)]:
+            self.store.add_device(root, wall)
+            new.append(root)
+        not_admitted = len(groups) - sum(1 for root in groups if root in self.store.devices)
+
+        views: dict[str, DeviceView] = {}
+        for mac, record in self.store.devices.items():
+            members = groups.get(mac, [])
+            views[mac] = self._view(record, members, now, wall)
+        self.store.schedule_save()
+
+        pps: float | None = None
+        if self._prev_packets is not None:
+            prev_time, prev_packets = self._prev_packets
+            if now > prev_time and snapshot.packets >= prev_packets:
+                pps = round((snapshot.packets - prev_packets) / (now - prev_time), 1)
+        self._prev_packets = (now, snapshot.packets)
+
+        data = TotemData(
+            time=now,
+            packets=snapshot.packets,
+            bytes=snapshot.bytes,
+            packets_per_second=pps,
+            devices=views,
+            stats=snapshot.stats,
+            visibility=visibility(snapshot.packets, snapshot.stats),
+            not_admitted=not_admitted,
+            flood=flood,
+            final=final,
+        )
+        return data, new
+
+    def forget(self, mac: str) -> None:
+        self.store.remove_device(mac)
+        self._previous.pop(mac, None)
+
+    def _admissible(self, root: str, members: list[DeviceRow]) -> bool:
+        opts = self.options
+        if not opts.auto_add:
+            return False
+        if any(m.mac in opts.ignored for m in members) or root in opts.ignored:
+            return False
+        removed_at = self.store.removed.get(root)
+        if removed_at is not None:
+            if max(m.last_seen for m in members) <= removed_at:
+                return False
+            del self.store.removed[root]
+        # A spoofed source MAC costs an attacker nothing; one that speaks IP
+        # or DHCP at least took part in the network.
+        return any(m.sent_ip or m.sent_dhcp for m in members)
+
+    def _view(
+        self, record: DeviceRecord, members: list[DeviceRow], now: float, wall: float
+    ) -> DeviceView:
+        totals = dict.fromkeys(("tx_bytes", "rx_bytes", "tx_packets", "rx_packets"), 0)
+        member_macs = set(record.macs) | {m.mac for m in members}
+        for member in members:
+            counters = self.store.counters_for(member.mac)
+            for key in totals:
+                counters.update(key, int(getattr(member, key)))
+        for mac in member_macs:
+            counters = self.store.counters_for(mac)
+            for key in totals:
+                totals[key] += counters.total(key)
+
+        primary = next((m for m in members if m.mac == record.mac), None)
+        best = primary or (members[0] if members else None)
+        if best is not None:
+            record.name = best.name or next((m.name for m in members if m.name), record.name)
+            record.manufacturer = best.manufacturer or record.manufacturer
+            if best.type != "unknown" or record.type == "unknown":
+                record.type = best.type
+            ips = sorted({ip for m in members for ip in m.ips})
+            record.ips = ips or record.ips
+            last_seen = max(m.last_seen for m in members)
+            if last_seen > record.last_seen:
+                record.last_seen = last_seen
+                record.last_active = wall
+        record.macs = sorted(member_macs)
+
+        upload = download = None
+        previous = self._previous.get(record.mac)
+        if previous is not None:
+            prev_time, prev_tx, prev_rx = previous
+            if now > prev_time:
+                span = now - prev_time
+                upload = round(max(totals["tx_bytes"] - prev_tx, 0) * 8 / 1000 / span, 1)
+                download = round(max(totals["rx_bytes"] - prev_rx, 0) * 8 / 1000 / span, 1)
+        self._previous[record.mac] = (now, totals["tx_bytes"], totals["rx_bytes"])
+
+        protocols: dict[str, int] = {}
+        for member in members:
+            for proto, count in member.protocols.items():
+                protocols[proto] = protocols.get(proto, 0) + count
+        last_seen_value = record.last_seen or None
+        online = (
+            bool(members)
+            and last_seen_value is not None
+            and (now - last_seen_value <= self.options.away_timeout)
+        )
+        return DeviceView(
+            mac=record.mac,
+            macs=tuple(record.macs),
+            name=display_name(record.name, record.manufacturer, record.mac),
+            manufacturer=record.manufacturer,
+            type=record.type,
+            ips=tuple(record.ips),
+            first_seen=record.first_seen,
+            # A replay's clock is the capture's (years ago, maybe): show the moment in
+            # today's terms, as long ago as it was in the capture.
+            last_seen=None if last_seen_value is None else last_seen_value + (wall - now),
+            tx_bytes=totals["tx_bytes"],
+            rx_bytes=totals["rx_bytes"],
+            tx_packets=totals["tx_packets"],
+            rx_packets=totals["rx_packets"],
+            upload_kbps=upload if members else 0.0 if previous else None,
+            download_kbps=download if members else 0.0 if previous else None,
+            remote_hosts=sum(m.remote_hosts for m in members),
+            active_flows=sum(m.active_flows for m in members),
+            online=online,
+            present=bool(members),
+            protocols=protocols,
+            domains=tuple(sorted({d for m in members for d in m.domains})),
+        )
+
+
+def _evidence(members: list[DeviceRow]) -> tuple[bool, bool, int]:
+    return (
+        any(m.sent_dhcp for m in members),
+        any(m.rx_packets > 0 for m in members),
+        sum(m.tx_packets for m in members),
+    )
+
+
+def visibility(packets: int, stats: EngineStats) -> str:
+    """Does the capture see the home's traffic or only its own and broadcasts?"""
+    if packets < VISIBILITY_MIN_PACKETS:
+        return VISIBILITY_UNKNOWN
+    share = stats.unicast_between_others / packets
+    return VISIBILITY_FULL if share >= VISIBILITY_MIN_SHARE else VISIBILITY_OWN_TRAFFIC

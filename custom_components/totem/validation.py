@@ -1,0 +1,42 @@
+"""Checks of a capture source, shared by the config flow's steps.
+
+They run in the executor: they touch the file system.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .const import CAPTURE_MAGICS
+
+SYS_CLASS_NET = Path("/sys/class/net")
+
+
+def list_interfaces(root: Path | None = None) -> list[str]:
+    """Network interfaces of this machine, as the kernel lists them."""
+    try:
+        return sorted(p.name for p in (root or SYS_CLASS_NET).iterdir())
+    except OSError:
+        return []
+
+
+def interface_exists(name: str, root: Path | None = None) -> bool:
+    return bool(name) and "/" not in name and ((root or SYS_CLASS_NET) / name).exists()
+
+
+def check_capture_file(path: str) -> str | None:
+    """None when the file is a readable pcap/pcapng, else the form's error key."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        return "file_not_found"
+    if not os.access(file, os.R_OK):
+        return "file_not_readable"
+    try:
+        with file.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError:
+        return "file_not_readable"
+    if magic not in CAPTURE_MAGICS:
+        return "unsupported_format"
+    return None

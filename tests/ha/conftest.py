@@ -1,0 +1,120 @@
+"""Fixtures of the Home Assistant tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable, Generator
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.totem.const import (
+    CONF_LOOP,
+    CONF_PATH,
+    CONF_SOURCE_TYPE,
+    CONF_SPEED,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    SOURCE_REPLAY,
+)
+
+FAKE_PROBE = Path(__file__).with_name("fake_probe.py")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/totem."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_in_tmp(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The real probe writes its state file under the config dir: keep it in tmp_path,
+    not in the harness's testing_config inside the virtualenv."""
+    if "hass" not in request.fixturenames:
+        return
+    hass: HomeAssistant = request.getfixturevalue("hass")
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    hass.config.config_dir = str(config)
+
+
+async def wait_for(
+    hass: HomeAssistant, condition: Callable[[], bool], timeout: float = 60.0, what: str = ""
+) -> None:
+    """Poll a condition with a deadline: the probe is a real process."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.05)
+        await hass.async_block_till_done()
+
+
+def replay_entry(
+    path: Path, *, speed: float = 1000.0, loop: bool = False, **options: Any
+) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"TOTEM replay {path.name}",
+        unique_id=f"{SOURCE_REPLAY}:{path}",
+        data={
+            CONF_SOURCE_TYPE: SOURCE_REPLAY,
+            CONF_PATH: str(path),
+            CONF_SPEED: speed,
+            CONF_LOOP: loop,
+        },
+        options={**DEFAULT_OPTIONS, **options},
+    )
+
+
+def write_script(path: Path, messages: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    return path
+
+
+@pytest.fixture
+def fake_probe() -> Generator[Callable[[Path], None]]:
+    """Replace the probe's command line with the scripted fake (process boundary)."""
+    scripts: list[Path] = []
+
+    def argv(args: list[str]) -> list[str]:
+        return [sys.executable, str(FAKE_PROBE), str(scripts[-1]), *args]
+
+    with patch("custom_components.totem.probe_process.probe_argv", side_effect=argv):
+        yield scripts.append
+
+
+def find_device(
+    hass: HomeAssistant, *, mac: str | None = None, identifier: str | None = None
+) -> dr.DeviceEntry | None:
+    """A device by MAC connection or TOTEM identifier, on every Home Assistant leg
+    (newer ones deprecate device_registry.async_get_device)."""
+    registry = dr.async_get(hass)
+    devices = (
+        device
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+    )
+    for device in devices:
+        if mac is not None and (dr.CONNECTION_NETWORK_MAC, mac) in device.connections:
+            return device
+        if identifier is not None and (DOMAIN, identifier) in device.identifiers:
+            return device
+    return None
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+Runner = Callable[[], Awaitable[None]]

@@ -1,0 +1,229 @@
+"""What survives a restart, and what goes when a device is stale or removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+
+from custom_components import totem
+from custom_components.totem.const import CONF_STALE_DAYS, CONF_UPDATE_INTERVAL, DOMAIN
+
+from .captures import ROUTER, analyze, chat, write
+from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .messages import NOW, hang, hello, row, snapshot
+
+DAY = 86400.0
+
+
+def _entity_states(hass: HomeAssistant, entry_id: str) -> dict[str, str]:
+    registry = er.async_get(hass)
+    return {e.unique_id: e.entity_id for e in er.async_entries_for_config_entry(registry, entry_id)}
+
+
+async def test_restart_keeps_devices_entity_ids_and_counters(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    plug, bulb = "50:c7:bf:00:00:01", "a4:cf:12:00:00:02"
+    capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10) + chat(bulb, 11, 1000.2, 6))
+    expected = analyze(capture)
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2})
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.finished, what="first replay")
+
+    device_ids = {mac: find_device(hass, mac=mac).id for mac in (plug, bulb)}
+    entity_ids = _entity_states(hass, entry.entry_id)
+    sent = entity_ids[f"{plug}-data_sent"]
+    assert float(hass.states.get(sent).state) * 1e6 == expected[plug].tx_bytes
+
+    # Restart: unload (the probe stops, the store is written), set up again.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    # The restored devices are known before the probe says anything; the router, which
+    # only answered, is a device too.
+    assert set(coordinator.store.devices) == {plug, bulb, ROUTER.hex(":")}
+    await wait_for(hass, lambda: coordinator.finished, what="second replay")
+
+    assert _entity_states(hass, entry.entry_id) == entity_ids
+    for mac, device_id in device_ids.items():
+        device = find_device(hass, mac=mac)
+        assert device.id == device_id
+    # The new probe counted the file again from zero; the sensor kept growing.
+    assert round(float(hass.states.get(sent).state) * 1e6) == 2 * expected[plug].tx_bytes
+    received = entity_ids[f"{bulb}-data_received"]
+    assert round(float(hass.states.get(received).state) * 1e6) == 2 * expected[bulb].rx_bytes
+
+
+async def test_stale_device_removed_and_back_only_with_new_traffic(
+    hass: HomeAssistant, tmp_path: Path, fake_probe
+) -> None:
+    keeps, goes = "50:c7:bf:00:00:01", "a4:cf:12:00:00:02"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                {"fake": "wait_file", "path": str(tmp_path / "go")},
+                hello(),
+                snapshot(1, 1010.0, [row(keeps, last_seen=1010.0), row(goes, last_seen=1010.0)]),
+                # Two days later only one of them still talks.
+                snapshot(
+                    2,
+                    1010.0 + 2 * DAY,
+                    [row(keeps, last_seen=1010.0 + 2 * DAY), row(goes, last_seen=1010.0)],
+                ),
+                snapshot(
+                    3,
+                    1020.0 + 2 * DAY,
+                    [row(keeps, last_seen=1020.0 + 2 * DAY), row(goes, last_seen=1010.0)],
+                ),
+                snapshot(
+                    4,
+                    1030.0 + 2 * DAY,
+                    [row(keeps, last_seen=1030.0 + 2 * DAY), row(goes, last_seen=1025.0 + 2 * DAY)],
+                ),
+                hang(),
+            ],
+        )
+    )
+    entry = replay_entry(tmp_path / "x.pcap", **{CONF_STALE_DAYS: 1})
+    seen: list[set[str]] = []
+
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+
+    def record() -> None:
+        seen.append({mac for mac in (keeps, goes) if find_device(hass, mac=mac)})
+
+    coordinator.async_add_listener(record)
+    (tmp_path / "go").touch()  # the probe speaks only now that the test listens
+    await wait_for(hass, lambda: len(seen) >= 4, what="four snapshots")
+    assert seen[0] == {keeps, goes}
+    assert seen[1] == {keeps}  # unseen for two days with a one-day limit
+    assert seen[2] == {keeps}  # the probe's old row does not bring it back
+    assert seen[3] == {keeps, goes}  # new traffic does
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_user_removes_offline_device_but_not_online_one(
+    hass: HomeAssistant, tmp_path: Path, fake_probe
+) -> None:
+    online, offline = "50:c7:bf:00:00:01", "a4:cf:12:00:00:02"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(
+                    1,
+                    5000.0,
+                    [row(online, last_seen=4999.0), row(offline, last_seen=1000.0)],
+                    wall_time=NOW,
+                ),
+                hang(),
+            ],
+        )
+    )
+    entry = replay_entry(tmp_path / "x.pcap")
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data is not None and coordinator.data.devices)
+
+    def device(mac: str) -> dr.DeviceEntry:
+        return find_device(hass, mac=mac)
+
+    hub = find_device(hass, identifier=entry.entry_id)
+    assert not await totem.async_remove_config_entry_device(hass, entry, hub)
+    assert not await totem.async_remove_config_entry_device(hass, entry, device(online))
+    assert await totem.async_remove_config_entry_device(hass, entry, device(offline))
+    assert offline not in coordinator.store.devices
+    assert offline not in coordinator.data.devices
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_stale_days_zero_keeps_devices_forever(
+    hass: HomeAssistant, tmp_path: Path, fake_probe
+) -> None:
+    old = "a4:cf:12:00:00:02"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(old, last_seen=1010.0)]),
+                snapshot(2, 1010.0 + 400 * DAY, [row(old, last_seen=1010.0)]),
+                hang(),
+            ],
+        )
+    )
+    entry = replay_entry(tmp_path / "x.pcap", **{CONF_STALE_DAYS: 0})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data is not None and coordinator.data.time > 2000)
+    assert find_device(hass, mac=old) is not None
+    assert old in coordinator.store.devices
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# The second instance's registries leave their daily clean-up timer behind.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_home_assistant_restart_keeps_devices_entity_ids_and_counters(
+    hass: HomeAssistant, hass_storage: dict, tmp_path: Path
+) -> None:
+    """A real restart: this Home Assistant stops, a new one starts on the same storage."""
+    from homeassistant import bootstrap, loader
+    from homeassistant.helpers import area_registry as ar
+    from homeassistant.helpers import category_registry as cr
+    from homeassistant.helpers import floor_registry as fr
+    from homeassistant.helpers import issue_registry as ir
+    from homeassistant.helpers import label_registry as lr
+    from pytest_homeassistant_custom_component.common import (
+        MockConfigEntry,
+        async_test_home_assistant,
+    )
+
+    plug = "50:c7:bf:00:00:01"
+    capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10))
+    expected = analyze(capture)
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2})
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.finished, what="first replay")
+    device_id = find_device(hass, mac=plug).id
+    entity_ids = _entity_states(hass, entry.entry_id)
+    pid = entry.runtime_data.coordinator.probe.pid
+    config_dir = hass.config.config_dir
+    await hass.async_stop()  # writes every store, stops the probe
+    assert not Path(f"/proc/{pid}").exists()
+
+    async with async_test_home_assistant(config_dir=config_dir, load_registries=False) as hass2:
+        # The harness would start the registries empty; a restart reads what was written.
+        if hasattr(dr, "async_setup"):  # newer Home Assistant sets the device registry up first
+            dr.async_setup(hass2)
+        for registry in (ar, cr, dr, er, fr, ir, lr):
+            await registry.async_load(hass2)
+        hass2.data[bootstrap.DATA_REGISTRIES_LOADED] = None
+        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        again = MockConfigEntry(
+            domain=DOMAIN,
+            entry_id=entry.entry_id,
+            unique_id=entry.unique_id,
+            title=entry.title,
+            data=dict(entry.data),
+            options=dict(entry.options),
+        )
+        again.add_to_hass(hass2)
+        assert await hass2.config_entries.async_setup(again.entry_id)
+        await hass2.async_block_till_done()
+        await wait_for(hass2, lambda: again.runtime_data.coordinator.finished, what="replay 2")
+
+        assert find_device(hass2, mac=plug).id == device_id
+        assert _entity_states(hass2, again.entry_id) == entity_ids
+        sent = hass2.states.get(entity_ids[f"{plug}-data_sent"])
+        assert round(float(sent.state) * 1e6) == 2 * expected[plug].tx_bytes
+        await hass2.config_entries.async_unload(again.entry_id)
+        await hass2.async_stop()

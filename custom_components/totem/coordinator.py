@@ -21,6 +21,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .anomalies import AnomalyHub
 from .const import (
     CONF_AUTO_ADD,
     CONF_AWAY_TIMEOUT,
@@ -140,9 +141,12 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         self.heartbeat_stats: EngineStats | None = None
         # Platforms remember which (platform, mac) already have entities.
         self.known: set[tuple[str, str]] = set()
+        # Alerts become totem_anomaly events and event entity triggers (anomalies.py).
+        self.anomalies = AnomalyHub(hass, self)
         self._unavailable_logged = False
         self._flood_logged = False
         self._first_snapshot_timer: asyncio.TimerHandle | None = None
+        self._stopping = False
         self._last_stale_check = 0.0
 
     # -- life cycle -------------------------------------------------------
@@ -172,6 +176,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         self.probe.start()
 
     async def async_stop(self) -> None:
+        self._stopping = True  # a hello still in flight must not arm a timer now
         if self._first_snapshot_timer is not None:
             self._first_snapshot_timer.cancel()
         await self.probe.stop()
@@ -185,7 +190,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
     @callback
     def _on_message(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
-        if kind == "hello":
+        if kind == "hello" and not self._stopping:
             self.hello = msg
             self.tracker.new_session()
             if self._first_snapshot_timer is not None:
@@ -235,6 +240,8 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
                 # Entities must not be created again for what was just removed.
                 kept = {m: v for m, v in data.devices.items() if m in self.store.devices}
                 data = replace(data, devices=kept)
+        # After registration (alerts name their device), before the entities refresh.
+        self.anomalies.handle(snapshot.alerts)
         self.async_set_updated_data(data)
 
     @callback

@@ -1,0 +1,490 @@
+"""Per-device blocking, Home Assistant side: the engine's backend behind one lock.
+
+The kernel is the truth: what is blocked is read back from nftables after
+every change and on every coordinator update, so a rule deleted by hand shows
+as allowed and a temporary block ends by itself. The block store keeps the
+blocks this entry made for as long as the kernel has them, so a reboot (which
+empties the kernel's tables) is undone on the next start, temporary blocks
+with the time they had left.
+
+Every nft call blocks on a subprocess: it runs in the executor, and one
+asyncio.Lock keeps two calls from interleaving (the inet backend reads the
+table, then writes it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    BLOCK_BACKEND_AUTO,
+    CONF_BLOCK_BACKEND,
+    CONF_INTERFACE,
+    CONF_SOURCE_TYPE,
+    DOMAIN,
+    SOURCE_INTERFACE,
+)
+from .data import TotemConfigEntry
+from .engine.enforce import (
+    BACKEND_NONE,
+    Backend,
+    Block,
+    EnforceError,
+    NftRunner,
+    make_backend,
+)
+from .engine.hostinfo import read_interfaces
+
+_LOGGER = logging.getLogger(__package__)
+
+BLOCKS_STORAGE_VERSION: Final = 1
+# nftables unusable: the user has to act; the issue says exactly how.
+REPAIRABLE_REASONS: Final = ("nft_missing", "permission_denied")
+# Refusals of what was asked (bad input, or a device that must never be blocked).
+VALIDATION_REASONS: Final = frozenset(
+    {
+        "gateway",
+        "own_host",
+        "capture_interface",
+        "invalid_mac",
+        "invalid_ip",
+        "invalid_duration",
+        "invalid_backend",
+    }
+)
+# A stored expiry that moved less than this is the same block read again.
+_UNTIL_SLACK: Final = 5.0
+# Refresh this long after the first temporary block should have expired.
+_EXPIRY_MARGIN: Final = 1.0
+
+
+def blocking_issue_id(reason: str, entry_id: str) -> str:
+    return f"blocking_{reason}_{entry_id}"
+
+
+def enforce_error(err: EnforceError, mac: str | None = None) -> HomeAssistantError:
+    """The engine's refusal as a translated Home Assistant error (key = reason code)."""
+    cls = ServiceValidationError if err.reason in VALIDATION_REASONS else HomeAssistantError
+    return cls(
+        translation_domain=DOMAIN,
+        translation_key=err.reason,
+        translation_placeholders={"mac": mac or "-", "message": err.message},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlock:
+    """A block to put back after a reboot; ``until`` is wall-clock, None = permanent."""
+
+    mac: str
+    until: float | None = None
+    ips: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mac": self.mac, "until": self.until, "ips": list(self.ips)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredBlock:
+        until = data.get("until")
+        return cls(
+            mac=str(data["mac"]),
+            until=float(until) if isinstance(until, int | float) else None,
+            ips=tuple(str(ip) for ip in data.get("ips", [])),
+        )
+
+
+class BlockStore:
+    """The blocks of one config entry and the backend that enforced them."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        self._store: Store[dict[str, Any]] = Store(
+            hass, BLOCKS_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.blocks", private=True
+        )
+        self.backend: str | None = None
+        self.blocks: dict[str, StoredBlock] = {}
+
+    async def async_load(self) -> None:
+        data = await self._store.async_load() or {}
+        backend = data.get("backend")
+        self.backend = backend if isinstance(backend, str) else None
+        self.blocks = {}
+        for item in data.get("blocks", []):
+            try:
+                block = StoredBlock.from_json(item)
+            except (KeyError, TypeError, ValueError):
+                continue  # a hand-edited file must not stop the start
+            self.blocks[block.mac] = block
+
+    async def async_save(self) -> None:
+        await self._store.async_save(
+            {
+                "backend": self.backend,
+                "blocks": [b.to_json() for b in sorted(self.blocks.values(), key=_by_mac)],
+            }
+        )
+
+    async def async_remove(self) -> None:
+        await self._store.async_remove()
+
+
+def _by_mac(block: StoredBlock) -> str:
+    return block.mac
+
+
+def chosen_backend(entry: TotemConfigEntry) -> str | None:
+    """The backend named in the options; None lets the engine choose for this host."""
+    name = entry.options.get(CONF_BLOCK_BACKEND, BLOCK_BACKEND_AUTO)
+    return None if name == BLOCK_BACKEND_AUTO else str(name)
+
+
+def capture_mac_of(entry: TotemConfigEntry) -> str | None:
+    """The MAC of the capture interface (blocking it would blind TOTEM). Blocking I/O."""
+    if entry.data.get(CONF_SOURCE_TYPE) != SOURCE_INTERFACE:
+        return None
+    return read_interfaces().get(str(entry.data.get(CONF_INTERFACE)))
+
+
+class BlockManager:
+    """Owns the backend of one config entry; every nft call goes through here."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: TotemConfigEntry, backend: Backend, store: BlockStore
+    ) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.backend = backend
+        self.store = store
+        self.auto = chosen_backend(entry) is None
+        # The last reading of the kernel: MAC -> block.
+        self.blocked: dict[str, Block] = {}
+        # Why nftables cannot be used right now (nft missing, no permission), if so.
+        self.problem: EnforceError | None = None
+        self._lock = asyncio.Lock()
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._expiry_unsub: CALLBACK_TYPE | None = None
+        self._refreshing = False
+        self._read_again = False
+
+    @property
+    def enforcing(self) -> bool:
+        return self.backend.name != BACKEND_NONE
+
+    # -- life cycle -------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Move blocks off a backend no longer chosen, put stored blocks back, read the kernel."""
+        previous = self.store.backend
+        if previous is not None and previous != self.backend.name:
+            await self._async_drop_backend(previous)
+        self.store.backend = self.backend.name
+        if self.enforcing:
+            await self._async_reapply()
+        await self.async_refresh()
+        await self.store.async_save()
+
+    async def async_check_host(self) -> None:
+        """Warn when this host cannot see the traffic the chosen family would drop."""
+        reason = await self._call(self.backend.available)
+        if reason is not None and self.problem is None:
+            # Said loudly only when the user picked this backend themselves.
+            level = logging.DEBUG if self.auto else logging.WARNING
+            _LOGGER.log(
+                level, "TOTEM's %s blocking may not cut devices off: %s", self.backend.name, reason
+            )
+
+    @callback
+    def async_stop(self) -> None:
+        if self._expiry_unsub is not None:
+            self._expiry_unsub()
+            self._expiry_unsub = None
+        self._listeners.clear()
+
+    async def _async_drop_backend(self, name: str) -> None:
+        try:
+            old = make_backend(name, runner=NftRunner())
+            await self._call(old.remove_all)
+        except EnforceError as err:
+            _LOGGER.warning("Could not remove TOTEM's %s rules: %s", name, err.message)
+
+    async def _async_reapply(self) -> bool:
+        """Put stored blocks in the kernel; False when nftables is unusable (all kept)."""
+        now = time.time()
+        for stored in list(self.store.blocks.values()):
+            if stored.until is not None and stored.until <= now:
+                del self.store.blocks[stored.mac]  # expired while Home Assistant was down
+                continue
+            remaining = None if stored.until is None else stored.until - now
+            try:
+                await self._call(self.backend.block, stored.mac, remaining, stored.ips)
+            except EnforceError as err:
+                self._note_problem(err)
+                if err.reason in REPAIRABLE_REASONS:
+                    return False  # kept in the store for the next try
+                # The device became the gateway, or this host: the safety check wins.
+                _LOGGER.warning("Not blocking %s again: %s", stored.mac, err.message)
+                del self.store.blocks[stored.mac]
+        return True
+
+    # -- what entities and services call ------------------------------------
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call LISTENER after every reading of the kernel."""
+        self._listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def is_blocked(self, mac: str) -> bool:
+        return mac in self.blocked
+
+    def blocked_until(self, mac: str) -> datetime | None:
+        """When a temporary block of MAC ends; None when not blocked or permanent."""
+        if mac not in self.blocked:
+            return None
+        stored = self.store.blocks.get(mac)
+        if stored is None or stored.until is None:
+            return None
+        return dt_util.utc_from_timestamp(stored.until)
+
+    async def async_block(self, mac: str, duration: float | None = None) -> None:
+        """Block MAC (for DURATION seconds), or raise a translated error."""
+        if not self.enforcing:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="blocking_disabled",
+                translation_placeholders={"mac": mac},
+            )
+        try:
+            block = await self._call(self.backend.block, mac, duration)
+        except EnforceError as err:
+            self._note_problem(err, asked=True)
+            raise enforce_error(err, mac) from None
+        if block is not None:
+            until = None if block.expires_in is None else time.time() + block.expires_in
+            self.store.blocks[block.mac] = StoredBlock(block.mac, until, block.ips)
+            await self.store.async_save()
+        await self.async_refresh()
+
+    async def async_unblock(self, mac: str) -> None:
+        try:
+            await self._call(self.backend.unblock, mac)
+        except EnforceError as err:
+            self._note_problem(err, asked=True)
+            raise enforce_error(err, mac) from None
+        await self.async_refresh()
+
+    @callback
+    def async_schedule_refresh(self) -> None:
+        """Coordinator updates come often: one reading at a time, and one more after it
+        when an update arrived during it (that reading may have started too early)."""
+        if self._refreshing:
+            self._read_again = True
+            return
+        self._refreshing = True
+        self.entry.async_create_background_task(
+            self.hass, self._async_refresh_while_asked(), f"{DOMAIN} read blocks"
+        )
+
+    async def _async_refresh_while_asked(self) -> None:
+        try:
+            while True:
+                self._read_again = False
+                await self.async_refresh()
+                if not self._read_again:
+                    return
+        finally:
+            self._refreshing = False
+
+    async def async_refresh(self) -> None:
+        """Read the blocks from the kernel, mirror them in the store, tell the entities."""
+        try:
+            # Blocks that could not be enforced go in as soon as nft works again;
+            # until they are in, a reading of the kernel must not drop them.
+            pending = self.problem is not None and self.enforcing and bool(self.store.blocks)
+            if pending and not await self._async_reapply():
+                self._notify()
+                return
+            blocks = await self._call(self.backend.list_blocks)
+        except EnforceError as err:
+            self._note_problem(err)
+            if err.reason not in REPAIRABLE_REASONS:
+                _LOGGER.warning("Could not read TOTEM's blocks: %s", err.message)
+            self._notify()
+            return
+        self._clear_problem()
+        self.blocked = {block.mac: block for block in blocks}
+        if self._mirror(blocks):
+            await self.store.async_save()
+        self._schedule_expiry(blocks)
+        self._notify()
+
+    # -- internals ----------------------------------------------------------
+
+    async def _call[**P, T](self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self._lock:
+            return await self.hass.async_add_executor_job(lambda: fn(*args, **kwargs))
+
+    def _mirror(self, blocks: list[Block]) -> bool:
+        """Keep in the store this entry's blocks the kernel still has; True when it changed.
+
+        Blocks of other entries (the table is shared) and of the command line
+        show on the switches but are theirs to put back after a reboot.
+        """
+        now = time.time()
+        mirrored: dict[str, StoredBlock] = {}
+        for block in blocks:
+            old = self.store.blocks.get(block.mac)
+            if old is None:
+                continue
+            until = None if block.expires_in is None else now + block.expires_in
+            if (
+                old is not None
+                and old.until is not None
+                and until is not None
+                and abs(old.until - until) < _UNTIL_SLACK
+            ):
+                until = old.until  # the same block read again, not a new one
+            mirrored[block.mac] = StoredBlock(block.mac, until, block.ips)
+        if mirrored == self.store.blocks:
+            return False
+        self.store.blocks = mirrored
+        return True
+
+    def _schedule_expiry(self, blocks: list[Block]) -> None:
+        """Read again when the first temporary block ends, so its switch turns back on."""
+        if self._expiry_unsub is not None:
+            self._expiry_unsub()
+            self._expiry_unsub = None
+        ends = [b.expires_in for b in blocks if b.expires_in is not None]
+        if not ends:
+            return
+
+        @callback
+        def expired(_now: datetime) -> None:
+            self._expiry_unsub = None
+            self.async_schedule_refresh()
+
+        self._expiry_unsub = async_call_later(self.hass, min(ends) + _EXPIRY_MARGIN, expired)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    def _note_problem(self, err: EnforceError, *, asked: bool = False) -> None:
+        """Remember why nftables is unusable; a repair issue says how to fix it.
+
+        With the automatic choice and nothing to enforce, the user never asked
+        for blocking (Home Assistant OS has no nft): no issue until they do.
+        """
+        if err.reason not in REPAIRABLE_REASONS:
+            return
+        self.problem = err
+        if not asked and self.auto and not self.store.blocks:
+            return
+        entry_id = self.entry.entry_id
+        for other in REPAIRABLE_REASONS:
+            if other != err.reason:
+                ir.async_delete_issue(self.hass, DOMAIN, blocking_issue_id(other, entry_id))
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            blocking_issue_id(err.reason, entry_id),
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=f"blocking_{err.reason}",
+            translation_placeholders={"backend": self.backend.name, "message": err.message},
+        )
+
+    def _clear_problem(self) -> None:
+        if self.problem is None:
+            return
+        self.problem = None
+        clear_blocking_issues(self.hass, self.entry.entry_id)
+
+
+def clear_blocking_issues(hass: HomeAssistant, entry_id: str) -> None:
+    for reason in REPAIRABLE_REASONS:
+        ir.async_delete_issue(hass, DOMAIN, blocking_issue_id(reason, entry_id))
+
+
+async def async_setup_blocking(hass: HomeAssistant, entry: TotemConfigEntry) -> BlockManager:
+    """The entry's BlockManager, started: stored blocks are back in the kernel."""
+    store = BlockStore(hass, entry.entry_id)
+    await store.async_load()
+    name = chosen_backend(entry)
+    capture_mac = await hass.async_add_executor_job(capture_mac_of, entry)
+    # Choosing "auto" reads the host (bridges), which runs `ip`: executor.
+    try:
+        backend = await hass.async_add_executor_job(
+            lambda: make_backend(name, runner=NftRunner(), capture_mac=capture_mac)
+        )
+    except EnforceError as err:
+        # Only a hand-edited options file names an unknown backend.
+        _LOGGER.error("TOTEM blocks nothing: %s", err.message)
+        backend = make_backend(BACKEND_NONE)
+    manager = BlockManager(hass, entry, backend, store)
+    await manager.async_start()
+    if manager.enforcing:
+        await manager.async_check_host()
+    else:
+        _remove_switches(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
+    entry.async_on_unload(manager.async_stop)
+    return manager
+
+
+def _remove_switches(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+    """Alert-only mode has no "Network access" switch: drop the ones from before."""
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if entity.domain == "switch" and entity.unique_id.endswith("-network_access"):
+            registry.async_remove(entity.entity_id)
+
+
+async def async_remove_blocking(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+    """The entry is deleted: its blocks leave the kernel, its block store the disk.
+
+    TOTEM's table is shared by every entry on this host; while another entry
+    remains, only this entry's blocks are lifted.
+    """
+    store = BlockStore(hass, entry.entry_id)
+    await store.async_load()
+    others = [e for e in hass.config_entries.async_entries(DOMAIN) if e.entry_id != entry.entry_id]
+    name = store.backend or chosen_backend(entry)
+
+    def lift() -> None:
+        backend = make_backend(name, runner=NftRunner())
+        if others:
+            for mac in store.blocks:
+                backend.unblock(mac)
+        else:
+            backend.remove_all()
+
+    if name != BACKEND_NONE:
+        try:
+            await hass.async_add_executor_job(lift)
+        except EnforceError as err:
+            _LOGGER.warning("Could not remove TOTEM's blocks from nftables: %s", err.message)
+    clear_blocking_issues(hass, entry.entry_id)
+    await store.async_remove()

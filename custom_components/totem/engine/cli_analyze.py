@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from .anomaly import attach_detectors
+from .blocklist import BlocklistError
 from .engine import Engine, EngineConfig
 from .report import render_table
 from .sources import CaptureFileError, open_capture
@@ -22,21 +24,18 @@ def non_negative(text: str) -> float:
     return value
 
 
-def build_engine(learn_seconds: float = 0.0, **config: Any) -> Engine:
-    """An engine with every detector the build has, configured like the CLI's."""
+def build_engine(learn_seconds: float = 0.0, blocklist: str | None = None, **config: Any) -> Engine:
+    """An engine with every detector attached, configured like the CLI's.
+
+    Raises ``BlocklistError`` (one line) when ``blocklist`` cannot be read.
+    """
     engine = Engine(EngineConfig(learn_seconds=learn_seconds, **config))
-    try:
-        from .anomaly import attach_detectors
-    except ImportError:  # pragma: no cover - detectors land with the anomaly work
-        return engine
-    attach_detectors(engine)
+    attach_detectors(engine, blocklist)
     return engine
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("analyze", help="analyse capture files into a device table")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="pcap or pcapng files")
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+def add_detector_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that runs detectors takes."""
     parser.add_argument(
         "--learn",
         type=non_negative,
@@ -44,6 +43,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="packet time that builds baselines before any alert (default 0)",
     )
+    parser.add_argument(
+        "--blocklist",
+        metavar="FILE",
+        help="offline blocklist: IP addresses, CIDR ranges, domains or hosts-file lines",
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("analyze", help="analyse capture files into a device table")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="pcap or pcapng files")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_detector_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -51,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    engine = build_engine(args.learn)
     try:
+        engine = build_engine(args.learn, args.blocklist)
         for path in args.files:
             open_capture(path).close()  # every file is checked before any is analysed
         engine.read_files(args.files, warn)
-    except CaptureFileError as err:
+    except (CaptureFileError, BlocklistError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if engine.packets == 0:

@@ -17,8 +17,9 @@ import sys
 import time
 from types import FrameType
 
+from .blocklist import BlocklistError
 from .capture import DEFAULT_SNAPLEN, CaptureError, LiveCapture, open_live
-from .cli_analyze import build_engine, non_negative
+from .cli_analyze import add_detector_options, build_engine, non_negative
 from .engine import Engine
 from .report import render_table
 
@@ -75,13 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"bytes kept of each frame; wire lengths stay exact (default {DEFAULT_SNAPLEN})",
     )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    parser.add_argument(
-        "--learn",
-        type=non_negative,
-        default=0.0,
-        metavar="SECONDS",
-        help="time that builds baselines before any alert (default 0)",
-    )
+    add_detector_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -145,7 +140,11 @@ def _run(args: argparse.Namespace, stop: _Stop) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     with cap:
-        engine = build_engine(args.learn, own_macs=frozenset({cap.own_mac}))
+        try:
+            engine = build_engine(args.learn, args.blocklist, own_macs=frozenset({cap.own_mac}))
+        except BlocklistError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         filter_name = cap.program.name or repr(cap.program.expression)
         print(
             f"capturing on {cap.iface} (filter {filter_name}, snaplen {cap.snaplen},"

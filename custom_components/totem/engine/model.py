@@ -50,6 +50,7 @@ ALERT_KINDS: tuple[str, ...] = (
     "blocklisted_host",
     "mac_flood",
     "activity_mismatch",
+    "brute_force",
 )
 
 

@@ -39,7 +39,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .cli_analyze import build_engine, non_negative
+from .blocklist import BlocklistError
+from .cli_analyze import add_detector_options, build_engine, non_negative
 from .engine import Engine
 from .sources import CaptureFileError, Packet, read_captures
 
@@ -65,7 +66,8 @@ class Emitter:
         self.engine = engine
         self.out = out
         self.seq = 0
-        self._alerts_sent = 0
+        # The count each alert had when it was last sent, in engine.alerts order.
+        self._sent_counts: list[int] = []
 
     def line(self, obj: dict[str, Any]) -> None:
         self.out.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -73,12 +75,16 @@ class Emitter:
 
     def snapshot(self, kind: str = "snapshot") -> None:
         snap = self.engine.snapshot()
-        snap.alerts = snap.alerts[self._alerts_sent :]
-        self._alerts_sent += len(snap.alerts)
+        sent = self._sent_counts
+        # A repeat inside the cooldown raises an alert's count instead of a new alert:
+        # those go out as updates, apart from the new alerts Home Assistant announces.
+        updates = [a for a, count in zip(snap.alerts, sent, strict=False) if a.count != count]
+        snap.alerts = snap.alerts[len(sent) :]
+        self._sent_counts = [a.count for a in self.engine.alerts]
         self.seq += 1
-        self.line(
-            {"type": kind, "seq": self.seq, "wall_time": time.time(), "snapshot": snap.to_json()}
-        )
+        doc = snap.to_json()
+        doc["alert_updates"] = [a.to_json() for a in updates]
+        self.line({"type": kind, "seq": self.seq, "wall_time": time.time(), "snapshot": doc})
         self.line({"type": "heartbeat", "wall_time": time.time(), "stats": snap.stats.to_json()})
 
     def error(self, err: ProbeExit) -> int:
@@ -282,7 +288,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--bpf", metavar="EXPR", help="kernel filter for live capture")
     parser.add_argument("--promisc", action="store_true", help="promiscuous mode")
     parser.add_argument("--interval", type=non_negative, default=10.0, metavar="SECONDS")
-    parser.add_argument("--learn", type=non_negative, default=0.0, metavar="SECONDS")
+    add_detector_options(parser)
     parser.add_argument("--max-devices", type=int, default=4096, metavar="N")
     parser.add_argument("--state", metavar="FILE", help="load and save learned state here")
     parser.set_defaults(func=run)
@@ -296,7 +302,11 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     if args.max_devices < 1:
         print("error: --max-devices must be >= 1", file=sys.stderr)
         return 2
-    engine = build_engine(args.learn, max_devices=args.max_devices)
+    try:
+        engine = build_engine(args.learn, args.blocklist, max_devices=args.max_devices)
+    except BlocklistError as err:
+        print(json.dumps({"type": "error", "code": "bad_file", "message": str(err)}))
+        return 2
     emitter = Emitter(engine, stream)
     control = Control(engine, emitter, args.state)
     control.load()

@@ -1,0 +1,638 @@
+"""The guard: per-device baselines and anomaly detectors plugged into the engine.
+
+``attach_detectors(engine)`` adds one :class:`Guard` observer. The guard
+owns what every detector shares: thresholds (one place, :class:`Thresholds`,
+overridable per device), the learning clock, device profiles (type and a
+name a person recognises), baselines, the device-type policy table, the
+blocklist, and the alert sink (dedup, cooldown, snooze). Detectors live in
+:mod:`.detectors`, one small unit per family of kinds.
+
+Kinds. Rule kinds work without learning: host_scan, port_scan, syn_flood,
+brute_force, insecure_protocol, arp_spoof, rogue_dhcp, dns_tunnel,
+blocklisted_host, mac_flood. Baseline kinds need it: new_device,
+new_destination, traffic_spike, unexpected_protocol, unexpected_dns_server.
+Nothing is raised inside the learning period (``learn_seconds`` from the
+first packet, persisted so a restart does not learn again); with
+``learn_seconds == 0`` baseline kinds are off.
+
+Control commands (the probe's stdin, one JSON object a line; each answers
+``ack`` with ok true/false):
+
+- ``{"cmd": "reset_baseline", "mac": "aa:bb:.."}``  forget what this device
+  learned and learn it again for ``learn_seconds`` from now (no ``mac``: all).
+- ``{"cmd": "snooze", "mac": "..", "kind": "host_scan", "until": TS}`` drop
+  alerts of this kind (no ``kind``: every kind) for this device until packet
+  time TS; ``"seconds": S`` instead of ``until`` means S from now.
+- ``{"cmd": "unsnooze", "mac": "..", "kind": ..}``
+- ``{"cmd": "thresholds", "mac": "..", "values": {"host_scan_hosts": 40}}``
+  override thresholds for one device (no ``mac``: the defaults); names are
+  :class:`Thresholds` fields; ``"values": null`` with a mac clears overrides.
+- ``{"cmd": "policy", "type": "camera", "allow": ["SSH"], "deny": []}``
+  edit the device-type protocol table.
+- ``{"cmd": "blocklist", "path": "/config/totem_blocklist.txt"}`` load an
+  offline blocklist (IPs, CIDRs, domains); ``"path": null`` removes it.
+
+State (``--state FILE``): learning start, device inventory, baselines,
+legitimate DHCP servers, home DNS servers, snoozes, overrides, policy edits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from . import netaddr
+from .baseline import DeviceBaseline
+from .blocklist import Blocklist, BlocklistError, load_blocklist
+from .detectors import Detector, Settled
+from .engine import Engine, EngineObserver
+from .flows import DeviceRecord, Flow
+from .identify import Identity, TrafficSummary
+from .model import Alert, Severity
+from .policy import GENERAL_PURPOSE, PolicyTable
+from .protocols import by_port
+
+BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
+MAX_BASELINES = 2048
+MAX_PENDING_FLOWS = 50_000
+MAX_SNOOZES = 4096
+PROFILE_REFRESH = 300.0  # seconds of packet time between identity refreshes
+
+_SYN, _RST, _ACK = 0x02, 0x04, 0x10
+_LEGAL_WORDS = frozenset(
+    {
+        "inc",
+        "ltd",
+        "llc",
+        "co",
+        "corp",
+        "corporation",
+        "gmbh",
+        "ag",
+        "sa",
+        "bv",
+        "limited",
+        "technologies",
+        "technology",
+        "trading",
+        "foundation",
+        "electronics",
+        "company",
+        "z",
+        "s",
+        "r",
+        "o",
+        "industries",
+        "international",
+        "systems",
+    }
+)
+_TYPE_WORDS = {
+    "smart_plug": "smart plug",
+    "access_point": "access point",
+    "media_player": "media player",
+    "smart_speaker": "smart speaker",
+    "game_console": "game console",
+    "nas": "NAS",
+    "tv": "TV",
+    "iot": "device",
+    "unknown": "device",
+}
+
+
+@dataclass(slots=True)
+class Thresholds:
+    """Every detector threshold, in one place; per-device overrides replace fields."""
+
+    cooldown: float = 3600.0  # one alert per device and kind per cooldown; repeats count
+    settle_seconds: float = 3.0  # a flow is judged (answered or not) this long after it starts
+    scan_window: float = 60.0
+    host_scan_hosts: int = 20  # distinct hosts on one port, unanswered, in scan_window
+    host_scan_hosts_general: int = 60  # the same for laptops, phones, unknown devices
+    ping_sweep_hosts: int = 12  # distinct hosts pinged in scan_window
+    arp_sweep_targets: int = 40  # distinct addresses asked for by ARP in scan_window
+    arp_sweep_targets_gateway: int = 160
+    port_scan_ports: int = 15  # distinct ports on one host, unanswered or half-open
+    syn_flood_window: float = 10.0
+    syn_flood_half_open: int = 50  # half-open connections to one host and port
+    brute_force_window: float = 120.0
+    brute_force_connections: int = 8  # logins (SSH, Telnet, FTP, RDP, VNC) to one host
+    dns_tunnel_window: float = 60.0
+    dns_tunnel_queries: int = 10  # queries that look like encoded data
+    dns_tunnel_subdomains: int = 80  # distinct names under one domain
+    dns_tunnel_label: int = 24  # a label this long with high entropy is data
+    dns_tunnel_name: int = 60  # or this many characters left of the domain
+    mac_flood_window: float = 10.0
+    mac_flood_new_macs: int = 40
+    arp_conflict_window: float = 300.0  # the other owner claimed the address this recently
+    spike_min_bytes: int = 2_000_000  # per minute of upload
+    spike_factor: float = 5.0  # x the 95th percentile of the device's history
+    spike_mad: float = 10.0  # and median + this x 1.4826 x MAD
+
+    def with_values(self, values: dict[str, Any]) -> Thresholds:
+        """A copy with some fields replaced; ValueError on an unknown name or bad value."""
+        known = {f.name: f.type for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown threshold: {name!r}")
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"threshold {name} must be a number >= 0")
+            clean[name] = int(value) if known[name] in (int, "int") else float(value)
+        return replace(self, **clean)
+
+
+@dataclass(slots=True)
+class Profile:
+    type: str
+    label: str  # "Espressif smart plug (ESP_68664A)"
+    checked: float
+
+
+def summary_of(dev: DeviceRecord) -> TrafficSummary:
+    """The identifier's view of a device from its folded counters (no snapshot)."""
+    return TrafficSummary(
+        ips=[netaddr.ip_str(ip) for ip in dev.source_ips],
+        tx_bytes=dev.tx_bytes,
+        rx_bytes=dev.rx_bytes,
+        tx_packets=dev.tx_packets,
+        rx_packets=dev.rx_packets,
+        protocols=dev.protocols,
+        server_ports=dev.server_ports,
+        remote_hosts=len(dev.remote),
+        upstream_bytes=dev.upstream_bytes,
+        downstream_bytes=dev.downstream_bytes,
+        is_gateway=dev.is_gateway,
+        duration=max(0.0, dev.last_seen - dev.first_seen),
+    )
+
+
+def short_maker(manufacturer: str | None) -> str:
+    """'Hewlett Packard' from 'Hewlett Packard', 'Espressif' from 'Espressif Inc.'."""
+    words: list[str] = []
+    for word in (manufacturer or "").replace(",", " ").replace(".", " ").split():
+        if word.lower() in _LEGAL_WORDS or len(words) == 2:
+            break
+        words.append(word)
+    return " ".join(words)
+
+
+def _parse_mac(value: Any) -> bytes | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return netaddr.mac_bytes(value)
+    except ValueError:
+        return None
+
+
+class Guard(EngineObserver):
+    """Shared state of the detectors and the alert sink."""
+
+    def __init__(self, engine: Engine, blocklist: Blocklist | None = None) -> None:
+        self.engine = engine
+        self.defaults = Thresholds()
+        self.overrides: dict[bytes, Thresholds] = {}
+        self.policy = PolicyTable()
+        self.blocklist = blocklist
+        self.learn_start: float | None = None
+        self.baselines: dict[bytes, DeviceBaseline] = {}
+        self.suppressed = 0  # alerts dropped by snooze or learning (diagnostics)
+        self._profiles: dict[bytes, Profile] = {}
+        self._open: dict[tuple[bytes, str], Alert] = {}
+        self._snoozed: dict[tuple[bytes, str], float] = {}
+        # Insertion-ordered by start time; OrderedDict pops its oldest in O(1).
+        self._pending: OrderedDict[bytes, tuple[float, Flow]] = OrderedDict()
+        self._now = 0.0
+        from .detectors.behaviour import (
+            BlocklistDetector,
+            ProtocolDetector,
+            TrafficSpikeDetector,
+        )
+        from .detectors.dns import DnsDetector
+        from .detectors.lan import ArpDetector, DhcpDetector, InventoryDetector
+        from .detectors.scans import ScanDetector
+
+        self.detectors: list[Detector] = [
+            InventoryDetector(self),
+            ScanDetector(self),
+            DnsDetector(self),
+            ArpDetector(self),
+            DhcpDetector(self),
+            ProtocolDetector(self),
+            TrafficSpikeDetector(self),
+            BlocklistDetector(self),
+        ]
+
+        # Per hook, only the detectors that override it: flows are the hot case.
+        def using(hook: str) -> list[Detector]:
+            base = getattr(Detector, hook)
+            return [d for d in self.detectors if getattr(type(d), hook) is not base]
+
+        self._on_start = using("on_flow_start")
+        self._on_settled = using("on_settled")
+        self._on_arp = using("on_arp")
+        self._on_dns = using("on_dns_query")
+        self._on_dhcp = using("on_dhcp_server")
+        self._on_new = using("on_new_device")
+        self._on_tick = using("on_tick")
+        identifier = engine.identifier
+        identifier.on_dns_query = self._on_dns_query
+        identifier.on_dhcp_server = self._on_dhcp_server
+
+    # -- clocks ----------------------------------------------------------------------
+
+    @property
+    def learn_seconds(self) -> float:
+        return self.engine.config.learn_seconds
+
+    @property
+    def learn_end(self) -> float:
+        start = self.learn_start if self.learn_start is not None else self._now
+        return start + self.learn_seconds
+
+    def learning(self, ts: float) -> bool:
+        """Inside the global learning period: no alert of any kind."""
+        return self.learn_seconds > 0 and ts < self.learn_end
+
+    def _clock(self, ts: float) -> None:
+        if self.learn_start is None:
+            first = self.engine.first_time
+            self.learn_start = first if first is not None and first <= ts else ts
+        self._now = max(self._now, ts)
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    # -- devices -----------------------------------------------------------------------
+
+    def thresholds(self, mac: bytes | None) -> Thresholds:
+        if mac is None:
+            return self.defaults
+        return self.overrides.get(mac, self.defaults)
+
+    def baseline(self, mac: bytes, ts: float) -> DeviceBaseline | None:
+        """The device's baseline (created on first use); None when learning is off."""
+        if self.learn_seconds <= 0:
+            return None
+        base = self.baselines.get(mac)
+        if base is None:
+            if len(self.baselines) >= MAX_BASELINES:
+                self._evict_baseline()
+            base = self.baselines[mac] = DeviceBaseline(
+                learn_until=max(self.learn_end, ts + self.learn_seconds)
+            )
+        return base
+
+    def _evict_baseline(self) -> None:
+        devices = self.engine.devices
+        victim = min(
+            self.baselines,
+            key=lambda m: devices[m].last_seen if m in devices else -1.0,
+        )
+        del self.baselines[victim]
+
+    def watched(self, mac: bytes, kind: str, ts: float) -> DeviceBaseline | None:
+        """The baseline to compare with, when ``kind`` applies to this device now.
+
+        None inside the device's learning, with learning off, or when the
+        device's type is not watched for this kind (laptops, phones...).
+        """
+        base = self.baseline(mac, ts)
+        if base is None or base.learning(ts):
+            return None
+        if not self.policy.watches(self.profile(mac, ts).type, kind):
+            return None
+        return base
+
+    def profile(self, mac: bytes, ts: float, fresh: bool = False) -> Profile:
+        prof = self._profiles.get(mac)
+        if prof is not None and not fresh and ts - prof.checked < PROFILE_REFRESH:
+            return prof
+        dev = self.engine.devices.get(mac)
+        ident = self.identity(mac)
+        words = _TYPE_WORDS.get(ident.type, ident.type.replace("_", " "))
+        brand = short_maker(ident.manufacturer)
+        thing = f"{brand} {words}".strip() if words != "device" or brand else "device"
+        label = f"{thing} ({ident.name or netaddr.mac_str(mac)})"
+        if dev is not None and dev.is_gateway:
+            label = f"router ({ident.name or netaddr.mac_str(mac)})"
+        prof = Profile(ident.type if not (dev and dev.is_gateway) else "router", label, ts)
+        if len(self._profiles) >= self.engine.config.max_devices * 2:
+            self._profiles.clear()
+        self._profiles[mac] = prof
+        return prof
+
+    def identity(self, mac: bytes) -> Identity:
+        """What the identifier says about a device now (not free: call it sparingly)."""
+        dev = self.engine.devices.get(mac)
+        summary = summary_of(dev) if dev is not None else TrafficSummary()
+        return self.engine.identifier.identity(mac, summary)
+
+    def general_purpose(self, mac: bytes, ts: float) -> bool:
+        return self.profile(mac, ts).type in GENERAL_PURPOSE
+
+    def is_forwarder(self, mac: bytes) -> bool:
+        dev = self.engine.devices.get(mac)
+        return dev is not None and dev.is_gateway
+
+    # -- alerts -----------------------------------------------------------------------
+
+    def counted(self, ts: float, mac: bytes, kind: str) -> bool:
+        """True when an alert of this kind for this device would not be new.
+
+        Learning or a snooze drops it; an open alert within the cooldown only
+        counts it (``count`` + 1). Detectors ask first, so a flood of repeats
+        never pays for a message or an identity lookup.
+        """
+        if self.learning(ts):
+            self.suppressed += 1
+            return True
+        snoozed = self._snoozed
+        if snoozed:
+            for key in ((mac, kind), (mac, "*")):
+                until = snoozed.get(key)
+                if until is not None and ts < until:
+                    self.suppressed += 1
+                    return True
+        open_alert = self._open.get((mac, kind))
+        if open_alert is not None:
+            last = float(open_alert.details.get("last_time", open_alert.time))
+            if ts - last < self.thresholds(mac).cooldown:
+                open_alert.count += 1
+                if ts > last:
+                    open_alert.details["last_time"] = ts
+                return True
+        return False
+
+    def raise_alert(
+        self,
+        ts: float,
+        mac: bytes,
+        kind: str,
+        severity: Severity,
+        message: str,
+        details: dict[str, Any] | None = None,
+    ) -> bool:
+        """Append a new alert; False when it was only counted or dropped (see ``counted``)."""
+        if self.counted(ts, mac, kind):
+            return False
+        info = dict(details or {})
+        info["last_time"] = ts
+        alert = Alert(ts, netaddr.mac_str(mac), kind, severity, message, 1, info)
+        self.engine.alerts.append(alert)
+        if len(self._open) > 8 * MAX_SNOOZES:
+            self._open.clear()
+        self._open[(mac, kind)] = alert
+        return True
+
+    def describe(self, mac: bytes, ts: float) -> str:
+        """'Your Espressif smart plug (ESP_68664A)' for messages."""
+        return f"Your {self.profile(mac, ts, fresh=True).label}"
+
+    def alerted_recently(self, mac: bytes, ts: float) -> bool:
+        """Any alert on this device in the last cooldown: its traffic teaches nothing."""
+        cooldown = self.thresholds(mac).cooldown
+        for (owner, _kind), alert in self._open.items():
+            if owner == mac and ts - float(alert.details.get("last_time", alert.time)) < cooldown:
+                return True
+        return False
+
+    # -- engine hooks -------------------------------------------------------------------
+
+    def origin_of(self, flow: Flow) -> bytes | None:
+        """The LAN device that opened a flow; None when the router forwarded it in."""
+        src = flow.src_dev
+        if src is None:
+            return None
+        if src.is_gateway and not netaddr.is_local_ip(flow.src_ip):
+            return None
+        return flow.src_mac
+
+    def on_flow_start(self, ts: float, flow: Flow) -> None:
+        self._clock(ts)
+        origin = self.origin_of(flow)
+        for det in self._on_start:
+            det.on_flow_start(ts, flow, origin)
+        if netaddr.is_multicast_ip(flow.dst_ip) or flow.dst_dev is None:
+            return  # group traffic: no answer expected, nothing to judge
+        pending = self._pending
+        if len(pending) >= MAX_PENDING_FLOWS:
+            self._settle(pending.popitem(last=False)[1][1])
+        pending[flow.key] = (ts, flow)
+
+    def on_flow_end(self, ts: float, flow: Flow) -> None:
+        hit = self._pending.pop(flow.key, None)
+        if hit is not None and hit[1] is flow:
+            self._settle(flow)
+
+    def _settle(self, flow: Flow) -> None:
+        app = flow.app or by_port(flow.proto, flow.sport, flow.dport)
+        proto = flow.proto
+        answered = flow.rev_pkts > 0
+        failed = not answered
+        half_open = False
+        probe = proto in (1, 58)
+        if proto == 6:
+            if flow.fwd_flags & _SYN:
+                synack = (flow.rev_flags & (_SYN | _ACK)) == (_SYN | _ACK)
+                answered = synack
+                failed = not synack
+                half_open = synack and not flow.fwd_flags & _ACK
+            else:  # joined mid-connection: nothing to judge
+                failed = False
+        server = None
+        dst = flow.dst_dev
+        if answered and dst is not None and not dst.is_gateway:
+            server = flow.dst_mac
+        settled = Settled(
+            flow, self.origin_of(flow), server, app, answered, failed, half_open, probe
+        )
+        for det in self._on_settled:
+            det.on_settled(settled)
+
+    def on_arp(
+        self,
+        ts: float,
+        src_mac: bytes,
+        op: int,
+        sender_mac: bytes,
+        sender_ip: bytes,
+        target_ip: bytes,
+    ) -> None:
+        self._clock(ts)
+        for det in self._on_arp:
+            det.on_arp(ts, src_mac, op, sender_mac, sender_ip, target_ip)
+
+    def on_new_device(self, ts: float, mac: bytes) -> None:
+        self._clock(ts)
+        for det in self._on_new:
+            det.on_new_device(ts, mac)
+
+    def _on_dns_query(self, ts: float, mac: bytes, qname: str, qtype: int, server: str) -> None:
+        self._clock(ts)
+        for det in self._on_dns:
+            det.on_dns_query(ts, mac, qname, qtype, server)
+
+    def _on_dhcp_server(self, ts: float, mac: bytes, server_ip: str) -> None:
+        self._clock(ts)
+        for det in self._on_dhcp:
+            det.on_dhcp_server(ts, mac, server_ip)
+
+    def on_tick(self, ts: float) -> None:
+        self._clock(ts)
+        cutoff = ts - self.defaults.settle_seconds
+        pending = self._pending
+        while pending:
+            key, (started, flow) = next(iter(pending.items()))
+            if started > cutoff:
+                break
+            del pending[key]
+            self._settle(flow)
+        for det in self._on_tick:
+            det.on_tick(ts)
+
+    # -- control ------------------------------------------------------------------------
+
+    def command(self, name: str, args: dict[str, Any]) -> bool:
+        try:
+            return self._command(name, args)
+        except (ValueError, TypeError, BlocklistError):
+            return False
+
+    def _command(self, name: str, args: dict[str, Any]) -> bool:
+        mac = _parse_mac(args.get("mac"))
+        if args.get("mac") is not None and mac is None:
+            return False
+        if name == "reset_baseline":
+            targets = [mac] if mac is not None else list(self.baselines)
+            for target in targets:
+                self.baselines.pop(target, None)
+                self.baseline(target, self._now)
+            for det in self.detectors:
+                det.forget(mac)
+            return True
+        if name in ("snooze", "unsnooze"):
+            if mac is None:
+                return False
+            kind = args.get("kind") or "*"
+            if not isinstance(kind, str):
+                return False
+            if name == "unsnooze":
+                self._snoozed.pop((mac, kind), None)
+                return True
+            if "seconds" in args:
+                until = self._now + float(args["seconds"])
+            else:
+                until = float(args["until"])
+            if len(self._snoozed) >= MAX_SNOOZES:
+                self._snoozed = {k: v for k, v in self._snoozed.items() if v > self._now}
+                if len(self._snoozed) >= MAX_SNOOZES:
+                    return False
+            self._snoozed[(mac, kind)] = until
+            return True
+        if name == "thresholds":
+            values = args.get("values", {k: v for k, v in args.items() if k != "mac"})
+            if mac is not None and values is None:
+                self.overrides.pop(mac, None)
+                return True
+            if not isinstance(values, dict):
+                return False
+            if mac is None:
+                self.defaults = self.defaults.with_values(values)
+            else:
+                self.overrides[mac] = self.thresholds(mac).with_values(values)
+            for det in self.detectors:  # windows are sized by thresholds: rebuild them
+                det.forget(mac)
+            return True
+        if name == "policy":
+            allow, deny = args.get("allow", []), args.get("deny", [])
+            if not isinstance(allow, list) or not isinstance(deny, list):
+                return False
+            self.policy.edit(str(args.get("type")), [str(x) for x in allow], [str(x) for x in deny])
+            return True
+        if name == "blocklist":
+            path = args.get("path")
+            self.blocklist = load_blocklist(path) if path else None
+            return True
+        return False
+
+    # -- persistence --------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any] | None:
+        now = self._now
+        out: dict[str, Any] = {
+            "learn_start": self.learn_start,
+            "baselines": {netaddr.mac_str(m): b.to_json() for m, b in self.baselines.items()},
+            "snoozed": [
+                [netaddr.mac_str(m), kind, until]
+                for (m, kind), until in self._snoozed.items()
+                if until > now
+            ],
+            "defaults": asdict(self.defaults),
+            "overrides": {netaddr.mac_str(m): asdict(t) for m, t in self.overrides.items()},
+            "policy": self.policy.to_json(),
+            "detectors": {},
+        }
+        for det in self.detectors:
+            saved = det.state()
+            if saved is not None:
+                out["detectors"][type(det).__name__] = saved
+        return out
+
+    def restore(self, state: dict[str, Any]) -> None:
+        start = state.get("learn_start")
+        if isinstance(start, int | float):
+            self.learn_start = float(start)
+        for text, data in (state.get("baselines") or {}).items():
+            mac = _parse_mac(text)
+            if mac is not None and isinstance(data, dict) and len(self.baselines) < MAX_BASELINES:
+                self.baselines[mac] = DeviceBaseline.from_json(data)
+        for item in state.get("snoozed") or []:
+            if isinstance(item, list) and len(item) == 3:
+                mac = _parse_mac(item[0])
+                if mac is not None and isinstance(item[2], int | float):
+                    self._snoozed[(mac, str(item[1]))] = float(item[2])
+        defaults = state.get("defaults")
+        if isinstance(defaults, dict):
+            with contextlib.suppress(ValueError):
+                self.defaults = Thresholds().with_values(defaults)
+        for text, values in (state.get("overrides") or {}).items():
+            mac = _parse_mac(text)
+            if mac is not None and isinstance(values, dict):
+                try:
+                    self.overrides[mac] = Thresholds().with_values(values)
+                except ValueError:
+                    continue
+        policy = state.get("policy")
+        if isinstance(policy, dict):
+            self.policy.restore(policy)
+        saved = state.get("detectors") or {}
+        for det in self.detectors:
+            data = saved.get(type(det).__name__)
+            if isinstance(data, dict):
+                det.restore(data)
+
+
+def attach_detectors(engine: Engine, blocklist: str | None = None) -> Guard:
+    """Plug the guard into an engine (``build_engine`` calls this).
+
+    ``blocklist`` (or the ``TOTEM_BLOCKLIST`` environment variable) names an
+    offline blocklist file; an unreadable ``blocklist`` raises BlocklistError
+    with a one-line message, an unreadable environment file only warns.
+    """
+    loaded = load_blocklist(blocklist) if blocklist else None
+    env_path = os.environ.get(BLOCKLIST_ENV)
+    if loaded is None and env_path:
+        try:
+            loaded = load_blocklist(env_path)
+        except BlocklistError as err:  # monitoring goes on without it; say why once
+            print(f"warning: {err}", file=sys.stderr)
+    guard = Guard(engine, loaded)
+    engine.observers.append(guard)
+    return guard

@@ -1,0 +1,163 @@
+"""Per-device behaviour baselines: what a device did while TOTEM was learning.
+
+Each device learns for ``learn_seconds`` of packet time from its first
+appearance (never earlier than the end of the global learning period): the
+Internet services (registered domains) it looks up, the application
+protocols it speaks, its DNS and NTP servers, its LAN peers, and its upload
+volume per minute. After that the sets only grow from traffic that raised
+no alert, and the volume history slides (one day of minutes), so a baseline
+adapts slowly and never learns from the traffic that raised an alert.
+
+Volume model. ntopng forecasts each counter with double exponential
+smoothing (Holt: level + trend) and alerts outside a confidence band. IoT
+traffic is bursty and zero-inflated (a camera idles, then uploads a clip);
+Holt's band follows the last burst and its trend term extrapolates it, so
+it both misses slow ramps and fires on ordinary bursts. We keep the last
+day of per-minute upload volumes and use order statistics instead: a minute
+is a spike when it exceeds all of ``spike_min_bytes``, ``spike_factor`` x
+the 95th percentile of the history, and median + ``spike_mad`` x 1.4826 x
+MAD. Percentiles and MAD ignore the outliers that would drag an average,
+and a day of history covers the daily cycle. Minutes above that limit are
+never learned, even when too small to alert (the ramp of an attack must
+not raise the bar for its peak).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+MAX_DOMAINS = 256
+MAX_PROTOCOLS = 64
+MAX_SERVERS = 16
+MAX_PEERS = 64
+VOLUME_MINUTES = 1440  # one day of one-minute buckets
+MIN_VOLUME_BUCKETS = 30  # no spike verdict before half an hour of history
+STATS_EVERY = 15  # recompute order statistics every this many buckets
+
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
+_LOCAL_TLDS = frozenset({"local", "lan", "home", "internal", "localdomain", "arpa", "localhost"})
+
+
+@lru_cache(maxsize=8192)
+def base_domain(name: str) -> str | None:
+    """The registered domain of a host name (a close approximation of eTLD+1).
+
+    None for names that stay inside the home (single labels, .local, .lan,
+    reverse lookups).
+    """
+    labels = name.lower().rstrip(".").split(".")
+    if len(labels) < 2 or labels[-1] in _LOCAL_TLDS or not labels[-1]:
+        return None
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def add_bounded(items: set[str], item: str, cap: int) -> bool:
+    if item in items or len(items) >= cap:
+        return False
+    items.add(item)
+    return True
+
+
+@dataclass(slots=True)
+class VolumeStats:
+    median: float
+    mad: float
+    p95: float
+
+
+class VolumeHistory:
+    """One day of per-minute byte counts in a ring, with cached order statistics."""
+
+    __slots__ = ("_pos", "_since_stats", "_stats", "values")
+
+    def __init__(self, values: list[float] | None = None) -> None:
+        self.values: array[float] = array("f", (values or [])[-VOLUME_MINUTES:])
+        self._pos = len(self.values) % VOLUME_MINUTES
+        self._stats: VolumeStats | None = None
+        self._since_stats = STATS_EVERY
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def add(self, value: float) -> None:
+        if len(self.values) < VOLUME_MINUTES:
+            self.values.append(value)
+        else:
+            self.values[self._pos] = value
+        self._pos = (self._pos + 1) % VOLUME_MINUTES
+        self._since_stats += 1
+
+    def stats(self) -> VolumeStats | None:
+        if len(self.values) < MIN_VOLUME_BUCKETS:
+            return None
+        if self._stats is None or self._since_stats >= STATS_EVERY:
+            ordered = sorted(self.values)
+            n = len(ordered)
+            median = ordered[n // 2]
+            deviations = sorted(abs(v - median) for v in ordered)
+            self._stats = VolumeStats(
+                median=median, mad=deviations[n // 2], p95=ordered[min(n - 1, (n * 95) // 100)]
+            )
+            self._since_stats = 0
+        return self._stats
+
+    def ordered(self) -> list[float]:
+        """Oldest first (for persistence)."""
+        if len(self.values) < VOLUME_MINUTES:
+            return list(self.values)
+        return list(self.values[self._pos :]) + list(self.values[: self._pos])
+
+
+@dataclass(slots=True)
+class DeviceBaseline:
+    """What one device does normally; every set is capped."""
+
+    learn_until: float
+    domains: set[str] = field(default_factory=set)
+    protocols: set[str] = field(default_factory=set)
+    dns_servers: set[str] = field(default_factory=set)
+    ntp_servers: set[str] = field(default_factory=set)
+    lan_peers: set[str] = field(default_factory=set)
+    volume: VolumeHistory = field(default_factory=VolumeHistory)
+    # Cumulative upload counter at the last minute boundary (not persisted).
+    last_total: int = -1
+
+    def learning(self, ts: float) -> bool:
+        return ts < self.learn_until
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "learn_until": self.learn_until,
+            "domains": sorted(self.domains),
+            "protocols": sorted(self.protocols),
+            "dns_servers": sorted(self.dns_servers),
+            "ntp_servers": sorted(self.ntp_servers),
+            "lan_peers": sorted(self.lan_peers),
+            "volume": [round(v) for v in self.volume.ordered()],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceBaseline:
+        def names(key: str, cap: int) -> set[str]:
+            raw = data.get(key)
+            return {str(x) for x in raw[:cap]} if isinstance(raw, list) else set()
+
+        volume = data.get("volume")
+        return cls(
+            learn_until=float(data.get("learn_until", 0.0)),
+            domains=names("domains", MAX_DOMAINS),
+            protocols=names("protocols", MAX_PROTOCOLS),
+            dns_servers=names("dns_servers", MAX_SERVERS),
+            ntp_servers=names("ntp_servers", MAX_SERVERS),
+            lan_peers=names("lan_peers", MAX_PEERS),
+            volume=VolumeHistory(
+                [float(v) for v in volume if isinstance(v, int | float)]
+                if isinstance(volume, list)
+                else None
+            ),
+        )

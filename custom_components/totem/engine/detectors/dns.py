@@ -1,0 +1,189 @@
+"""DNS: tunnels and exfiltration (rule) and unexpected DNS servers (baseline).
+
+A DNS tunnel (iodine, dnscat2) encodes data in query names: long labels of
+base32/hex/base128 that look random, often with the NULL, TXT, CNAME or MX
+types, at a rate no device needs, under one domain. A query is *encoded*
+when a label is at least ``dns_tunnel_label`` characters with high
+character entropy, or the part left of the registered domain is at least
+``dns_tunnel_name`` characters, or it asks for the NULL type (iodine's
+favourite, which nothing else uses). ``dns_tunnel`` fires on
+``dns_tunnel_queries`` encoded queries in ``dns_tunnel_window``, or on
+``dns_tunnel_subdomains`` distinct names under one domain.
+
+unexpected_dns_server: a watched device asks a DNS server it never used
+while learning and no device of the home used either (a hard-coded
+resolver that changed, or malware's own). Servers that another device
+already uses are learned silently.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections import Counter
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from .. import netaddr  # noqa: TID252 - the engine package is the parent
+from ..baseline import MAX_DOMAINS, MAX_SERVERS, add_bounded, base_domain  # noqa: TID252
+from . import Detector
+
+if TYPE_CHECKING:
+    from ..anomaly import Guard, Thresholds  # noqa: TID252
+
+from .window import CountInWindow, DistinctInWindow, LruTable
+
+MAX_DEVICES = 256
+MAX_DOMAINS_PER_DEVICE = 8
+MAX_HOME_SERVERS = 32
+NULL_QTYPE = 10
+ENTROPY_BITS = 3.2  # per character; English-like host names stay under ~3
+
+
+def _is_local(ip: str) -> bool:
+    try:
+        return netaddr.is_local_ip(ipaddress.ip_address(ip).packed)
+    except ValueError:
+        return False
+
+
+def entropy(text: str) -> float:
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def encoded_query(qname: str, qtype: int, label_len: int, name_len: int) -> bool:
+    """Does this query name carry data rather than name a host?"""
+    return qtype == NULL_QTYPE or _encoded_name(qname, label_len, name_len)
+
+
+@lru_cache(maxsize=4096)  # devices ask the same few names all day
+def _encoded_name(qname: str, label_len: int, name_len: int) -> bool:
+    base = base_domain(qname)
+    left = qname[: -len(base) - 1] if base and len(qname) > len(base) else ""
+    if len(left) >= name_len:
+        return True
+    return any(
+        len(label) >= label_len and entropy(label) >= ENTROPY_BITS for label in qname.split(".")
+    )
+
+
+class _DeviceDns:
+    __slots__ = ("encoded", "names")
+
+    def __init__(self, t: Thresholds) -> None:
+        self.encoded = CountInWindow(t.dns_tunnel_window, t.dns_tunnel_queries + 1)
+        self.names: LruTable[str, DistinctInWindow] = LruTable(
+            MAX_DOMAINS_PER_DEVICE,
+            lambda: DistinctInWindow(t.dns_tunnel_window, t.dns_tunnel_subdomains + 1),
+        )
+
+
+class DnsDetector(Detector):
+    kinds = ("dns_tunnel", "unexpected_dns_server", "new_destination")
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(guard)
+        self._devices: dict[bytes, _DeviceDns] = {}
+        self.home_servers: set[str] = set()
+
+    def on_dns_query(self, ts: float, mac: bytes, qname: str, qtype: int, server: str) -> None:
+        guard = self.guard
+        if guard.is_forwarder(mac):
+            return  # the router resolving for everyone: the asking device is behind it
+        t = guard.thresholds(mac)
+        state = self._devices.get(mac)
+        if state is None:
+            if len(self._devices) >= MAX_DEVICES:
+                del self._devices[next(iter(self._devices))]
+            state = self._devices[mac] = _DeviceDns(t)
+        domain = base_domain(qname)
+        if encoded_query(qname, qtype, t.dns_tunnel_label, t.dns_tunnel_name):
+            n = state.encoded.add(ts)
+            if n >= t.dns_tunnel_queries:
+                self._tunnel(ts, mac, domain or qname, f"{n} queries that carry encoded data")
+        if domain is not None:
+            m = state.names.get(domain).add(qname, ts)
+            if m >= t.dns_tunnel_subdomains:
+                self._tunnel(ts, mac, domain, f"{m} different names under {domain}")
+        self._server(ts, mac, server)
+        if domain is not None:
+            self._destination(ts, mac, domain)
+
+    def _tunnel(self, ts: float, mac: bytes, domain: str, what: str) -> None:
+        guard = self.guard
+        if guard.counted(ts, mac, "dns_tunnel"):
+            return
+        window = guard.thresholds(mac).dns_tunnel_window
+        guard.raise_alert(
+            ts,
+            mac,
+            "dns_tunnel",
+            "critical",
+            f"{guard.describe(mac, ts)} sent {what} within {window:.0f} seconds "
+            f"(domain {domain}). Data is being smuggled through DNS: a tunnel or "
+            "data theft.",
+            {"domain": domain},
+        )
+
+    def _server(self, ts: float, mac: bytes, server: str) -> None:
+        guard = self.guard
+        base = guard.baseline(mac, ts)
+        if base is None:
+            return
+        if base.learning(ts):
+            add_bounded(base.dns_servers, server, MAX_SERVERS)
+            add_bounded(self.home_servers, server, MAX_HOME_SERVERS)
+            return
+        if server in base.dns_servers:
+            return
+        if server in self.home_servers or _is_local(server):
+            # Another device's resolver, or one inside the home (router, Pi-hole).
+            add_bounded(base.dns_servers, server, MAX_SERVERS)
+            return
+        if guard.watched(mac, "unexpected_dns_server", ts) is None:
+            return
+        guard.raise_alert(
+            ts,
+            mac,
+            "unexpected_dns_server",
+            "warning",
+            f"{guard.describe(mac, ts)} asked the DNS server {server}, which no device "
+            "of your home used before. Malware often brings its own DNS server.",
+            {"server": server},
+        )
+
+    def _destination(self, ts: float, mac: bytes, domain: str) -> None:
+        guard = self.guard
+        base = guard.baseline(mac, ts)
+        if base is None:
+            return
+        if base.learning(ts):
+            add_bounded(base.domains, domain, MAX_DOMAINS)
+            return
+        if domain in base.domains or guard.watched(mac, "new_destination", ts) is None:
+            return
+        guard.raise_alert(
+            ts,
+            mac,
+            "new_destination",
+            "warning",
+            f"{guard.describe(mac, ts)} contacted {domain}, an Internet service it never "
+            "used while TOTEM was learning its habits.",
+            {"domain": domain},
+        )
+
+    def forget(self, mac: bytes | None) -> None:
+        if mac is None:
+            self._devices.clear()
+        else:
+            self._devices.pop(mac, None)
+
+    def state(self) -> dict[str, Any] | None:
+        return {"home_servers": sorted(self.home_servers)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        servers = state.get("home_servers")
+        if isinstance(servers, list):
+            self.home_servers = {str(s) for s in servers[:MAX_HOME_SERVERS]}

@@ -1,0 +1,312 @@
+"""The LAN itself: who is on it (new_device, mac_flood), who claims which
+address (arp_spoof) and who hands out addresses (rogue_dhcp).
+
+Inventory. Every MAC that sent a frame is remembered with its last-seen
+time (persisted, capped), so a device back after weeks is not new. A MAC
+first seen after learning is new once it has sent something (a frame to
+an unknown MAC creates a table entry but is not a device joining) and is
+not a rotated MAC the identifier ties to a known device. A burst of new
+MACs (``mac_flood_new_macs`` in ``mac_flood_window``) is a MAC flood: one
+alert, and none of the flood's MACs becomes a new_device alert or an
+inventory entry.
+
+ARP. The last MAC that claimed each IPv4 address (as ARP sender) is its
+owner. Another MAC claiming it while the owner claimed it within
+``arp_conflict_window`` is spoofing (critical for the gateway's address).
+An owner silent for longer has left: the address moves without alert.
+
+DHCP. Servers seen while learning (or the first one when learning is off)
+are legitimate; a DHCP offer or ack from another MAC is rogue.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from typing import TYPE_CHECKING, Any
+
+from .. import netaddr  # noqa: TID252 - the engine package is the parent
+from . import Detector
+
+if TYPE_CHECKING:
+    from ..anomaly import Guard  # noqa: TID252
+
+MAX_INVENTORY = 8192
+MAX_OWNERS = 4096
+MAX_DHCP_SERVERS = 8
+NEW_DEVICE_GRACE = 10.0  # let DHCP and announcements name the device first
+NEW_DEVICE_GIVE_UP = 120.0  # never sent anything: not a device
+INVENTORY_SWEEP = 300.0
+FLOOD_MATURITY = 2.0  # seconds a new MAC has to show it is a device
+
+
+def _sent_something(guard: Guard, mac: bytes) -> bool:
+    dev = guard.engine.devices.get(mac)
+    return dev is not None and (dev.sent_ip or dev.tx_packets > 0 or bool(dev.arp_ips))
+
+
+class InventoryDetector(Detector):
+    kinds = ("new_device", "mac_flood")
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(guard)
+        self.inventory: OrderedDict[str, float] = OrderedDict()
+        self._pending: deque[tuple[float, bytes]] = deque(maxlen=4096)
+        self._recent: deque[tuple[float, bytes]] = deque(maxlen=4096)
+        self._fake: deque[tuple[float, bytes]] = deque(maxlen=4096)
+        self._flood_until = 0.0
+        self._flood_mac: bytes | None = None
+        self._floods: deque[tuple[float, float]] = deque(maxlen=16)  # (start, end)
+        self._next_sweep = 0.0
+
+    def _remember(self, mac: bytes, ts: float) -> None:
+        key = netaddr.mac_str(mac)
+        inv = self.inventory
+        if key in inv:
+            inv.move_to_end(key)
+        inv[key] = max(ts, inv.get(key, ts))
+        while len(inv) > MAX_INVENTORY:
+            inv.popitem(last=False)
+
+    def on_new_device(self, ts: float, mac: bytes) -> None:
+        if netaddr.mac_str(mac) in self.inventory:
+            return
+        self._pending.append((ts, mac))
+        self._recent.append((ts, mac))
+
+    def _flood_check(self, ts: float) -> None:
+        """Count recent MACs that do not behave like devices (no DHCP, no ARP).
+
+        A power cut brings every device back within seconds, but each asks
+        DHCP or announces itself by ARP; flood frames (macof) do neither. A
+        MAC is judged once it is ``FLOOD_MATURITY`` seconds old (its DHCP has
+        had time to go out); non-IP frames only reach the device table at
+        housekeeping, so judging goes by first-seen time, not by arrival.
+        """
+        t = self.guard.thresholds(None)
+        recent = self._recent
+        devices = self.guard.engine.devices
+        keep: list[tuple[float, bytes]] = []
+        while recent:
+            first, mac = recent.popleft()
+            if first > ts - FLOOD_MATURITY:
+                keep.append((first, mac))
+                continue
+            dev = devices.get(mac)
+            if dev is not None and not dev.sent_dhcp and not dev.arp_ips:
+                self._fake.append((first, mac))
+        recent.extend(keep)
+        if not self._fake:
+            return
+        fake = sorted(self._fake)
+        newest = fake[-1][0]
+        fake = [(first, mac) for first, mac in fake if first >= newest - t.mac_flood_window]
+        self._fake.clear()
+        self._fake.extend(fake)
+        if len(fake) < t.mac_flood_new_macs:
+            return
+        start = fake[0][0]
+        if start > self._flood_until or self._flood_mac is None:
+            self._flood_mac = fake[0][1]  # one alert per flood, counted on its first MAC
+        self._flood_until = newest + t.mac_flood_window
+        if self._floods and self._floods[-1][1] >= start:
+            self._floods[-1] = (self._floods[-1][0], self._flood_until)
+        else:
+            self._floods.append((start, self._flood_until))
+        flooded = {m for _, m in fake}
+        self._pending = deque(
+            ((s, m) for s, m in self._pending if m not in flooded), maxlen=self._pending.maxlen
+        )
+        self._fake.clear()
+        self.guard.raise_alert(
+            newest,
+            self._flood_mac,
+            "mac_flood",
+            "critical",
+            f"{len(fake)} unknown network addresses (MACs) appeared within "
+            f"{t.mac_flood_window:.0f} seconds without behaving like devices. Something on "
+            "your network is flooding it with fake devices, to overload switches or hide an "
+            "attack.",
+            {"new_macs": len(fake), "sample": [netaddr.mac_str(m) for _, m in fake[:8]]},
+        )
+
+    def on_tick(self, ts: float) -> None:
+        guard = self.guard
+        if self._recent:
+            self._flood_check(ts)
+        pending = self._pending
+        due = []
+        while pending and pending[0][0] <= ts - NEW_DEVICE_GRACE:
+            due.append(pending.popleft())
+        for first, mac in due:
+            if self._in_flood(first):
+                continue
+            if not _sent_something(guard, mac):
+                if ts - first < NEW_DEVICE_GIVE_UP:
+                    pending.append((first, mac))  # look again on a later tick
+                continue
+            self._arrived(first, mac)
+        if ts >= self._next_sweep:
+            self._next_sweep = ts + INVENTORY_SWEEP
+            for mac, dev in guard.engine.devices.items():
+                if dev.tx_packets or dev.sent_ip or dev.arp_ips:
+                    key = netaddr.mac_str(mac)
+                    if key in self.inventory:
+                        self.inventory[key] = max(self.inventory[key], dev.last_seen)
+                    elif not self._in_flood(dev.first_seen):
+                        self._arrived(dev.first_seen or ts, mac)
+
+    def _in_flood(self, ts: float) -> bool:
+        return any(start <= ts <= end for start, end in self._floods)
+
+    def _arrived(self, ts: float, mac: bytes) -> None:
+        guard = self.guard
+        key = netaddr.mac_str(mac)
+        if key in self.inventory:
+            return
+        self._remember(mac, ts)
+        if guard.learn_seconds <= 0 or ts < guard.learn_end:
+            return
+        ident = guard.identity(mac)
+        if ident.same_device_as in self.inventory:
+            return  # a phone's rotated private address, already known under another MAC
+        randomized = netaddr.is_locally_administered(mac)
+        guard.raise_alert(
+            ts,
+            mac,
+            "new_device",
+            "info",
+            f"A new device joined your network: {guard.profile(mac, ts, fresh=True).label}"
+            + (" (it uses a private, randomised address)." if randomized else "."),
+            {"randomized": randomized},
+        )
+
+    def state(self) -> dict[str, Any] | None:
+        inventory = dict(self.inventory)
+        # MACs still in their grace period are devices too: a restart must not
+        # announce them as new.
+        for first, mac in self._pending:
+            key = netaddr.mac_str(mac)
+            fresh = key not in inventory and not self._in_flood(first)
+            if fresh and _sent_something(self.guard, mac):
+                inventory[key] = first
+        return {"inventory": inventory}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        inv = state.get("inventory")
+        if not isinstance(inv, dict):
+            return
+        known = [(float(v), str(k)) for k, v in inv.items() if isinstance(v, int | float)]
+        for seen, key in sorted(known):
+            self.inventory[key] = seen
+        while len(self.inventory) > MAX_INVENTORY:
+            self.inventory.popitem(last=False)
+
+
+class ArpDetector(Detector):
+    kinds = ("arp_spoof",)
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(guard)
+        # IPv4 address -> (owner MAC, last time the owner claimed it)
+        self._owners: OrderedDict[bytes, tuple[bytes, float]] = OrderedDict()
+        self.gateway_ips: set[bytes] = set()
+
+    def on_dhcp_server(self, ts: float, mac: bytes, server_ip: str) -> None:
+        try:
+            raw = bytes(int(p) for p in server_ip.split("."))
+        except ValueError:
+            return
+        if len(raw) == 4 and len(self.gateway_ips) < 8:
+            self.gateway_ips.add(raw)
+
+    def _is_gateway_ip(self, ip: bytes, owner: bytes) -> bool:
+        return ip in self.gateway_ips or self.guard.is_forwarder(owner)
+
+    def on_arp(
+        self,
+        ts: float,
+        src_mac: bytes,
+        op: int,
+        sender_mac: bytes,
+        sender_ip: bytes,
+        target_ip: bytes,
+    ) -> None:
+        if not any(sender_ip) or not netaddr.is_unicast_mac(sender_mac):
+            return  # an ARP probe (0.0.0.0) claims nothing
+        owners = self._owners
+        held = owners.get(sender_ip)
+        if held is None or held[0] == sender_mac:
+            owners[sender_ip] = (sender_mac, ts)
+            owners.move_to_end(sender_ip)
+            while len(owners) > MAX_OWNERS:
+                owners.popitem(last=False)
+            return
+        owner, last = held
+        window = self.guard.thresholds(sender_mac).arp_conflict_window
+        if ts - last > window:
+            owners[sender_ip] = (sender_mac, ts)  # the old owner left; the address moved
+            return
+        guard = self.guard
+        if guard.counted(ts, sender_mac, "arp_spoof"):
+            return
+        ip = netaddr.ip_str(sender_ip)
+        gateway = self._is_gateway_ip(sender_ip, owner)
+        victim = guard.profile(owner, ts).label
+        guard.raise_alert(
+            ts,
+            sender_mac,
+            "arp_spoof",
+            "critical" if gateway else "warning",
+            f"{guard.describe(sender_mac, ts)} claims the address {ip}, which belongs to "
+            + (f"your router ({victim.split('(')[-1].rstrip(')')})" if gateway else victim)
+            + ". "
+            + (
+                "It is trying to intercept your network's traffic (ARP spoofing)."
+                if gateway
+                else "Either two devices share one address or one is impersonating the other."
+            ),
+            {"ip": ip, "owner": netaddr.mac_str(owner), "gateway": gateway},
+        )
+
+
+class DhcpDetector(Detector):
+    kinds = ("rogue_dhcp",)
+
+    def __init__(self, guard: Guard) -> None:
+        super().__init__(guard)
+        self.servers: set[str] = set()  # MACs
+        self.server_ips: set[str] = set()
+
+    def on_dhcp_server(self, ts: float, mac: bytes, server_ip: str) -> None:
+        key = netaddr.mac_str(mac)
+        if key in self.servers:
+            return
+        guard = self.guard
+        # A known server's address from another MAC is the same host on another
+        # interface (a Mac sharing its connection answers from its bridge too).
+        if not self.servers or guard.learning(ts) or server_ip in self.server_ips:
+            if len(self.servers) < MAX_DHCP_SERVERS:
+                self.servers.add(key)
+                self.server_ips.add(server_ip)
+            return
+        guard.raise_alert(
+            ts,
+            mac,
+            "rogue_dhcp",
+            "critical",
+            f"{guard.describe(mac, ts)} is handing out network addresses (DHCP server "
+            f"{server_ip}) although another device does that on your network. A rogue "
+            "DHCP server can send your devices' traffic through an attacker.",
+            {"server_ip": server_ip, "known_servers": sorted(self.servers)},
+        )
+
+    def state(self) -> dict[str, Any] | None:
+        return {"servers": sorted(self.servers), "server_ips": sorted(self.server_ips)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        servers = state.get("servers")
+        if isinstance(servers, list):
+            self.servers = {str(s) for s in servers[:MAX_DHCP_SERVERS]}
+        ips = state.get("server_ips")
+        if isinstance(ips, list):
+            self.server_ips = {str(s) for s in ips[:MAX_DHCP_SERVERS]}

@@ -1,0 +1,168 @@
+"""Device-type policies: which application protocols a type may speak, and which
+baseline detectors watch it (like ntopng's "Device Protocols" page).
+
+ntopng's defaults allow every device type mDNS, NTP, NetBIOS, ICMP, IGMP,
+DHCPv6, UPnP/SSDP and LLMNR, plus DNS and DHCP always; IoT types add HTTP and
+TLS, cameras RTSP/RTP. The table below starts from the same place and adds the
+vendor protocols our detector names (Kasa, Tuya, Hue, Cast...). ``None`` means
+"anything goes": general-purpose machines and routers speak every protocol.
+
+``watch`` says which baseline kinds apply to a type:
+- ``strict``  stable IoT behaviour: new_destination, traffic_spike,
+  unexpected_protocol and unexpected_dns_server;
+- ``service`` media and appliances that roam between services (TVs, speakers,
+  consoles, NAS): only unexpected_protocol and unexpected_dns_server;
+- ``none``    laptops, phones, tablets, desktops, routers, unknown devices:
+  a busy normal day on a laptop must raise nothing.
+
+The user edits the table with the ``policy`` control command (persisted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Watch = Literal["strict", "service", "none"]
+
+# Allowed for every type (ntopng's defaults, with our protocol names).
+BASE_ALLOWED: frozenset[str] = frozenset(
+    {
+        "DNS",
+        "DHCP",
+        "DHCPv6",
+        "mDNS",
+        "NTP",
+        "NetBIOS",
+        "ICMP",
+        "ICMPv6",
+        "IGMP",
+        "SSDP",
+        "UPnP",
+        "LLMNR",
+        "ARP",
+        "WS-Discovery",
+        "NAT-PMP",
+    }
+)
+IOT_ALLOWED: frozenset[str] = BASE_ALLOWED | {
+    "HTTP",
+    "TLS",
+    "QUIC",
+    "MQTT",
+    "MQTT over TLS",
+    "CoAP",
+    "STUN",
+}
+MEDIA_ALLOWED: frozenset[str] = IOT_ALLOWED | {
+    "Google Cast",
+    "AirPlay",
+    "Spotify Connect",
+    "Sonos",
+    "RTSP",
+    "RTMP",
+    "HomeKit",
+    "Apple Push",
+    "XMPP",
+}
+
+# Types whose owner uses them for everything; they learn nothing stable.
+GENERAL_PURPOSE: frozenset[str] = frozenset(
+    {"laptop", "desktop", "phone", "tablet", "unknown", "router", "access_point"}
+)
+
+
+@dataclass(slots=True)
+class TypePolicy:
+    allowed: frozenset[str] | None
+    watch: Watch
+
+
+DEFAULT_POLICIES: dict[str, TypePolicy] = {
+    "router": TypePolicy(None, "none"),
+    "access_point": TypePolicy(None, "none"),
+    "laptop": TypePolicy(None, "none"),
+    "desktop": TypePolicy(None, "none"),
+    "phone": TypePolicy(None, "none"),
+    "tablet": TypePolicy(None, "none"),
+    "unknown": TypePolicy(None, "none"),
+    "nas": TypePolicy(None, "service"),
+    "tv": TypePolicy(MEDIA_ALLOWED, "service"),
+    "media_player": TypePolicy(MEDIA_ALLOWED, "service"),
+    "smart_speaker": TypePolicy(MEDIA_ALLOWED, "service"),
+    "game_console": TypePolicy(MEDIA_ALLOWED | {"SIP"}, "service"),
+    "camera": TypePolicy(IOT_ALLOWED | {"RTSP", "RTMP", "HomeKit"}, "strict"),
+    "printer": TypePolicy(IOT_ALLOWED | {"IPP", "Printer (raw 9100)", "SNMP", "SMB"}, "strict"),
+    "smart_plug": TypePolicy(IOT_ALLOWED | {"TP-Link Kasa", "Tuya LAN", "HomeKit"}, "strict"),
+    "light": TypePolicy(IOT_ALLOWED | {"Hue", "HomeKit", "Tuya LAN"}, "strict"),
+    "hub": TypePolicy(
+        IOT_ALLOWED | {"Hue", "HomeKit", "Tuya LAN", "TP-Link Kasa", "Nest Weave", "Modbus"},
+        "strict",
+    ),
+    "sensor": TypePolicy(IOT_ALLOWED | {"HomeKit", "Nest Weave"}, "strict"),
+    "iot": TypePolicy(IOT_ALLOWED | {"HomeKit", "Nest Weave", "Tuya LAN"}, "strict"),
+}
+
+STRICT_KINDS = frozenset(
+    {"new_destination", "traffic_spike", "unexpected_protocol", "unexpected_dns_server"}
+)
+SERVICE_KINDS = frozenset({"unexpected_protocol", "unexpected_dns_server"})
+
+
+class PolicyTable:
+    """The default table plus the user's edits (allow/deny per type)."""
+
+    def __init__(self) -> None:
+        self._extra: dict[str, set[str]] = {}
+        self._denied: dict[str, set[str]] = {}
+
+    def policy(self, device_type: str) -> TypePolicy:
+        base = DEFAULT_POLICIES.get(device_type, DEFAULT_POLICIES["unknown"])
+        if base.allowed is None:
+            return base
+        extra = self._extra.get(device_type)
+        denied = self._denied.get(device_type)
+        if not extra and not denied:
+            return base
+        allowed = (base.allowed | (extra or set())) - (denied or set())
+        return TypePolicy(frozenset(allowed), base.watch)
+
+    def allows(self, device_type: str, protocol: str) -> bool:
+        allowed = self.policy(device_type).allowed
+        return allowed is None or protocol in allowed
+
+    def watches(self, device_type: str, kind: str) -> bool:
+        """Does this baseline kind apply to this device type?"""
+        watch = self.policy(device_type).watch
+        if watch == "strict":
+            return kind in STRICT_KINDS
+        if watch == "service":
+            return kind in SERVICE_KINDS
+        return False
+
+    def edit(self, device_type: str, allow: list[str], deny: list[str]) -> None:
+        if device_type not in DEFAULT_POLICIES:
+            raise ValueError(f"unknown device type: {device_type!r}")
+        extra = self._extra.setdefault(device_type, set())
+        denied = self._denied.setdefault(device_type, set())
+        for name in allow:
+            extra.add(name)
+            denied.discard(name)
+        for name in deny:
+            denied.add(name)
+            extra.discard(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "allow": {t: sorted(v) for t, v in self._extra.items() if v},
+            "deny": {t: sorted(v) for t, v in self._denied.items() if v},
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        for key, target in (("allow", self._extra), ("deny", self._denied)):
+            table = data.get(key)
+            if not isinstance(table, dict):
+                continue
+            for device_type, names in table.items():
+                if device_type in DEFAULT_POLICIES and isinstance(names, list):
+                    target[device_type] = {str(n) for n in names}

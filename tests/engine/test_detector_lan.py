@@ -1,0 +1,109 @@
+"""LAN detectors: MAC floods vs. a power cut, ARP spoofing vs. an address that moved,
+rogue DHCP vs. a second interface of the same server."""
+
+from __future__ import annotations
+
+from custom_components.totem.engine.anomaly import attach_detectors
+from custom_components.totem.engine.engine import Engine, EngineConfig
+from custom_components.totem.engine.sources import Packet
+from custom_components.totem.engine.synth import (
+    BROADCAST,
+    ROUTER_IP,
+    ROUTER_MAC,
+    HomeTraffic,
+    arp,
+    dhcp_ack,
+    eth,
+    ipv4,
+    make_home,
+    udp,
+)
+
+T0 = 1_700_000_000.0
+LAPTOP = bytes.fromhex("a4c3f0000001")
+LAPTOP_IP = bytes([192, 168, 1, 30])
+
+
+def run(packets: list[Packet], learn: float = 0.0) -> Engine:
+    engine = Engine(EngineConfig(learn_seconds=learn))
+    attach_detectors(engine)
+    packets = sorted(packets, key=lambda p: p[0])
+    engine.process(packets)
+    # Housekeeping runs on packet time: a last quiet frame a minute later lets it settle.
+    last = packets[-1][0] + 60.0
+    frame = eth(BROADCAST, ROUTER_MAC, 0x0806, arp(1, ROUTER_MAC, ROUTER_IP, b"\0" * 6, ROUTER_IP))
+    engine.process([(last, len(frame), frame, 1)])
+    engine.flush()
+    return engine
+
+
+def arp_frame(ts: float, src: bytes, ip: bytes, op: int = 2) -> Packet:
+    frame = eth(LAPTOP, src, 0x0806, arp(op, src, ip, LAPTOP, LAPTOP_IP))
+    return (ts, len(frame), frame, 1)
+
+
+def test_a_flood_of_made_up_macs_is_one_mac_flood_alert():
+    flood = []
+    for i in range(200):
+        fake = bytes([0x02, 0x10, 0, 0, i >> 8, i & 0xFF])
+        frame = eth(BROADCAST, fake, 0x88B5, bytes(46))
+        flood.append((T0 + i * 0.02, len(frame), frame, 1))
+    engine = run(flood)
+    assert [a.kind for a in engine.alerts] == ["mac_flood"]
+    assert engine.alerts[0].count >= 1
+
+
+def test_sixty_devices_rejoining_after_a_power_cut_are_not_a_flood():
+    home = HomeTraffic(make_home(60, seed=5), 5, T0)
+    joins = [p for dev in home.devices for p in home.join(dev)]
+    engine = run(joins, learn=0.0)
+    assert engine.alerts == []
+
+
+def test_router_dhcp_offers_to_many_devices_are_not_a_scan():
+    packets = []
+    for i in range(80):
+        mac = bytes([0x50, 0xC7, 0xBF, 0, 1, i])
+        ip = bytes([192, 168, 1, 100 + i])
+        ack = dhcp_ack(i, mac, ip, ROUTER_IP)
+        frame = eth(mac, ROUTER_MAC, 0x0800, ipv4(ROUTER_IP, ip, 17, udp(67, 68, ack)))
+        packets.append((T0 + i * 0.1, len(frame), frame, 1))
+    engine = run(packets)
+    assert [a.kind for a in engine.alerts if a.kind in ("host_scan", "port_scan")] == []
+
+
+def test_claiming_the_gateway_address_is_arp_spoofing():
+    spoofer = bytes.fromhex("50c7bf000099")
+    # The router hands out addresses (so TOTEM knows it is the gateway) and answers ARP.
+    packets = [rogue_offer(T0 - 1, ROUTER_MAC, ROUTER_IP), arp_frame(T0, ROUTER_MAC, ROUTER_IP)]
+    packets += [arp_frame(T0 + 5 + i, spoofer, ROUTER_IP) for i in range(5)]
+    engine = run(packets)
+    (alert,) = engine.alerts
+    assert (alert.kind, alert.mac, alert.severity) == ("arp_spoof", "50:c7:bf:00:00:99", "critical")
+    assert alert.count == 5
+    assert "192.168.1.1" in alert.message
+
+
+def test_an_address_that_moved_long_after_its_owner_left_is_not_spoofing():
+    newcomer = bytes.fromhex("50c7bf000098")
+    ip = bytes([192, 168, 1, 77])
+    packets = [arp_frame(T0, bytes.fromhex("50c7bf000097"), ip), arp_frame(T0 + 3600, newcomer, ip)]
+    assert run(packets).alerts == []
+
+
+def rogue_offer(ts: float, server_mac: bytes, server_ip: bytes) -> Packet:
+    ack = dhcp_ack(7, LAPTOP, LAPTOP_IP, server_ip)
+    frame = eth(LAPTOP, server_mac, 0x0800, ipv4(server_ip, LAPTOP_IP, 17, udp(67, 68, ack)))
+    return (ts, len(frame), frame, 1)
+
+
+def test_a_second_dhcp_server_is_rogue_but_the_same_server_on_another_interface_is_not():
+    rogue = bytes.fromhex("b827eb000001")
+    bridge = bytes.fromhex("a6d18c1fce64")
+    packets = [
+        rogue_offer(T0, ROUTER_MAC, ROUTER_IP),
+        rogue_offer(T0 + 10, bridge, ROUTER_IP),  # same server address: a second interface
+        rogue_offer(T0 + 20, rogue, bytes([192, 168, 1, 250])),
+    ]
+    engine = run(packets)
+    assert [(a.kind, a.mac) for a in engine.alerts] == [("rogue_dhcp", "b8:27:eb:00:00:01")]

@@ -18,6 +18,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    ObjectSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -25,8 +26,11 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
+from .activity import parse_links
 from .const import (
     BLOCK_BACKENDS,
+    CONF_ACTIVE_DISCOVERY,
+    CONF_ACTIVITY_LINKS,
     CONF_AUTO_ADD,
     CONF_AWAY_TIMEOUT,
     CONF_BLOCK_BACKEND,
@@ -188,13 +192,19 @@ class TotemOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {**user_input}
+            if CONF_ACTIVITY_LINKS in options:
+                links = parse_links(options[CONF_ACTIVITY_LINKS])
+                if links is None:
+                    errors[CONF_ACTIVITY_LINKS] = "invalid_link"
+                options[CONF_ACTIVITY_LINKS] = links
             ignored = sorted({m.strip().lower().replace("-", ":") for m in options[CONF_IGNORED]})
-            if all(_MAC.fullmatch(mac) for mac in ignored):
+            if not all(_MAC.fullmatch(mac) for mac in ignored):
+                errors[CONF_IGNORED] = "invalid_mac"
+            if not errors:
                 options[CONF_IGNORED] = ignored
                 for key in (CONF_UPDATE_INTERVAL, CONF_DEVICE_CAP, CONF_AWAY_TIMEOUT):
                     options[key] = int(options[key])
                 return self.async_create_entry(data=options)
-            errors[CONF_IGNORED] = "invalid_mac"
 
         current = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
         choices = [
@@ -226,6 +236,8 @@ class TotemOptionsFlow(OptionsFlow):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
+                vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
+                vol.Optional(CONF_ACTIVITY_LINKS): ObjectSelector(),
             }
         )
         return self.async_show_form(

@@ -28,6 +28,11 @@ CONF_STALE_DAYS: Final = "stale_days"
 CONF_BLOCK_BACKEND: Final = "block_backend"
 BLOCK_BACKEND_AUTO: Final = "auto"
 BLOCK_BACKENDS: Final = (BLOCK_BACKEND_AUTO, "nftables-bridge", "nftables-inet", "none")
+# Active discovery (discovery.py): DNS-SD browses on Home Assistant's zeroconf.
+# Off by default: TOTEM only listens unless the user asks it to query the home
+# (ntopng's network discovery is opt-in too).
+CONF_ACTIVE_DISCOVERY: Final = "active_discovery"
+DEFAULT_ACTIVE_DISCOVERY: Final = False
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7
@@ -46,6 +51,7 @@ DEFAULT_OPTIONS: Final = {
     CONF_AWAY_TIMEOUT: DEFAULT_AWAY_TIMEOUT,
     CONF_STALE_DAYS: DEFAULT_STALE_DAYS,
     CONF_BLOCK_BACKEND: BLOCK_BACKEND_AUTO,
+    CONF_ACTIVE_DISCOVERY: DEFAULT_ACTIVE_DISCOVERY,
 }
 
 # pcap (both byte orders, micro- and nanosecond) and pcapng section header.
@@ -82,3 +88,8 @@ ADMIT_PER_SNAPSHOT: Final = 32
 FLOOD_CANDIDATES: Final = 100
 
 STALE_CHECK_SECONDS: Final = 3600.0
+
+# Activity log (activity.py): entities the user links to a network device by MAC,
+# {entity_id: mac}, for devices whose own integration does not know the MAC.
+# Absent from older entries: read with .get(..., {}).
+CONF_ACTIVITY_LINKS: Final = "activity_links"

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
@@ -54,6 +54,9 @@ from .issues import (
 from .probe_process import ProbeExit, ProbeProcess
 from .store import TotemStore
 from .tracker import VISIBILITY_OWN_TRAFFIC, DeviceTracker, DeviceView, TotemData, TrackerOptions
+
+if TYPE_CHECKING:
+    from .activity import ActivityMonitor
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -143,6 +146,8 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         self.known: set[tuple[str, str]] = set()
         # Alerts become totem_anomaly events and event entity triggers (anomalies.py).
         self.anomalies = AnomalyHub(hass, self)
+        # State changes of linked entities beside the traffic (activity.py, set at setup).
+        self.activity: ActivityMonitor | None = None
         self._unavailable_logged = False
         self._flood_logged = False
         self._first_snapshot_timer: asyncio.TimerHandle | None = None
@@ -242,6 +247,9 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
                 data = replace(data, devices=kept)
         # After registration (alerts name their device), before the entities refresh.
         self.anomalies.handle(snapshot.alerts)
+        self.anomalies.update_counts(snapshot.alert_updates)
+        if self.activity is not None:
+            self.activity.on_snapshot(data)
         self.async_set_updated_data(data)
 
     @callback

@@ -9,11 +9,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .activity import activity_diagnostics
 from .const import CONF_IGNORED, CONF_INTERFACE, CONF_PATH
 from .data import TotemConfigEntry
 
 # MACs, IP addresses and names identify a household.
 TO_REDACT = {
+    "activity_links",  # options: entity -> MAC
     "mac",
     "macs",
     "ips",
@@ -42,6 +44,8 @@ def _coordinator_dump(entry: TotemConfigEntry) -> dict[str, Any]:
         "visibility": data.visibility if data else None,
         "not_admitted": data.not_admitted if data else None,
         "stats": asdict(data.stats) if data else None,
+        # Recent alerts without their messages (anomalies.py leaves out what names hosts).
+        "recent_alerts": coordinator.anomalies.diagnostics(),
     }
 
 
@@ -58,6 +62,8 @@ async def async_get_config_entry_diagnostics(
             "entry": {"data": dict(entry.data), "options": dict(entry.options)},
             "coordinator": _coordinator_dump(entry),
             "devices": devices,
+            # The activity log, redacted by activity.py itself.
+            "activity": activity_diagnostics(entry),
         },
         TO_REDACT,
     )
@@ -79,4 +85,5 @@ def _device_dump(entry: TotemConfigEntry, mac: str) -> dict[str, Any]:
     return {
         "record": record.to_json() if record else None,
         "view": asdict(view) if view else None,
+        "alerts": coordinator.anomalies.diagnostics(mac),
     }

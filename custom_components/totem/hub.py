@@ -13,13 +13,21 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from .activity import async_remove_activity, async_setup_activity
+from .anomaly_services import async_setup_anomaly_services
 from .blocking import async_remove_blocking, async_setup_blocking
 from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
+from .discovery import async_setup_discovery
 from .services import async_setup_services
 from .store import TotemStore
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
@@ -27,11 +35,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
     await store.async_load()
     coordinator = TotemCoordinator(hass, entry, store)
     entry.runtime_data = TotemRuntimeData(coordinator=coordinator)
+    # Before the probe starts: the activity log sees every snapshot from the first.
+    await async_setup_activity(hass, entry)
     await coordinator.async_start()
     # Stored blocks are back in the kernel before the switches show them.
     entry.runtime_data.blocking = await async_setup_blocking(hass, entry)
     async_setup_services(hass)
+    async_setup_anomaly_services(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Active discovery (off by option) only feeds the probe; it needs nothing above.
+    await async_setup_discovery(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
@@ -46,6 +59,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> No
     """Deleting the entry deletes what TOTEM remembered about the home."""
     await TotemStore(hass, entry.entry_id).async_remove()
     await async_remove_blocking(hass, entry)
+    await async_remove_activity(hass, entry)
     state = Path(engine_state_file(hass, entry.entry_id))
     await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))
 

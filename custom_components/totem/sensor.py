@@ -16,6 +16,7 @@ from homeassistant.const import EntityCategory, UnitOfDataRate, UnitOfInformatio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from .activity import add_activity_sensors
 from .const import COUNTER_MIN_WRITE_SECONDS
 from .data import TotemConfigEntry
 from .entity import (
@@ -218,6 +219,13 @@ async def async_setup_entry(
             coordinator, "sensor", DEVICE_SENSORS, TotemDeviceSensor, async_add_entities
         )
     )
+    entry.async_on_unload(
+        add_device_entities(
+            coordinator, "alert_score", (ALERT_SCORE,), TotemAlertScoreSensor, async_add_entities
+        )
+    )
+    # "Traffic at last state change", only for devices linked to other entities.
+    entry.async_on_unload(add_activity_sensors(coordinator, async_add_entities))
 
 
 class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
@@ -228,6 +236,26 @@ class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
     @property
     def native_value(self) -> Any:
         return self._value
+
+
+# Alert score (anomalies.py): severity-weighted alerts of the last day. The Anomaly
+# event entity already shows the last anomaly and its kind; a number ranks devices
+# on a dashboard and suits history graphs and numeric_state triggers.
+ALERT_SCORE = TotemDeviceSensorDescription(
+    key="alert_score",
+    translation_key="alert_score",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda _view: None,  # from the alerts: TotemAlertScoreSensor
+)
+
+
+class TotemAlertScoreSensor(TotemDeviceSensor):
+    """The device's alert score, from the alerts the coordinator received."""
+
+    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
+        if self._mac not in data.devices:
+            return self._value, self._attrs
+        return self.coordinator.anomalies.score(self._mac, data.time), None
 
 
 class TotemHubSensor(TotemHubEntity, SensorEntity):

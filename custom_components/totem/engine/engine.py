@@ -183,17 +183,22 @@ class Engine:
         live capture alike; cooked (SLL) frames become Ethernet here.
         """
         parts: list[bytes] = []
+        append = parts.append
         pack = _REC_NS.pack
         for ts, wirelen, data, linktype in packets:
             frame = (
                 data if linktype == LINKTYPE_ETHERNET else self._cooked_to_ethernet(data, linktype)
             )
-            sec = int(ts) if ts > 0 else 0
-            frac = int((ts - sec) * 1e9) if ts > 0 else 0
-            parts.append(
-                pack(sec & 0xFFFFFFFF, min(frac, 999_999_999), len(frame), max(wirelen, 0))
-            )
-            parts.append(frame)
+            # Branches rather than min()/max() calls: this runs once a packet.
+            if ts > 0:
+                sec = int(ts)
+                frac = int((ts - sec) * 1e9)
+                if frac > 999_999_999:  # noqa: PLR1730 - see above
+                    frac = 999_999_999
+            else:
+                sec = frac = 0
+            append(pack(sec & 0xFFFFFFFF, frac, len(frame), wirelen if wirelen > 0 else 0))
+            append(frame)
         if parts:
             self.process_records(b"".join(parts), "<", 1e-9)
 
@@ -202,9 +207,10 @@ class Engine:
 
         Returns the offset of the first record that is not complete in ``buf``
         (the caller keeps those bytes for the next chunk), or -1 when a record
-        header is corrupt. A frame of a known IPv4 flow costs one header
-        unpack, two or three slices and one dict lookup (both directions of a
-        flow are indexed), and allocates nothing that outlives it.
+        header is corrupt. A TCP/UDP frame of a known IPv4 flow costs one
+        unpack (record header to TCP flags), two concatenations and one dict
+        lookup (both directions of a flow are indexed), and allocates nothing
+        that outlives it; other frames take the general path, a few slices more.
         """
         index_get = self._index.get
         stats = self.stats
@@ -221,6 +227,11 @@ class Engine:
         fast_end = size - _FAST_LEN
         p = start
         index = self._index
+        # Locals: the fast path reads them for every frame.
+        min_caplen = _FAST_MIN_CAPLEN
+        max_caplen = MAX_RECORD
+        fsec_of = -1  # the record seconds that ``fsec`` holds as a float
+        fsec = 0.0
         while True:
             # Fast path: untagged IPv4 TCP/UDP frames without options or fragments,
             # one unpack instead of a dozen index and slice operations, and no
@@ -236,14 +247,19 @@ class Engine:
                     and vihl == 0x45
                     and (proto == _TCP or proto == _UDP)  # noqa: PLR1714,SIM109 - cheaper than a tuple
                     and not frag & frag_mask
-                    and _FAST_MIN_CAPLEN <= caplen <= MAX_RECORD
+                    and min_caplen <= caplen <= max_caplen
                 ):
                     break
                 p += 16 + caplen
                 if p > size:  # cut off mid-record: the general path says so
                     p -= 16 + caplen
                     break
-                ts = sec + frac * tick
+                # int + float takes the interpreter's slow mixed-type path: the
+                # seconds change once a second, so convert them once (same result).
+                if sec != fsec_of:
+                    fsec_of = sec
+                    fsec = float(sec)
+                ts = fsec + frac * tick
                 if wirelen < caplen:  # noqa: PLR1730 - a branch is cheaper than max() here
                     wirelen = caplen
                 npk += 1
@@ -256,7 +272,7 @@ class Engine:
                         self.last_time = ts
                         self._housekeeping(ts)
                         next_hk = self._next_housekeeping
-                key = macs + addrs + _PROTO_BYTE[proto]
+                key = macs + addrs + pb[proto]
                 # A subscript is cheaper than get(); a new flow is rare enough for the raise.
                 try:
                     f, forward = index[key]

@@ -174,6 +174,8 @@ class Snapshot:
     devices: list[DeviceRow]
     alerts: list[Alert]
     stats: EngineStats = field(default_factory=EngineStats)
+    # Alerts sent before whose count grew (repeats inside the cooldown); the probe fills it.
+    alert_updates: list[Alert] = field(default_factory=list)
 
     def to_json(self, *, contract_only: bool = False) -> dict[str, Any]:
         """The full document, or exactly the CLI contract's keys with ``contract_only``."""
@@ -187,6 +189,8 @@ class Snapshot:
             "devices": devices,
             "alerts": alerts,
         }
+        if self.alert_updates:
+            doc["alert_updates"] = [a.to_json() for a in self.alert_updates]
         if contract_only:
             doc["devices"] = [{k: d[k] for k in CONTRACT_DEVICE_KEYS} for d in devices]
             doc["alerts"] = [{k: a[k] for k in CONTRACT_ALERT_KEYS} for a in alerts]
@@ -204,4 +208,5 @@ class Snapshot:
             devices=[DeviceRow.from_json(d) for d in data.get("devices", [])],
             alerts=[Alert.from_json(a) for a in data.get("alerts", [])],
             stats=EngineStats.from_json(data.get("stats", {})),
+            alert_updates=[Alert.from_json(a) for a in data.get("alert_updates", [])],
         )

@@ -80,10 +80,10 @@ class Emitter:
         # those go out as updates, apart from the new alerts Home Assistant announces.
         updates = [a for a, count in zip(snap.alerts, sent, strict=False) if a.count != count]
         snap.alerts = snap.alerts[len(sent) :]
+        snap.alert_updates = updates
         self._sent_counts = [a.count for a in self.engine.alerts]
         self.seq += 1
         doc = snap.to_json()
-        doc["alert_updates"] = [a.to_json() for a in updates]
         self.line({"type": kind, "seq": self.seq, "wall_time": time.time(), "snapshot": doc})
         self.line({"type": "heartbeat", "wall_time": time.time(), "stats": snap.stats.to_json()})
 

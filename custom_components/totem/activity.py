@@ -1,0 +1,525 @@
+"""The device activity log: state changes of linked entities beside the network traffic.
+
+A TOTEM network device is linked to the entities other integrations have on
+the same Home Assistant device (same MAC connection; on newer Home Assistant,
+devices sharing the MAC connection), plus the links the user adds in the
+options (entity -> MAC) for devices whose integration does not know the MAC.
+Each state change of a linked entity becomes, once the minute after it has been
+seen, a ``totem_device_activity`` event, a line of the bounded activity log
+(kept in its own Store, shown in diagnostics) and the value of the device's
+"Traffic at last state change" sensor. correlation.py learns the usual upload
+per entity state and reports contradictions as ``activity_mismatch`` anomalies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfInformation
+from homeassistant.core import (
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+    valid_entity_id,
+)
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .anomalies import EVENT_DEVICE_ACTIVITY
+from .const import CONF_ACTIVITY_LINKS, CONF_SPEED, DEFAULT_SPEED, DOMAIN
+from .coordinator import TotemCoordinator
+from .correlation import (
+    KIND_BURST,
+    ActivityRecord,
+    Correlator,
+    Mismatch,
+    Sample,
+)
+from .data import TotemConfigEntry
+from .engine.model import Alert, Severity
+from .entity import TotemDeviceEntity, TotemDeviceEntityDescription
+from .tracker import TotemData
+
+_LOGGER = logging.getLogger(__name__)
+
+KIND_ACTIVITY_MISMATCH = "activity_mismatch"
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 30.0
+LOG_SIZE = 200
+DIAGNOSTICS_LOG = 50
+SENSOR_KEY = "traffic_at_last_change"
+
+# Entities whose state is a physical activity; a plug's power sensor changes every
+# few seconds and would drown the log. Links the user adds are taken as they are.
+LINKABLE_DOMAINS = frozenset(
+    {
+        "alarm_control_panel",
+        "binary_sensor",
+        "camera",
+        "climate",
+        "cover",
+        "fan",
+        "humidifier",
+        "input_boolean",
+        "lawn_mower",
+        "light",
+        "lock",
+        "media_player",
+        "siren",
+        "switch",
+        "vacuum",
+        "valve",
+        "water_heater",
+    }
+)
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+TO_REDACT = {"mac", "new_destinations", "new_destinations_before"}
+
+
+def parse_links(raw: Any) -> dict[str, str] | None:
+    """The options' links {entity_id: MAC}, normalised; None when one is not valid."""
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    links: dict[str, str] = {}
+    for entity_id, mac in raw.items():
+        if not isinstance(entity_id, str) or not isinstance(mac, str):
+            return None
+        entity = entity_id.strip().lower()
+        address = mac.strip().lower().replace("-", ":")
+        if not valid_entity_id(entity) or not _MAC.fullmatch(address):
+            return None
+        links[entity] = address
+    return dict(sorted(links.items()))
+
+
+def human_size(size: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+@dataclass(slots=True)
+class _Links:
+    entities: dict[str, str]  # entity_id -> the TOTEM device's primary MAC
+    macs: frozenset[str]  # TOTEM's devices when the links were computed
+
+
+class ActivityMonitor:
+    """Links entities to network devices and logs their state changes with traffic."""
+
+    def __init__(
+        self, hass: HomeAssistant, entry: TotemConfigEntry, coordinator: TotemCoordinator
+    ) -> None:
+        self.hass = hass
+        self.entry = entry
+        self.coordinator = coordinator
+        self.store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.activity", private=True
+        )
+        self.correlator = Correlator(
+            hour_of=lambda t: dt_util.as_local(dt_util.utc_from_timestamp(t)).hour
+        )
+        self.log: deque[ActivityRecord] = deque(maxlen=LOG_SIZE)
+        self.last: dict[str, ActivityRecord] = {}
+        self.links = _Links({}, frozenset())
+        self.user_links: dict[str, str] = parse_links(entry.options.get(CONF_ACTIVITY_LINKS)) or {}
+        self._speed = (
+            float(entry.data.get(CONF_SPEED, DEFAULT_SPEED)) if coordinator.is_replay else 1.0
+        )
+        self._unsub_states: Callable[[], None] | None = None
+        self._relink_pending = False
+        self._stopped = False
+
+    # -- life cycle -------------------------------------------------------
+
+    async def async_load(self) -> None:
+        data = await self.store.async_load() or {}
+        for item in data.get("log", []):
+            try:
+                record = ActivityRecord.from_json(item)
+            except (KeyError, TypeError, ValueError):
+                continue  # one damaged line does not cost the rest of the log
+            self.log.append(record)
+            self.last[record.mac] = record
+        self.correlator.load_learned(data.get("learned", {}))
+
+    @callback
+    def async_start(self) -> None:
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._schedule_relink)
+        )
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, self._schedule_relink)
+        )
+        self.relink()
+
+    async def async_stop(self) -> None:
+        self._stopped = True
+        if self._unsub_states is not None:
+            self._unsub_states()
+            self._unsub_states = None
+        await self.store.async_save(self._data())
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "log": [record.to_json() for record in self.log],
+            "learned": self.correlator.learned_json(),
+        }
+
+    # -- links --------------------------------------------------------------
+
+    @callback
+    def _schedule_relink(self, _event: Event[Any]) -> None:
+        # Registries change in bursts (a platform adding its entities): link once after.
+        if not self._relink_pending:
+            self._relink_pending = True
+            self.hass.loop.call_soon(self.relink)
+
+    @callback
+    def relink(self) -> None:
+        self._relink_pending = False
+        if self._stopped:
+            return  # a relink scheduled just before the unload
+        macs = frozenset(self.coordinator.store.devices)
+        entities = compute_links(self.hass, self.coordinator, self.user_links)
+        changed = entities != self.links.entities
+        self.links = _Links(entities, macs)
+        if not changed and (self._unsub_states is not None or not entities):
+            return
+        states = {
+            entity_id: state.state
+            for entity_id in entities
+            if (state := self.hass.states.get(entity_id)) is not None
+        }
+        self.correlator.set_links(entities, states)
+        if self._unsub_states is not None:
+            self._unsub_states()
+            self._unsub_states = None
+        if entities:
+            self._unsub_states = async_track_state_change_event(
+                self.hass, list(entities), self._on_state
+            )
+
+    @property
+    def linked_macs(self) -> set[str]:
+        return set(self.links.entities.values())
+
+    # -- inputs -------------------------------------------------------------
+
+    @callback
+    def _on_state(self, event: Event[EventStateChangedData]) -> None:
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is None or new is None:
+            return
+        self.correlator.state_changed(
+            event.data["entity_id"],
+            old.state,
+            new.state,
+            new.last_changed.timestamp(),
+            self._speed,
+        )
+
+    @callback
+    def on_snapshot(self, data: TotemData) -> None:
+        """The coordinator's hook, before the entities see the snapshot."""
+        if frozenset(self.coordinator.store.devices) != self.links.macs:
+            self.relink()  # a device was admitted or removed: its links follow
+        macs = self.linked_macs
+        if not macs:
+            return
+        samples = {
+            mac: Sample(data.time, view.tx_bytes, view.rx_bytes, view.domains)
+            for mac in macs
+            if (view := data.devices.get(mac)) is not None
+        }
+        records, mismatches = self.correlator.observe(data.time, time.time(), samples)
+        for record in records:
+            self.log.append(record)
+            self.last[record.mac] = record
+            self.hass.bus.async_fire(EVENT_DEVICE_ACTIVITY, self._event_data(record))
+        for mismatch in mismatches:
+            self._fire_mismatch(mismatch, data)
+        # The learned figures change every minute; the write is coalesced.
+        self.store.async_delay_save(self._data, SAVE_DELAY)
+
+    # -- outputs ------------------------------------------------------------
+
+    def device_id(self, mac: str) -> str | None:
+        registry = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+            if (dr.CONNECTION_NETWORK_MAC, mac) in device.connections:
+                return device.id
+        return None
+
+    def _event_data(self, record: ActivityRecord) -> dict[str, Any]:
+        # Flat fields: easy to use in automation templates and to export.
+        return {
+            "entity_id": record.entity_id,
+            "old_state": record.old_state,
+            "new_state": record.new_state,
+            "device_id": self.device_id(record.mac),
+            "mac": record.mac,
+            "changed_at": dt_util.utc_from_timestamp(record.changed_at).isoformat(),
+            "bytes_up_before": record.before.bytes_up,
+            "bytes_down_before": record.before.bytes_down,
+            "seconds_before": round(record.before.seconds, 3),
+            "bytes_up_after": record.after.bytes_up,
+            "bytes_down_after": record.after.bytes_down,
+            "seconds_after": round(record.after.seconds, 3),
+            "window_start": record.before.start,
+            "window_change": record.after.start,
+            "window_end": record.after.end,
+            "new_destinations": list(record.new_destinations),
+            "new_destinations_before": list(record.new_destinations_before),
+            "message": describe_record(self.hass, record),
+        }
+
+    def _fire_mismatch(self, mismatch: Mismatch, data: TotemData) -> None:
+        view = data.devices.get(mismatch.mac)
+        name = view.name if view is not None else mismatch.mac
+        severity, message = describe_mismatch(self.hass, mismatch, name)
+        # The engine alerts' path (anomalies.py): the totem_anomaly event, the device's
+        # Anomaly event entity and its alert score.
+        alert = Alert(
+            time=mismatch.time,
+            mac=mismatch.mac,
+            kind=KIND_ACTIVITY_MISMATCH,
+            severity=severity,
+            message=message,
+            details={
+                "reason": mismatch.kind,
+                "entity_id": mismatch.entity_id,
+                "state": mismatch.state,
+                "bytes_up": mismatch.bytes_up,
+                "seconds": round(mismatch.seconds, 3),
+            },
+        )
+        self.coordinator.anomalies.handle([alert])
+
+    def diagnostics(self) -> dict[str, Any]:
+        return async_redact_data(
+            {
+                "linked_entities": sorted(self.links.entities),
+                "user_links": len(self.user_links),
+                "log_size": len(self.log),
+                "log": [record.to_json() for record in list(self.log)[-DIAGNOSTICS_LOG:]],
+                "learned_states": len(self.correlator.stats),
+                "pending_changes": len(self.correlator.pending),
+            },
+            TO_REDACT,
+        )
+
+
+def compute_links(
+    hass: HomeAssistant, coordinator: TotemCoordinator, user_links: dict[str, str]
+) -> dict[str, str]:
+    """Entity -> primary MAC of the TOTEM device it belongs with."""
+    by_mac = {
+        member: primary
+        for primary, record in coordinator.store.devices.items()
+        for member in {primary, *record.macs}
+    }
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    links: dict[str, str] = {}
+    for device in list(devices.devices.values()):
+        primary = next(
+            (
+                by_mac[mac]
+                for kind, mac in device.connections
+                if kind == dr.CONNECTION_NETWORK_MAC and mac in by_mac
+            ),
+            None,
+        )
+        if primary is None:
+            continue
+        for entity in er.async_entries_for_device(entities, device.id):
+            if entity.platform != DOMAIN and entity.domain in LINKABLE_DOMAINS:
+                links[entity.entity_id] = primary
+    for entity_id, mac in user_links.items():
+        if mac in by_mac:
+            links[entity_id] = by_mac[mac]
+    return links
+
+
+def _label(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    return str(state.attributes.get("friendly_name", entity_id)) if state else entity_id
+
+
+def describe_record(hass: HomeAssistant, record: ActivityRecord) -> str:
+    """The logbook line: what changed and what the network saw around it."""
+    before = record.before.bytes_up + record.before.bytes_down
+    after = record.after.bytes_up + record.after.bytes_down
+    text = (
+        f"{_label(hass, record.entity_id)} went from {record.old_state} to "
+        f"{record.new_state}: {human_size(after)} of traffic in the minute after, "
+        f"{human_size(before)} in the minute before"
+    )
+    if record.new_destinations:
+        text += f"; new destinations: {', '.join(record.new_destinations[:3])}"
+    return text
+
+
+def describe_mismatch(hass: HomeAssistant, mismatch: Mismatch, name: str) -> tuple[Severity, str]:
+    """Severity and a sentence a non-expert understands."""
+    sent = human_size(mismatch.bytes_up)
+    minutes = max(round(mismatch.seconds / 60), 1)
+    span = "the last minute" if minutes == 1 else f"the last {minutes} minutes"
+    if mismatch.kind == KIND_BURST:
+        clock = dt_util.as_local(dt_util.utc_from_timestamp(mismatch.time)).strftime("%H:%M")
+        return "info", (
+            f"{name} suddenly sent {sent} in {span} around {clock}, a time of day when it "
+            "is normally quiet, and none of its linked devices changed state."
+        )
+    entity_id = mismatch.entity_id or ""
+    label = _label(hass, entity_id)
+    privacy = mismatch.state == "on" and "privacy" in entity_id
+    situation = f"{label} is in privacy mode" if privacy else f"{label} is {mismatch.state}"
+    usual = (
+        f" While {mismatch.state} it usually sends about {human_size(mismatch.usual)} a minute."
+        if mismatch.usual is not None
+        else ""
+    )
+    message = (
+        f"{situation}, yet {name} sent {sent} over the network in {span}. "
+        f"It may still be recording or streaming to the internet.{usual}"
+    )
+    return ("critical" if privacy else "warning"), message
+
+
+async def async_setup_activity(hass: HomeAssistant, entry: TotemConfigEntry) -> ActivityMonitor:
+    coordinator = entry.runtime_data.coordinator
+    monitor = ActivityMonitor(hass, entry, coordinator)
+    await monitor.async_load()
+    coordinator.activity = monitor
+    monitor.async_start()
+    entry.async_on_unload(monitor.async_stop)
+    return monitor
+
+
+async def async_remove_activity(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+    store: Store[dict[str, Any]] = Store(
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.activity", private=True
+    )
+    await store.async_remove()
+
+
+# -- the sensor ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActivitySensorDescription(SensorEntityDescription, TotemDeviceEntityDescription):
+    """The per-device "Traffic at last state change" sensor."""
+
+
+ACTIVITY_SENSOR = ActivitySensorDescription(
+    key=SENSOR_KEY,
+    translation_key=SENSOR_KEY,
+    device_class=SensorDeviceClass.DATA_SIZE,
+    native_unit_of_measurement=UnitOfInformation.BYTES,
+    suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
+    suggested_display_precision=1,
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda _view: None,  # the value comes from the activity log
+)
+
+
+class ActivityTrafficSensor(TotemDeviceEntity, SensorEntity):
+    """Data the device exchanged in the minute after its linked entity last changed."""
+
+    entity_description: ActivitySensorDescription
+    # Which entity changed and how is context: the recorder keeps only the figure.
+    _unrecorded_attributes = frozenset(
+        {
+            "changed_entity",
+            "old_state",
+            "new_state",
+            "changed_at",
+            "bytes_up_before",
+            "bytes_down_before",
+            "bytes_up_after",
+            "bytes_down_after",
+            "new_destinations",
+        }
+    )
+
+    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
+        monitor = self.coordinator.activity
+        record = monitor.last.get(self._mac) if monitor is not None else None
+        if record is None:
+            return None, None
+        changed = datetime.fromtimestamp(record.changed_at, dt_util.UTC)
+        return record.after.bytes_up + record.after.bytes_down, {
+            # Not "entity_id": Home Assistant reads that attribute as a group's members.
+            "changed_entity": record.entity_id,
+            "old_state": record.old_state,
+            "new_state": record.new_state,
+            "changed_at": changed.isoformat(),
+            "bytes_up_before": record.before.bytes_up,
+            "bytes_down_before": record.before.bytes_down,
+            "bytes_up_after": record.after.bytes_up,
+            "bytes_down_after": record.after.bytes_down,
+            "new_destinations": list(record.new_destinations),
+        }
+
+    @property
+    def native_value(self) -> Any:
+        return self._value
+
+
+def add_activity_sensors(
+    coordinator: TotemCoordinator, async_add_entities: AddEntitiesCallback
+) -> Callable[[], None]:
+    """A sensor for each linked device, now and when a link appears (the known-set way)."""
+
+    @callback
+    def add_new() -> None:
+        monitor = coordinator.activity
+        data = coordinator.data
+        if monitor is None or data is None:
+            return
+        new = [
+            mac
+            for mac in sorted(monitor.linked_macs | set(monitor.last))
+            if mac in data.devices and (SENSOR_KEY, mac) not in coordinator.known
+        ]
+        for mac in new:
+            coordinator.known.add((SENSOR_KEY, mac))
+        if new:
+            async_add_entities(
+                ActivityTrafficSensor(coordinator, ACTIVITY_SENSOR, mac) for mac in new
+            )
+
+    add_new()
+    return coordinator.async_add_listener(add_new)
+
+
+def activity_diagnostics(entry: TotemConfigEntry) -> dict[str, Any] | None:
+    monitor = entry.runtime_data.coordinator.activity
+    return monitor.diagnostics() if monitor is not None else None

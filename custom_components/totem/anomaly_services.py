@@ -1,0 +1,116 @@
+"""Service action totem.reset_baseline (admin only).
+
+A call names a device (a TOTEM device, or the same device as another
+integration shows it) or a MAC; every MAC of the device gets the probe's
+``reset_baseline`` command, so the engine forgets what it learned and learns
+the device again for the learning period. Refusals are translated errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.service import async_register_admin_service
+
+from .const import DOMAIN
+from .coordinator import TotemCoordinator
+from .data import TotemConfigEntry
+from .engine.enforce import EnforceError, parse_mac
+
+SERVICE_RESET_BASELINE: Final = "reset_baseline"
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_MAC: Final = "mac"
+
+RESET_BASELINE_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
+            vol.Exclusive(ATTR_MAC, "target"): cv.string,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
+)
+
+
+def async_setup_anomaly_services(hass: HomeAssistant) -> None:
+    """Register the service once; later entries find it in place."""
+    if hass.services.has_service(DOMAIN, SERVICE_RESET_BASELINE):
+        return
+
+    async def reset_baseline(call: ServiceCall) -> None:
+        coordinator, macs = _resolve(hass, call)
+        for mac in macs:
+            # The probe applies commands in order and answers each with an ack;
+            # it refuses only malformed MACs, which _resolve already rejected.
+            if not coordinator.probe.send({"cmd": "reset_baseline", "mac": mac}):
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="probe_not_running"
+                )
+
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA
+    )
+
+
+def _coordinators(hass: HomeAssistant) -> dict[str, TotemCoordinator]:
+    entries: list[TotemConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    return {
+        entry.entry_id: entry.runtime_data.coordinator
+        for entry in entries
+        if entry.state is ConfigEntryState.LOADED
+    }
+
+
+def _resolve(hass: HomeAssistant, call: ServiceCall) -> tuple[TotemCoordinator, tuple[str, ...]]:
+    """The coordinator whose probe learns the device, and the device's MACs."""
+    coordinators = _coordinators(hass)
+    if not coordinators:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
+    if ATTR_MAC in call.data:
+        mac = _canonical(call.data[ATTR_MAC])
+        return _knowing(coordinators, (mac,)), (mac,)
+    device_id: str = call.data[ATTR_DEVICE_ID]
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_found",
+            translation_placeholders={"device_id": device_id},
+        )
+    macs = tuple(
+        sorted(_canonical(v) for kind, v in device.connections if kind == dr.CONNECTION_NETWORK_MAC)
+    )
+    if not macs:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="baseline_device_without_mac",
+            translation_placeholders={"device": device.name_by_user or device.name or ""},
+        )
+    owner = next((coordinators[e] for e in device.config_entries if e in coordinators), None)
+    return owner or _knowing(coordinators, macs), macs
+
+
+def _knowing(coordinators: dict[str, TotemCoordinator], macs: tuple[str, ...]) -> TotemCoordinator:
+    """The entry that knows one of MACS, else the first one (its probe may see it)."""
+    for coordinator in coordinators.values():
+        known = {m for record in coordinator.store.devices.values() for m in record.macs}
+        if known.union(coordinator.store.devices) & set(macs):
+            return coordinator
+    return next(iter(coordinators.values()))
+
+
+def _canonical(text: Any) -> str:
+    try:
+        return parse_mac(str(text))
+    except EnforceError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_mac",
+            translation_placeholders={"mac": str(text), "message": err.message},
+        ) from None

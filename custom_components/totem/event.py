@@ -1,0 +1,103 @@
+"""The "Anomaly" event entity of each network device and of the TOTEM hub.
+
+Event types are the alert kinds; every alert the device raises fires its
+entity with the alert's severity, message and count. The hub's entity takes
+the alerts of MACs that are not Home Assistant devices (a MAC flood's
+spoofed sources). anomalies.py routes the alerts; this module only shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .anomalies import EVENT_TYPES, HUB
+from .coordinator import TotemCoordinator
+from .data import TotemConfigEntry
+from .entity import (
+    TotemDeviceEntity,
+    TotemDeviceEntityDescription,
+    TotemHubEntity,
+    TotemHubEntityDescription,
+    add_device_entities,
+)
+
+# Events are pushed by the coordinator's callback; nothing to serialise.
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TotemEventDescription(EventEntityDescription, TotemDeviceEntityDescription):
+    """The anomaly event of a device (no state of its own to compute)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TotemHubEventDescription(EventEntityDescription, TotemHubEntityDescription):
+    """The anomaly event of the hub."""
+
+
+ANOMALY = TotemEventDescription(
+    key="anomaly",
+    translation_key="anomaly",
+    event_types=EVENT_TYPES,
+    value_fn=lambda _view: None,
+)
+HUB_ANOMALY = TotemHubEventDescription(
+    key="anomaly",
+    translation_key="anomaly",
+    event_types=EVENT_TYPES,
+    value_fn=lambda _data: None,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: TotemConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data.coordinator
+    async_add_entities([TotemHubAnomalyEvent(coordinator, HUB_ANOMALY)])
+    entry.async_on_unload(
+        add_device_entities(coordinator, "event", (ANOMALY,), TotemAnomalyEvent, async_add_entities)
+    )
+
+
+class _AnomalyEvent(EventEntity):
+    """Shows the alerts anomalies.py routes to its key (a device's MAC, or HUB)."""
+
+    coordinator: TotemCoordinator
+    _alert_key: str
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.coordinator.anomalies.subscribe(self._alert_key, self._on_alert))
+
+    @callback
+    def _on_alert(self, data: dict[str, Any]) -> None:
+        # The bus event's fields except the kind, which is the event type itself.
+        attributes = {k: v for k, v in data.items() if k not in ("kind", "device_id")}
+        self._trigger_event(data["kind"], attributes)
+        self.async_write_ha_state()
+
+
+class TotemAnomalyEvent(TotemDeviceEntity, _AnomalyEvent):
+    """Fires when the device raises an alert."""
+
+    entity_description: TotemEventDescription
+
+    def __init__(
+        self, coordinator: TotemCoordinator, description: TotemEventDescription, mac: str
+    ) -> None:
+        super().__init__(coordinator, description, mac)
+        self._alert_key = mac
+
+
+class TotemHubAnomalyEvent(TotemHubEntity, _AnomalyEvent):
+    """Fires for alerts of MACs TOTEM did not make devices (spoofed sources)."""
+
+    entity_description: TotemHubEventDescription
+    _alert_key = HUB

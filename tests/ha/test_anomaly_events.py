@@ -1,0 +1,275 @@
+"""Alerts become totem_anomaly events, Anomaly event entities, an alert score,
+and totem.reset_baseline reaches the probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
+
+from custom_components.totem.anomalies import EVENT_ANOMALY, SEVERITY_WEIGHT
+from custom_components.totem.const import CONF_LEARN_DAYS, CONF_UPDATE_INTERVAL, DOMAIN
+from custom_components.totem.diagnostics import (
+    async_get_config_entry_diagnostics,
+    async_get_device_diagnostics,
+)
+from custom_components.totem.engine.model import Alert, Snapshot
+from tests.conftest import shared_pcap
+
+from .captures import analyze, chat, write
+from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .messages import hello, row
+
+PCAPS = Path(__file__).parents[1] / "pcaps"
+SCANNER = "00:25:b3:bf:91:ee"  # 172.16.0.8, nmap -sS in attack_nmap_syn_portscan.pcap
+PLUG = "a4:cf:12:00:00:01"
+SPOOFED = "02:11:22:33:44:55"
+
+
+def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
+    assert entity_id is not None, unique_id
+    return entity_id
+
+
+def _alert_snapshot(seq: int, time: float, devices: list[Any], alerts: list[Alert]) -> dict:
+    snap = Snapshot(
+        packets=sum(d.tx_packets for d in devices),
+        bytes=0,
+        first_time=1000.0,
+        last_time=time,
+        devices=devices,
+        alerts=alerts,
+    )
+    return {"type": "snapshot", "seq": seq, "snapshot": snap.to_json()}
+
+
+async def test_real_port_scan_fires_event_for_the_scanner(hass: HomeAssistant) -> None:
+    capture = PCAPS / "attack_nmap_syn_portscan.pcap"
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2, CONF_LEARN_DAYS: 0})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.finished, what="end of replay")
+
+    scans = [e.data for e in events if e.data["kind"] == "port_scan"]
+    assert len(scans) == 1, [e.data for e in events]
+    scan = scans[0]
+    scanner = find_device(hass, mac=SCANNER)
+    assert scanner is not None
+    assert scan["device_id"] == scanner.id
+    assert scan["mac"] == SCANNER
+    assert scan["severity"] in SEVERITY_WEIGHT
+    assert "port" in scan["message"]
+    assert scan["count"] >= 1
+
+    state = hass.states.get(_entity_id(hass, "event", f"{SCANNER}-anomaly"))
+    assert state.attributes["event_type"] == "port_scan"
+    assert state.attributes["message"] == scan["message"]
+    assert state.attributes["severity"] == scan["severity"]
+    assert state.attributes["mac"] == SCANNER
+    assert "port_scan" in state.attributes["event_types"]
+
+    score = hass.states.get(_entity_id(hass, "sensor", f"{SCANNER}-alert_score"))
+    assert score.state == str(SEVERITY_WEIGHT[scan["severity"]])
+    # Diagnostics list the alerts without what names hosts and addresses.
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    recent = diagnostics["coordinator"]["recent_alerts"]
+    assert [a["kind"] for a in recent] == [e.data["kind"] for e in events]
+    assert all("message" not in a and a["mac"] == "**REDACTED**" for a in recent)
+    device = await async_get_device_diagnostics(hass, entry, scanner)
+    assert [a["kind"] for a in device["alerts"]] == [
+        e.data["kind"] for e in events if e.data["mac"] == SCANNER
+    ]
+    # The scanned host did nothing wrong.
+    target = next(m for m in analyze(capture) if m != SCANNER)
+    assert hass.states.get(_entity_id(hass, "sensor", f"{target}-alert_score")).state == "0"
+    assert hass.states.get(_entity_id(hass, "event", f"{target}-anomaly")).state == "unknown"
+
+
+@pytest.mark.parametrize("name", ["home_iphone_dhcp_mdns_tls.pcap", "iot_tplink_hs100_plug_setup"])
+async def test_normal_capture_fires_nothing(hass: HomeAssistant, name: str) -> None:
+    capture = PCAPS / name if name.endswith(".pcap") else shared_pcap(f"{name}.pcap")
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2, CONF_LEARN_DAYS: 0})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.finished, what="end of replay")
+
+    assert coordinator.data is not None
+    assert coordinator.data.devices
+    assert events == []
+    for mac in coordinator.data.devices:
+        assert hass.states.get(_entity_id(hass, "event", f"{mac}-anomaly")).state == "unknown"
+        assert hass.states.get(_entity_id(hass, "sensor", f"{mac}-alert_score")).state == "0"
+
+
+async def test_alerts_of_unknown_macs_go_to_the_hub(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    flood = Alert(1001.0, SPOOFED, "mac_flood", "critical", "Many new MACs at once")
+    scan = Alert(1002.0, PLUG, "host_scan", "warning", "The plug probed 40 hosts", count=3)
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                # The plug is admitted in the same snapshot that carries its alert.
+                _alert_snapshot(1, 1002.0, [row(PLUG, tx_packets=5)], [flood, scan]),
+                {"fake": "hang"},
+            ],
+        )
+    )
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: len(events) == 2, what="two anomaly events")
+
+    hub = find_device(hass, identifier=entry.entry_id)
+    plug = find_device(hass, mac=PLUG)
+    by_kind = {e.data["kind"]: e.data for e in events}
+    assert by_kind["mac_flood"]["device_id"] == hub.id
+    assert by_kind["mac_flood"]["mac"] == SPOOFED
+    assert by_kind["host_scan"]["device_id"] == plug.id
+    assert by_kind["host_scan"]["count"] == 3
+    assert by_kind["host_scan"]["time"] == 1002.0
+
+    hub_event = hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-anomaly"))
+    assert hub_event.attributes["event_type"] == "mac_flood"
+    assert hub_event.attributes["mac"] == SPOOFED
+    await wait_for(
+        hass,
+        lambda: hass.states.get(_entity_id(hass, "event", f"{PLUG}-anomaly")).state != "unknown",
+        what="the plug's event entity",
+    )
+    plug_event = hass.states.get(_entity_id(hass, "event", f"{PLUG}-anomaly"))
+    assert plug_event.attributes["event_type"] == "host_scan"
+    assert plug_event.attributes["message"] == "The plug probed 40 hosts"
+    assert plug_event.attributes["count"] == 3
+    # A spoofed MAC never becomes a device.
+    assert find_device(hass, mac=SPOOFED) is None
+
+
+async def test_alert_of_a_merged_mac_belongs_to_its_device(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    rotated = "da:00:00:00:00:09"  # a randomised MAC the engine merged into the plug
+    alert = Alert(1001.0, rotated, "port_scan", "warning", "scan")
+    devices = [row(PLUG, tx_packets=5), row(rotated, tx_packets=2, same_device_as=PLUG)]
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [hello(), _alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
+        )
+    )
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: len(events) == 1, what="the anomaly event")
+    assert events[0].data["device_id"] == find_device(hass, mac=PLUG).id
+    assert events[0].data["mac"] == rotated
+
+
+async def _running_replay(hass: HomeAssistant, tmp_path: Path) -> tuple[Any, list[dict]]:
+    """A looping replay of the plug (the probe keeps running) and the acks it sends."""
+    capture = write(tmp_path / "plug.pcap", chat(PLUG, 10, 1000.0, 20))
+    entry = replay_entry(capture, speed=1, loop=True, **{CONF_UPDATE_INTERVAL: 0.2})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    acks: list[dict] = []
+    original = coordinator.probe._on_message
+
+    def spy(msg: dict[str, Any]) -> None:
+        if msg.get("type") == "ack":
+            acks.append(msg)
+        original(msg)
+
+    coordinator.probe._on_message = spy
+    await wait_for(hass, lambda: find_device(hass, mac=PLUG) is not None, what="the plug")
+    return entry, acks
+
+
+async def test_reset_baseline_by_device_reaches_the_probe(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    _entry, acks = await _running_replay(hass, tmp_path)
+    plug = find_device(hass, mac=PLUG)
+    await hass.services.async_call(DOMAIN, "reset_baseline", {"device_id": plug.id}, blocking=True)
+    await wait_for(hass, lambda: bool(acks), what="the probe's ack")
+    assert acks == [{"type": "ack", "cmd": "reset_baseline", "ok": True}]
+
+
+async def test_reset_baseline_by_mac_reaches_the_probe(hass: HomeAssistant, tmp_path: Path) -> None:
+    _entry, acks = await _running_replay(hass, tmp_path)
+    await hass.services.async_call(DOMAIN, "reset_baseline", {"mac": PLUG.upper()}, blocking=True)
+    await wait_for(hass, lambda: bool(acks), what="the probe's ack")
+    assert acks == [{"type": "ack", "cmd": "reset_baseline", "ok": True}]
+
+
+async def test_reset_baseline_refusals(
+    hass: HomeAssistant, tmp_path: Path, hass_read_only_user: MockUser
+) -> None:
+    entry, _acks = await _running_replay(hass, tmp_path)
+    hub = find_device(hass, identifier=entry.entry_id)
+    cases = [
+        ({"mac": "not-a-mac"}, "invalid_mac"),
+        ({"mac": "01:00:5e:00:00:fb"}, "invalid_mac"),
+        ({"device_id": "nope"}, "device_not_found"),
+        ({"device_id": hub.id}, "baseline_device_without_mac"),
+    ]
+    for data, key in cases:
+        with pytest.raises(ServiceValidationError) as err:
+            await hass.services.async_call(DOMAIN, "reset_baseline", data, blocking=True)
+        assert err.value.translation_key == key, data
+
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "reset_baseline",
+            {"mac": PLUG},
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+
+    await entry.runtime_data.coordinator.probe.stop()
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(DOMAIN, "reset_baseline", {"mac": PLUG}, blocking=True)
+    assert err.value.translation_key == "probe_not_running"
+
+    await hass.config_entries.async_unload(entry.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "reset_baseline", {"mac": PLUG}, blocking=True)
+    assert err.value.translation_key == "not_loaded"
+
+
+async def test_repeat_counts_reach_home_assistant_without_new_events(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    """A repeat inside the engine's cooldown raises the known alert's count; no new event."""
+    alert = Alert(1001.0, PLUG, "port_scan", "warning", "scan")
+    repeat = Alert(1001.0, PLUG, "port_scan", "warning", "scan", count=4)
+    devices = [row(PLUG, tx_packets=5)]
+    second = _alert_snapshot(2, 1070.0, devices, [])
+    second["snapshot"]["alert_updates"] = [repeat.to_json()]
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [hello(), _alert_snapshot(1, 1001.0, devices, [alert]), second, {"fake": "hang"}],
+        )
+    )
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    anomalies = entry.runtime_data.coordinator.anomalies
+    await wait_for(
+        hass,
+        lambda: bool(anomalies.recent) and anomalies.recent[-1].alert.count == 4,
+        what="the repeat count",
+    )
+    assert len(events) == 1
+    assert events[0].data["count"] == 1

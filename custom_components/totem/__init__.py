@@ -13,17 +13,21 @@ import sys
 
 if "homeassistant.core" in sys.modules:
     from .hub import (
+        CONFIG_SCHEMA,
         PLATFORMS,
         async_remove_config_entry_device,
         async_remove_entry,
+        async_setup,
         async_setup_entry,
         async_unload_entry,
     )
 
     __all__ = [
+        "CONFIG_SCHEMA",
         "PLATFORMS",
         "async_remove_config_entry_device",
         "async_remove_entry",
+        "async_setup",
         "async_setup_entry",
         "async_unload_entry",
     ]

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.typing import ConfigType
 
 from .activity import async_remove_activity, async_setup_activity
 from .anomaly_services import async_setup_anomaly_services
 from .blocking import async_remove_blocking, async_setup_blocking
+from .const import DOMAIN
 from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
 from .discovery import async_setup_discovery
@@ -30,6 +33,16 @@ PLATFORMS: list[Platform] = [
 ]
 
 
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Service actions exist from the start, entries loaded or not (they say which)."""
+    async_setup_services(hass)
+    async_setup_anomaly_services(hass)
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
     store = TotemStore(hass, entry.entry_id)
     await store.async_load()
@@ -40,8 +53,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
     await coordinator.async_start()
     # Stored blocks are back in the kernel before the switches show them.
     entry.runtime_data.blocking = await async_setup_blocking(hass, entry)
-    async_setup_services(hass)
-    async_setup_anomaly_services(hass)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Active discovery (off by option) only feeds the probe; it needs nothing above.
     await async_setup_discovery(hass, entry)

@@ -18,6 +18,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
+from .compat import device_config_entries
 from .const import DOMAIN
 from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
@@ -92,7 +93,9 @@ def _resolve(hass: HomeAssistant, call: ServiceCall) -> tuple[TotemCoordinator, 
             translation_key="baseline_device_without_mac",
             translation_placeholders={"device": device.name_by_user or device.name or ""},
         )
-    owner = next((coordinators[e] for e in device.config_entries if e in coordinators), None)
+    owner = next(
+        (coordinators[e] for e in device_config_entries(device) if e in coordinators), None
+    )
     return owner or _knowing(coordinators, macs), macs
 
 

@@ -22,6 +22,7 @@ from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .anomalies import AnomalyHub
+from .compat import ONE_DEVICE_PER_ENTRY, device_config_entries, remove_entry_from_device
 from .const import (
     CONF_AUTO_ADD,
     CONF_AWAY_TIMEOUT,
@@ -59,10 +60,6 @@ if TYPE_CHECKING:
     from .activity import ActivityMonitor
 
 _LOGGER = logging.getLogger(__package__)
-
-# Home Assistant 2026 gives every config entry its own device (no more devices shared
-# by connection across integrations) and deprecates default_name & co.
-ONE_DEVICE_PER_ENTRY = hasattr(dr.DeviceRegistry, "async_get_device_by_connection")
 
 
 def entry_options(entry: TotemConfigEntry) -> dict[str, Any]:
@@ -332,7 +329,9 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             changes: dict[str, Any] = {}
             if not connections <= device.connections:
                 changes["merge_connections"] = connections
-            if not ONE_DEVICE_PER_ENTRY and device.config_entries != {self.config_entry.entry_id}:
+            if not ONE_DEVICE_PER_ENTRY and device_config_entries(device) != {
+                self.config_entry.entry_id
+            }:
                 # Shared with another integration: its description wins.
                 if changes:
                     registry.async_update_device(device.id, **changes)
@@ -397,9 +396,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         for mac in macs:
             device = ours.get(mac)
             if device is not None:
-                registry.async_update_device(
-                    device.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+                remove_entry_from_device(registry, device, self.config_entry.entry_id)
             self.forget_device(mac)
 
     def forget_device(self, mac: str) -> None:

@@ -19,6 +19,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
 from .blocking import BlockManager, enforce_error
+from .compat import device_config_entries
 from .const import DOMAIN
 from .data import TotemConfigEntry
 from .engine.enforce import EnforceError, parse_mac
@@ -96,7 +97,7 @@ def _resolve(hass: HomeAssistant, call: ServiceCall) -> tuple[BlockManager, tupl
                 translation_key="device_without_mac",
                 translation_placeholders={"device": device.name_by_user or device.name or ""},
             )
-        owner = next((managers[e] for e in device.config_entries if e in managers), None)
+        owner = next((managers[e] for e in device_config_entries(device) if e in managers), None)
         return owner or _first(managers, macs), tuple(_canonical(mac) for mac in macs)
     mac = _canonical(call.data[ATTR_MAC])
     return _first(managers, (mac,)), (mac,)

@@ -9,6 +9,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY
 from custom_components.totem.const import (
     ADMIT_PER_SNAPSHOT,
     CONF_AUTO_ADD,
@@ -16,7 +17,6 @@ from custom_components.totem.const import (
     CONF_IGNORED,
     DOMAIN,
 )
-from custom_components.totem.coordinator import ONE_DEVICE_PER_ENTRY
 
 from .conftest import replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot

@@ -1,6 +1,6 @@
 """The packet engine: frames in, devices, flows, identities and alerts out.
 
-The loop in ``Engine.process`` is the hot path. It touches each frame with a
+The loop in ``Engine.process_records`` is the hot path. It touches each frame with a
 few slices and one dict lookup: the frame's MAC pair plus its IP 5-tuple is
 the flow key, and the flow's counters are all that a frame updates. Everything
 slower (creating flows and devices, protocol detection, identification,
@@ -794,7 +794,7 @@ class Engine:
         idle_before = ts - self.config.flow_idle_timeout
         active_before = ts - self.config.flow_active_timeout
         flows = self._flows
-        dead = [f for f in flows.values() if f.last < idle_before]
+        dead = [f for f in flows.values() if f.last_fwd < idle_before and f.last_rev < idle_before]
         for f in dead:
             self._drop_flow(f)
             self._end_flow(f, ts)

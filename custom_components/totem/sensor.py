@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,51 +57,43 @@ def _minute(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(int(ts // 60 * 60), UTC)
 
 
+def _rate_sensor(key: str, value_fn: Callable[[DeviceView], Any]) -> TotemDeviceSensorDescription:
+    """Upload/download rate: noisy, so disabled by default (the recorder pays per change)."""
+    return TotemDeviceSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_RATE,
+        native_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=value_fn,
+    )
+
+
+def _counter_sensor(
+    key: str, value_fn: Callable[[DeviceView], Any]
+) -> TotemDeviceSensorDescription:
+    """Data sent/received: total_increasing, written at most once a minute."""
+    return TotemDeviceSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        min_interval=COUNTER_MIN_WRITE_SECONDS,
+        value_fn=value_fn,
+    )
+
+
 DEVICE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
-    TotemDeviceSensorDescription(
-        key="upload_rate",
-        translation_key="upload_rate",
-        device_class=SensorDeviceClass.DATA_RATE,
-        native_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
-        suggested_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
-        suggested_display_precision=1,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=lambda v: v.upload_kbps,
-    ),
-    TotemDeviceSensorDescription(
-        key="download_rate",
-        translation_key="download_rate",
-        device_class=SensorDeviceClass.DATA_RATE,
-        native_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
-        suggested_unit_of_measurement=UnitOfDataRate.KILOBITS_PER_SECOND,
-        suggested_display_precision=1,
-        state_class=SensorStateClass.MEASUREMENT,
-        entity_registry_enabled_default=False,
-        value_fn=lambda v: v.download_kbps,
-    ),
-    TotemDeviceSensorDescription(
-        key="data_sent",
-        translation_key="data_sent",
-        device_class=SensorDeviceClass.DATA_SIZE,
-        native_unit_of_measurement=UnitOfInformation.BYTES,
-        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
-        suggested_display_precision=2,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        min_interval=COUNTER_MIN_WRITE_SECONDS,
-        value_fn=lambda v: v.tx_bytes,
-    ),
-    TotemDeviceSensorDescription(
-        key="data_received",
-        translation_key="data_received",
-        device_class=SensorDeviceClass.DATA_SIZE,
-        native_unit_of_measurement=UnitOfInformation.BYTES,
-        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
-        suggested_display_precision=2,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        min_interval=COUNTER_MIN_WRITE_SECONDS,
-        value_fn=lambda v: v.rx_bytes,
-    ),
+    _rate_sensor("upload_rate", lambda v: v.upload_kbps),
+    _rate_sensor("download_rate", lambda v: v.download_kbps),
+    _counter_sensor("data_sent", lambda v: v.tx_bytes),
+    _counter_sensor("data_received", lambda v: v.rx_bytes),
     TotemDeviceSensorDescription(
         key="remote_hosts",
         translation_key="remote_hosts",

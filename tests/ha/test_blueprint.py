@@ -16,6 +16,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.totem.anomalies import EVENT_ANOMALY, EVENT_TYPES
+from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY
 from custom_components.totem.const import (
     CONF_BLOCK_BACKEND,
     CONF_LEARN_DAYS,
@@ -36,7 +37,8 @@ SCANNER = "00:25:b3:bf:91:ee"  # nmap -sS in attack_nmap_syn_portscan.pcap
 
 @pytest.fixture
 async def home(hass: HomeAssistant) -> dict[str, Any]:
-    """A TOTEM network device (shared with the Kasa integration) and the TOTEM hub."""
+    """A TOTEM network device (shared with the Kasa integration where the registry lets
+    devices be shared) and the TOTEM hub."""
     entry = MockConfigEntry(domain=DOMAIN, title="TOTEM")
     entry.add_to_hass(hass)
     other = MockConfigEntry(domain="kasa", title="Kasa")
@@ -47,7 +49,8 @@ async def home(hass: HomeAssistant) -> dict[str, Any]:
         connections={(dr.CONNECTION_NETWORK_MAC, MAC)},
         name="Sonoff S26",
     )
-    devices.async_update_device(plug.id, add_config_entry_id=other.entry_id)
+    if not ONE_DEVICE_PER_ENTRY:  # 2025.x shares a device between integrations
+        devices.async_update_device(plug.id, add_config_entry_id=other.entry_id)
     hub = devices.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, entry.entry_id)}, name="TOTEM"
     )

@@ -379,6 +379,9 @@ class HomeTraffic:
     def __init__(self, devices: list[HomeDevice], seed: int = 1, start: float = 1_700_000_000.0):
         self.devices = devices
         self.rnd = random.Random(seed)
+        # Payload bytes come from their own generator so the traffic's shape (who talks,
+        # when, how much) stays the same for a seed whatever the payloads hold.
+        self.noise = random.Random(seed ^ 0x5EED)
         self.t = start
 
     def _frame(self, dst: bytes, src: bytes, payload: bytes) -> Packet:
@@ -440,9 +443,14 @@ class HomeTraffic:
             first = http_get(dev.cloud, "/", "Mozilla/5.0 (X11; Linux x86_64)")
         yield from self._tcp(up, 0x18, first)
         upstream = dev.kind == "camera"
+        encrypted = first[:1] == b"\x16"
         for _ in range(volume):
             size = rnd.choice((60, 120, 400, 1200, 1460, 1460, 1460))
-            data = bytes(size)
+            # What follows a handshake is ciphertext: high-entropy bytes, in TLS
+            # application-data records where the session is TLS (zeros would let a
+            # dissector such as tshark's give up early, which no real capture allows).
+            noise = self.noise.randbytes(size)
+            data = b"\x17\x03\x03" + struct.pack("!H", size - 5) + noise[5:] if encrypted else noise
             if upstream or rnd.random() < 0.2:
                 yield from self._tcp(up, 0x18, data)
             else:

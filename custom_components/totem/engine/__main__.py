@@ -7,18 +7,30 @@ no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from . import cli_analyze, cli_capture, cli_enforce, probe
-
 # Feature modules add their own subcommands; each exposes ``register(subparsers)``.
-_REGISTRARS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
-    cli_analyze.register,
-    cli_capture.register,
-    probe.register,
-    cli_enforce.register,
-]
+# Only the module of the command asked for is imported: the others pull in code
+# (nftables, capture sockets) that ``analyze`` never needs, and start-up is part of
+# every command's cost.
+_MODULES: dict[str, str] = {
+    "analyze": "cli_analyze",
+    "capture": "cli_capture",
+    "probe": "probe",
+    "block": "cli_enforce",
+    "unblock": "cli_enforce",
+    "blocks": "cli_enforce",
+}
+
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def _registrars(argv: Sequence[str]) -> list[Registrar]:
+    wanted = _MODULES.get(argv[0]) if argv else None
+    names = [wanted] if wanted else list(dict.fromkeys(_MODULES.values()))
+    return [importlib.import_module(f"{__package__}.{name}").register for name in names]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +40,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser for ``argv``'s command (every command when there is none or it is unknown)."""
     parser = _Parser(
         prog="python -m custom_components.totem.engine",
         description="TOTEM: devices, flows and anomalies from network traffic.",
@@ -36,14 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub: argparse._SubParsersAction[argparse.ArgumentParser] = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser
     )
-    for register in _REGISTRARS:
+    for register in _registrars(argv):
         register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

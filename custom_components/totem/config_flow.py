@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
+from homeassistant.components import network
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
 )
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -52,7 +54,7 @@ from .const import (
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
-from .validation import check_capture_file, interface_exists, list_interfaces
+from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
 
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
@@ -153,13 +155,43 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    async def _interface_options(self) -> list[SelectOptionDict]:
+        """The machine's interfaces, bridges first, with Home Assistant's adapters as hints."""
+
+        def scan() -> list[tuple[str, bool]]:
+            return [(name, is_bridge(name)) for name in list_interfaces()]
+
+        found = await self.hass.async_add_executor_job(scan)
+        hints: dict[str, list[str]] = {}
+        default = None
+        try:
+            adapters = await network.async_get_adapters(self.hass)
+        except HomeAssistantError:
+            adapters = []
+        for adapter in adapters:
+            notes = hints.setdefault(adapter["name"], [])
+            if adapter["default"]:
+                default = adapter["name"]
+                notes.append("Home Assistant's network")
+            notes.extend(str(a["address"]) for a in adapter["ipv4"])
+        for name, bridge in found:
+            if bridge:
+                hints.setdefault(name, []).insert(0, "bridge")
+        ordered = sorted(found, key=lambda nb: (not nb[1], nb[0] != default, nb[0]))
+        return [
+            SelectOptionDict(
+                value=name, label=f"{name} ({', '.join(hints[name])})" if hints.get(name) else name
+            )
+            for name, _bridge in ordered
+        ]
+
     async def _interface_schema(self) -> vol.Schema:
-        names = await self.hass.async_add_executor_job(list_interfaces)
+        options = await self._interface_options()
         return vol.Schema(
             {
                 vol.Required(CONF_INTERFACE): SelectSelector(
                     SelectSelectorConfig(
-                        options=names, custom_value=True, mode=SelectSelectorMode.DROPDOWN
+                        options=options, custom_value=True, mode=SelectSelectorMode.DROPDOWN
                     )
                 ),
                 vol.Optional(CONF_PROMISC, default=False): BooleanSelector(),

@@ -21,6 +21,11 @@ def list_interfaces(root: Path | None = None) -> list[str]:
         return []
 
 
+def is_bridge(name: str, root: Path | None = None) -> bool:
+    """A Linux bridge: where a Pi bridging the IoT Wi-Fi sees every device's frames."""
+    return ((root or SYS_CLASS_NET) / name / "bridge").is_dir()
+
+
 def interface_exists(name: str, root: Path | None = None) -> bool:
     return bool(name) and "/" not in name and ((root or SYS_CLASS_NET) / name).exists()
 

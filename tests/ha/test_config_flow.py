@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.totem import validation
@@ -53,13 +54,43 @@ async def no_setup(hass: HomeAssistant):
             await hass.config_entries.async_unload(entry.entry_id)
 
 
+ADAPTERS = [
+    {
+        "name": "eth0",
+        "default": True,
+        "enabled": True,
+        "auto": True,
+        "ipv4": [{"address": "192.168.1.5", "network_prefix": 24}],
+        "ipv6": [],
+        "index": 2,
+    },
+    {
+        "name": "wlan0",
+        "default": False,
+        "enabled": False,
+        "auto": False,
+        "ipv4": [],
+        "ipv6": [],
+        "index": 3,
+    },
+]
+
+
 @pytest.fixture
 def sys_net(tmp_path: Path):
-    """A fake /sys/class/net with two interfaces (the kernel is the boundary)."""
+    """A fake /sys/class/net (the kernel is the boundary): a bridge and two NICs, and
+    Home Assistant's network integration reporting eth0 as its own."""
     root = tmp_path / "net"
-    for name in ("br0", "eth0"):
+    for name in ("eth0", "wlan0", "br0"):
         (root / name).mkdir(parents=True)
-    with patch.object(validation, "SYS_CLASS_NET", root):
+    (root / "br0" / "bridge").mkdir()
+    with (
+        patch.object(validation, "SYS_CLASS_NET", root),
+        patch(
+            "homeassistant.components.network.async_get_adapters",
+            AsyncMock(return_value=ADAPTERS),
+        ),
+    ):
         yield root
 
 
@@ -79,7 +110,13 @@ async def test_interface_flow_lists_interfaces_and_creates_entry(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == SOURCE_INTERFACE
     selector = result["data_schema"].schema[CONF_INTERFACE]
-    assert selector.config["options"] == ["br0", "eth0"]
+    # The bridge first (where a Pi bridging the IoT Wi-Fi sees everything), then the
+    # adapter Home Assistant itself uses, with its address.
+    assert selector.config["options"] == [
+        {"value": "br0", "label": "br0 (bridge)"},
+        {"value": "eth0", "label": "eth0 (Home Assistant's network, 192.168.1.5)"},
+        {"value": "wlan0", "label": "wlan0"},
+    ]
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_INTERFACE: "br0", CONF_PROMISC: True}
@@ -323,3 +360,16 @@ async def test_options_flow_offers_known_devices(
     options = result["data_schema"].schema[CONF_IGNORED].config["options"]
     assert options == [{"value": mac, "label": f"HS100(EU) ({mac})"}]
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_interface_list_without_the_network_integration(
+    hass: HomeAssistant, sys_net: Path
+) -> None:
+    """Hints are a bonus: without Home Assistant's adapters the kernel's list remains."""
+    with patch(
+        "homeassistant.components.network.async_get_adapters",
+        AsyncMock(side_effect=HomeAssistantError("network not loaded")),
+    ):
+        result = await _start(hass, SOURCE_INTERFACE)
+    options = result["data_schema"].schema[CONF_INTERFACE].config["options"]
+    assert [o["label"] for o in options] == ["br0 (bridge)", "eth0", "wlan0"]

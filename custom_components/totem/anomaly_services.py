@@ -1,4 +1,4 @@
-"""Service action totem.reset_baseline (admin only).
+"""Service actions totem.reset_baseline and totem.snooze_anomaly (admin only).
 
 A call names a device (a TOTEM device, or the same device as another
 integration shows it) or a MAC; every MAC of the device gets the probe's
@@ -8,6 +8,7 @@ the device again for the learning period. Refusals are translated errors.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Final
 
 import voluptuous as vol
@@ -23,16 +24,37 @@ from .const import DOMAIN
 from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
 from .engine.enforce import EnforceError, parse_mac
+from .engine.model import ALERT_KINDS
 
 SERVICE_RESET_BASELINE: Final = "reset_baseline"
+SERVICE_SNOOZE: Final = "snooze_anomaly"
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
+ATTR_KIND: Final = "kind"
+ATTR_DURATION: Final = "duration"
+DEFAULT_SNOOZE = timedelta(hours=24)
 
 RESET_BASELINE_SCHEMA: Final = vol.All(
     vol.Schema(
         {
             vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
             vol.Exclusive(ATTR_MAC, "target"): cv.string,
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
+)
+
+
+SNOOZE_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
+            vol.Exclusive(ATTR_MAC, "target"): cv.string,
+            # No kind: every kind of alert for the device.
+            vol.Optional(ATTR_KIND): vol.In(ALERT_KINDS),
+            vol.Optional(ATTR_DURATION, default=DEFAULT_SNOOZE): vol.All(
+                cv.time_period, cv.positive_timedelta
+            ),
         }
     ),
     cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
@@ -54,9 +76,23 @@ def async_setup_anomaly_services(hass: HomeAssistant) -> None:
                     translation_domain=DOMAIN, translation_key="probe_not_running"
                 )
 
+    async def snooze(call: ServiceCall) -> None:
+        """Alert noise is users' first complaint: silence a kind for a device for a while."""
+        coordinator, macs = _resolve(hass, call)
+        seconds = call.data[ATTR_DURATION].total_seconds()
+        for mac in macs:
+            command: dict[str, Any] = {"cmd": "snooze", "mac": mac, "seconds": seconds}
+            if ATTR_KIND in call.data:
+                command["kind"] = call.data[ATTR_KIND]
+            if not coordinator.probe.send(command):
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="probe_not_running"
+                )
+
     async_register_admin_service(
         hass, DOMAIN, SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA
     )
+    async_register_admin_service(hass, DOMAIN, SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA)
 
 
 def _coordinators(hass: HomeAssistant) -> dict[str, TotemCoordinator]:

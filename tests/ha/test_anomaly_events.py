@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import entity_registry as er
@@ -273,3 +274,19 @@ async def test_repeat_counts_reach_home_assistant_without_new_events(
     )
     assert len(events) == 1
     assert events[0].data["count"] == 1
+
+
+async def test_snooze_reaches_the_probe(hass: HomeAssistant, tmp_path: Path) -> None:
+    _entry, acks = await _running_replay(hass, tmp_path)
+    await hass.services.async_call(
+        DOMAIN,
+        "snooze_anomaly",
+        {"mac": PLUG, "kind": "host_scan", "duration": {"hours": 2}},
+        blocking=True,
+    )
+    await wait_for(hass, lambda: bool(acks), what="the probe's ack")
+    assert acks == [{"type": "ack", "cmd": "snooze", "ok": True}]
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN, "snooze_anomaly", {"mac": PLUG, "kind": "not_a_kind"}, blocking=True
+        )

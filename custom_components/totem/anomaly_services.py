@@ -1,4 +1,5 @@
-"""Service actions totem.reset_baseline and totem.snooze_anomaly (admin only).
+"""Service actions totem.reset_baseline, totem.snooze_anomaly and totem.set_thresholds
+(admin only).
 
 A call names a device (a TOTEM device, or the same device as another
 integration shows it) or a MAC; every MAC of the device gets the probe's
@@ -8,6 +9,7 @@ the device again for the learning period. Refusals are translated errors.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any, Final
 
@@ -23,11 +25,15 @@ from .compat import device_config_entries
 from .const import DOMAIN
 from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
+from .engine.anomaly import Thresholds
 from .engine.enforce import EnforceError, parse_mac
 from .engine.model import ALERT_KINDS
 
 SERVICE_RESET_BASELINE: Final = "reset_baseline"
 SERVICE_SNOOZE: Final = "snooze_anomaly"
+SERVICE_THRESHOLDS: Final = "set_thresholds"
+ATTR_VALUES: Final = "values"
+THRESHOLD_NAMES: Final = tuple(f.name for f in fields(Thresholds))
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
 ATTR_KIND: Final = "kind"
@@ -55,6 +61,21 @@ SNOOZE_SCHEMA: Final = vol.All(
             vol.Optional(ATTR_DURATION, default=DEFAULT_SNOOZE): vol.All(
                 cv.time_period, cv.positive_timedelta
             ),
+        }
+    ),
+    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
+)
+
+
+THRESHOLDS_SCHEMA: Final = vol.All(
+    vol.Schema(
+        {
+            vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
+            vol.Exclusive(ATTR_MAC, "target"): cv.string,
+            # Empty: the device goes back to the defaults.
+            vol.Required(ATTR_VALUES): {
+                vol.In(THRESHOLD_NAMES): vol.All(vol.Coerce(float), vol.Range(min=0))
+            },
         }
     ),
     cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
@@ -92,7 +113,22 @@ def async_setup_anomaly_services(hass: HomeAssistant) -> None:
     async_register_admin_service(
         hass, DOMAIN, SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA
     )
+
+    async def set_thresholds(call: ServiceCall) -> None:
+        """A device that is noisy by design (a NAS scanning its shares) gets its own bar."""
+        coordinator, macs = _resolve(hass, call)
+        values: dict[str, float] = call.data[ATTR_VALUES]
+        for mac in macs:
+            command = {"cmd": "thresholds", "mac": mac, "values": values or None}
+            if not coordinator.probe.send(command):
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="probe_not_running"
+                )
+
     async_register_admin_service(hass, DOMAIN, SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA)
+    async_register_admin_service(
+        hass, DOMAIN, SERVICE_THRESHOLDS, set_thresholds, THRESHOLDS_SCHEMA
+    )
 
 
 def _coordinators(hass: HomeAssistant) -> dict[str, TotemCoordinator]:

@@ -31,3 +31,8 @@ def test_a_snoozed_kind_is_silent() -> None:
 def test_a_snooze_of_another_kind_changes_nothing() -> None:
     snooze = ("snooze", {"mac": SCANNER, "kind": "host_scan", "until": 4e9})
     assert _alerts(snooze) == [(SCANNER, "port_scan")]
+
+
+def test_a_raised_threshold_keeps_the_scan_quiet() -> None:
+    values = {"port_scan_ports": 100_000}
+    assert _alerts(("thresholds", {"mac": SCANNER, "values": values})) == []

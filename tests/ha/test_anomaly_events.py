@@ -290,3 +290,22 @@ async def test_snooze_reaches_the_probe(hass: HomeAssistant, tmp_path: Path) -> 
         await hass.services.async_call(
             DOMAIN, "snooze_anomaly", {"mac": PLUG, "kind": "not_a_kind"}, blocking=True
         )
+
+
+async def test_thresholds_reach_the_probe(hass: HomeAssistant, tmp_path: Path) -> None:
+    _entry, acks = await _running_replay(hass, tmp_path)
+    await hass.services.async_call(
+        DOMAIN,
+        "set_thresholds",
+        {"mac": PLUG, "values": {"host_scan_hosts": 60, "port_scan_ports": 40}},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        DOMAIN, "set_thresholds", {"mac": PLUG, "values": {}}, blocking=True
+    )
+    await wait_for(hass, lambda: len(acks) == 2, what="the probe's acks")
+    assert acks == [{"type": "ack", "cmd": "thresholds", "ok": True}] * 2
+    with pytest.raises(vol.Invalid):
+        await hass.services.async_call(
+            DOMAIN, "set_thresholds", {"mac": PLUG, "values": {"no_such": 1}}, blocking=True
+        )

@@ -88,47 +88,39 @@ def async_setup_anomaly_services(hass: HomeAssistant) -> None:
         return
 
     async def reset_baseline(call: ServiceCall) -> None:
-        coordinator, macs = _resolve(hass, call)
-        for mac in macs:
-            # The probe applies commands in order and answers each with an ack;
-            # it refuses only malformed MACs, which _resolve already rejected.
-            if not coordinator.probe.send({"cmd": "reset_baseline", "mac": mac}):
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN, translation_key="probe_not_running"
-                )
+        _send_each(hass, call, {"cmd": "reset_baseline"})
 
     async def snooze(call: ServiceCall) -> None:
         """Alert noise is users' first complaint: silence a kind for a device for a while."""
-        coordinator, macs = _resolve(hass, call)
-        seconds = call.data[ATTR_DURATION].total_seconds()
-        for mac in macs:
-            command: dict[str, Any] = {"cmd": "snooze", "mac": mac, "seconds": seconds}
-            if ATTR_KIND in call.data:
-                command["kind"] = call.data[ATTR_KIND]
-            if not coordinator.probe.send(command):
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN, translation_key="probe_not_running"
-                )
+        command: dict[str, Any] = {
+            "cmd": "snooze",
+            "seconds": call.data[ATTR_DURATION].total_seconds(),
+        }
+        if ATTR_KIND in call.data:
+            command["kind"] = call.data[ATTR_KIND]
+        _send_each(hass, call, command)
+
+    async def set_thresholds(call: ServiceCall) -> None:
+        """A device that is noisy by design (a NAS scanning its shares) gets its own bar."""
+        _send_each(hass, call, {"cmd": "thresholds", "values": call.data[ATTR_VALUES] or None})
 
     async_register_admin_service(
         hass, DOMAIN, SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA
     )
-
-    async def set_thresholds(call: ServiceCall) -> None:
-        """A device that is noisy by design (a NAS scanning its shares) gets its own bar."""
-        coordinator, macs = _resolve(hass, call)
-        values: dict[str, float] = call.data[ATTR_VALUES]
-        for mac in macs:
-            command = {"cmd": "thresholds", "mac": mac, "values": values or None}
-            if not coordinator.probe.send(command):
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN, translation_key="probe_not_running"
-                )
-
     async_register_admin_service(hass, DOMAIN, SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA)
     async_register_admin_service(
         hass, DOMAIN, SERVICE_THRESHOLDS, set_thresholds, THRESHOLDS_SCHEMA
     )
+
+
+def _send_each(hass: HomeAssistant, call: ServiceCall, command: dict[str, Any]) -> None:
+    """Send ``command`` to the probe once for every MAC of the call's device."""
+    coordinator, macs = _resolve(hass, call)
+    for mac in macs:
+        # The probe applies commands in order and answers each with an ack; it
+        # refuses only malformed MACs, which _resolve already rejected.
+        if not coordinator.probe.send({**command, "mac": mac}):
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="probe_not_running")
 
 
 def _coordinators(hass: HomeAssistant) -> dict[str, TotemCoordinator]:

@@ -19,7 +19,7 @@ import socket
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import netaddr
 from .flows import MAX_REMOTE_HOSTS, MAX_SOURCE_IPS, DeviceRecord, Flow
@@ -100,6 +100,41 @@ class EngineConfig:
     housekeeping_interval: float = 5.0
     learn_seconds: float = 0.0
     own_macs: frozenset[bytes] = field(default_factory=frozenset)
+
+
+class _Counters(Protocol):
+    """What a device record and a snapshot row share: traffic counters."""
+
+    tx_packets: int
+    tx_bytes: int
+    rx_packets: int
+    rx_bytes: int
+    first_seen: float
+    last_seen: float
+    protocols: dict[str, int]
+
+
+def _add_traffic(
+    dev: _Counters,
+    sent_pkts: int,
+    sent_bytes: int,
+    recv_pkts: int,
+    recv_bytes: int,
+    first: float,
+    last: float,
+    app: str,
+    app_bytes: int,
+) -> None:
+    """Add one direction pair of traffic to a device; first/last seen follow what it sent."""
+    if sent_pkts:
+        if dev.tx_packets == 0 or first < dev.first_seen:
+            dev.first_seen = first
+        dev.last_seen = max(dev.last_seen, last)
+    dev.tx_packets += sent_pkts
+    dev.tx_bytes += sent_bytes
+    dev.rx_packets += recv_pkts
+    dev.rx_bytes += recv_bytes
+    dev.protocols[app] = dev.protocols.get(app, 0) + app_bytes
 
 
 class EngineObserver:
@@ -687,24 +722,32 @@ class Engine:
                 if mine and f.src_mac not in mine and f.dst_mac not in mine:
                     self.stats.unicast_between_others += pkts
             if src is not None:
-                if f.fwd_pkts:
-                    src.saw_send(f.first, f.last_fwd)
-                src.tx_packets += f.fwd_pkts
-                src.tx_bytes += f.fwd_bytes
-                src.rx_packets += f.rev_pkts
-                src.rx_bytes += f.rev_bytes
-                src.protocols[app] = src.protocols.get(app, 0) + total
+                _add_traffic(
+                    src,
+                    f.fwd_pkts,
+                    f.fwd_bytes,
+                    f.rev_pkts,
+                    f.rev_bytes,
+                    f.first,
+                    f.last_fwd,
+                    app,
+                    total,
+                )
                 if not netaddr.is_local_ip(f.dst_ip):
                     src.upstream_bytes += f.fwd_bytes
                     src.downstream_bytes += f.rev_bytes
             if dst is not None:
-                if f.rev_pkts:
-                    dst.saw_send(f.first_rev, f.last_rev)
-                dst.tx_packets += f.rev_pkts
-                dst.tx_bytes += f.rev_bytes
-                dst.rx_packets += f.fwd_pkts
-                dst.rx_bytes += f.fwd_bytes
-                dst.protocols[app] = dst.protocols.get(app, 0) + total
+                _add_traffic(
+                    dst,
+                    f.rev_pkts,
+                    f.rev_bytes,
+                    f.fwd_pkts,
+                    f.fwd_bytes,
+                    f.first_rev,
+                    f.last_rev,
+                    app,
+                    total,
+                )
                 if f.rev_pkts:
                     port = (f.proto, f.dport)
                     dst.server_ports[port] = dst.server_ports.get(port, 0) + total
@@ -712,26 +755,30 @@ class Engine:
         srow = rows.get(f.src_mac) if src is not None else None
         drow = rows.get(f.dst_mac) if dst is not None else None
         if srow is not None:
-            if f.fwd_pkts:
-                if srow.tx_packets == 0 or f.first < srow.first_seen:
-                    srow.first_seen = f.first
-                srow.last_seen = max(srow.last_seen, f.last_fwd)
-            srow.tx_packets += f.fwd_pkts
-            srow.tx_bytes += f.fwd_bytes
-            srow.rx_packets += f.rev_pkts
-            srow.rx_bytes += f.rev_bytes
-            srow.protocols[app] = srow.protocols.get(app, 0) + total
+            _add_traffic(
+                srow,
+                f.fwd_pkts,
+                f.fwd_bytes,
+                f.rev_pkts,
+                f.rev_bytes,
+                f.first,
+                f.last_fwd,
+                app,
+                total,
+            )
             srow.active_flows += 1
         if drow is not None:
-            if f.rev_pkts:
-                if drow.tx_packets == 0 or f.first_rev < drow.first_seen:
-                    drow.first_seen = f.first_rev
-                drow.last_seen = max(drow.last_seen, f.last_rev)
-            drow.tx_packets += f.rev_pkts
-            drow.tx_bytes += f.rev_bytes
-            drow.rx_packets += f.fwd_pkts
-            drow.rx_bytes += f.fwd_bytes
-            drow.protocols[app] = drow.protocols.get(app, 0) + total
+            _add_traffic(
+                drow,
+                f.rev_pkts,
+                f.rev_bytes,
+                f.fwd_pkts,
+                f.fwd_bytes,
+                f.first_rev,
+                f.last_rev,
+                app,
+                total,
+            )
             drow.active_flows += 1
 
     def _first_reply(self, f: Flow, ts: float) -> None:
@@ -841,16 +888,11 @@ class Engine:
                 src = self._device(src_mac, first)
                 dst = self._device(dst_mac, first)
                 if src is not None:
-                    src.saw_send(first, last)
-                    src.tx_packets += pkts
-                    src.tx_bytes += nbytes
-                    src.protocols[name] = src.protocols.get(name, 0) + nbytes
+                    _add_traffic(src, pkts, nbytes, 0, 0, first, last, name, nbytes)
                     if name == "ARP":
                         src.arp_packets += pkts
                 if dst is not None:
-                    dst.rx_packets += pkts
-                    dst.rx_bytes += nbytes
-                    dst.protocols[name] = dst.protocols.get(name, 0) + nbytes
+                    _add_traffic(dst, 0, 0, pkts, nbytes, first, last, name, nbytes)
                     if name == "ARP":
                         dst.arp_packets += pkts
                 if src is not None and dst is not None:

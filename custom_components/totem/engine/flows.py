@@ -126,11 +126,6 @@ class DeviceRecord:
     protocols: dict[str, int] = field(default_factory=dict)
     server_ports: dict[tuple[int, int], int] = field(default_factory=dict)
 
-    def saw_send(self, first: float, last: float) -> None:
-        if self.tx_packets == 0 or first < self.first_seen:
-            self.first_seen = first
-        self.last_seen = max(self.last_seen, last)
-
     @property
     def is_gateway(self) -> bool:
         """Internet addresses live behind this MAC (as source or destination): it forwards."""

@@ -89,6 +89,17 @@ def _counter_sensor(
     )
 
 
+def _engine_counter(key: str) -> TotemHubSensorDescription:
+    """A diagnostic counter of the probe's EngineStats (named like the field)."""
+    return TotemHubSensorDescription(
+        key=key,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda d: getattr(d.stats, key),
+    )
+
+
 DEVICE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
     _rate_sensor("upload_rate", lambda v: v.upload_kbps),
     _rate_sensor("download_rate", lambda v: v.download_kbps),
@@ -161,27 +172,9 @@ HUB_SENSORS: tuple[TotemHubSensorDescription, ...] = (
         value_fn=lambda d: top[0].name if (top := _top(d)) else None,
         attrs_fn=_top_attrs,
     ),
-    TotemHubSensorDescription(
-        key="kernel_dropped",
-        translation_key="kernel_dropped",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda d: d.stats.kernel_dropped,
-    ),
-    TotemHubSensorDescription(
-        key="flows_evicted",
-        translation_key="flows_evicted",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda d: d.stats.flows_evicted,
-    ),
-    TotemHubSensorDescription(
-        key="devices_evicted",
-        translation_key="devices_evicted",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda d: d.stats.devices_evicted,
-    ),
+    _engine_counter("kernel_dropped"),
+    _engine_counter("flows_evicted"),
+    _engine_counter("devices_evicted"),
     TotemHubSensorDescription(
         key="devices_not_admitted",
         translation_key="devices_not_admitted",

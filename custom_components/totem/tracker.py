@@ -129,9 +129,11 @@ class DeviceTracker:
             if self.options.use_packet_time and snapshot.last_time is not None
             else wall
         )
-        rows = {row.mac: row for row in snapshot.devices}
+        # The null MAC's frames are counted by the engine but it is no device.
+        stations = [row for row in snapshot.devices if row.station]
+        rows = {row.mac: row for row in stations}
         groups: dict[str, list[DeviceRow]] = {}
-        for row in snapshot.devices:
+        for row in stations:
             groups.setdefault(root_of(row.mac, rows), []).append(row)
 
         candidates = [

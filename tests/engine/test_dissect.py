@@ -287,3 +287,20 @@ def test_http_request_line_forms() -> None:
     assert v6.host == "[fe80::1]"
     assert dissect.parse_http_request(b"GET nothing\r\n") is None
     assert dissect.parse_http_request(b"HELLO / HTTP/1.1\r\n") is None
+
+
+def test_flow_export_datagrams_are_recognised_by_their_structure() -> None:
+    from custom_components.totem.engine.dissect import flow_export_kind
+
+    v5 = struct.pack("!HHIIIIBBH", 5, 1, 0, 0, 0, 0, 0, 0, 0) + b"\0" * 48
+    assert flow_export_kind(v5) == "netflow5"
+    assert flow_export_kind(v5 + b"\0") is None  # the count promises 72 bytes
+    ipfix = struct.pack("!HHIII", 10, 24, 0, 0, 0) + struct.pack("!HH", 2, 8) + b"\0" * 4
+    assert flow_export_kind(ipfix) == "ipfix"
+    v9 = struct.pack("!HHIIII", 9, 1, 0, 0, 0, 0) + struct.pack("!HH", 256, 12) + b"\0" * 8
+    assert flow_export_kind(v9) == "netflow9"
+    assert flow_export_kind(v9[:-1]) is None  # the flowset runs past the datagram
+    sflow = struct.pack("!IIIIII", 5, 1, 0x0A000001, 0, 1, 0) + b"\0" * 8
+    assert flow_export_kind(sflow) == "sflow5"
+    assert flow_export_kind(b"\x00\x09" + b"\xff" * 30) is None  # garbage on a collector port
+    assert flow_export_kind(b"short") is None

@@ -380,6 +380,12 @@ def test_group_macs_are_not_devices(text: str) -> None:
     assert err.value.reason == "invalid_mac"
 
 
+def test_null_mac_is_not_a_device() -> None:
+    with pytest.raises(EnforceError, match="null MAC") as err:
+        parse_mac("00:00:00:00:00:00")
+    assert err.value.reason == "invalid_mac"
+
+
 @pytest.mark.parametrize(
     ("value", "seconds"),
     [(None, None), (90, 90), ("90", 90), ("15m", 900), ("2h", 7200), ("1d", 86400), (2.1, 3)],

@@ -149,6 +149,18 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
     ("printer_ipp_print_job.pcap", "00:1b:63:98:bf:36", "Apple", None, "unknown"),
     ("iot_sonos_speaker.pcapng", "9c:58:3c:a7:ee:cc", "Apple", None, "unknown"),
     ("proto_mqtt_paho_pubsub.pcap", "24:a2:e1:e6:ee:9b", "Apple", None, "unknown"),
+    # Flow exporters: sending NetFlow/IPFIX/sFlow is what routers and switches do.
+    ("flow_netflow_fritzbox_export.pcap", "00:0c:11:22:22:22", "NIPPON DEMPA", None, "router"),
+    ("flow_netflow_v9_export.pcap", "ac:1f:6b:ad:6a:2c", "Super Micro", None, "router"),
+    ("flow_sflow_v5_export.pcap", "00:e0:b1:cf:94:c3", "Alcatel-Lucent", None, "router"),
+    # Malformed traffic: the devices behind it say nothing about themselves, except a
+    # Cisco that forwards Internet addresses (a router) and a DHCP name in a fuzzed request.
+    ("fuzz_bad_packets.pcap", "78:ba:f9:68:79:67", "Cisco", None, "router"),
+    ("fuzz_bad_packets.pcap", "c4:34:6b:b5:ad:c8", "Hewlett Packard", None, "unknown"),
+    ("fuzz_dhcp_malformed.pcapng", "00:1f:29:da:2d:79", "Hewlett Packard", "MK03862", "unknown"),
+    ("fuzz_ip_fragmented_garbage.pcap", "42:01:0a:f0:00:1b", None, None, "unknown"),
+    # Loopback-style frames: the null MAC is counted but is nobody (no vendor, no type).
+    ("fuzz_dns_malformed.pcap", "00:00:00:00:00:00", None, None, "unknown"),
 ]
 
 
@@ -177,6 +189,13 @@ def test_every_capture_has_expected_devices() -> None:
         p.name for p in VENDORED_PCAPS.glob("*.pcap*")
     }
     assert corpus <= covered, sorted(corpus - covered)
+
+
+def test_null_mac_is_counted_but_no_station() -> None:
+    null = devices("fuzz_dns_malformed.pcap")["00:00:00:00:00:00"]
+    assert not null.station
+    assert null.tx_packets == 6  # what tshark counts for it
+    assert all(row.station for row in devices("fuzz_bad_packets.pcap").values())
 
 
 def test_reasons_name_the_evidence() -> None:

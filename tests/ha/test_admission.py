@@ -104,6 +104,21 @@ async def test_ignored_cap_and_evidence(hass: HomeAssistant, tmp_path: Path, fak
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_null_mac_is_never_a_device(hass: HomeAssistant, tmp_path: Path, fake_probe) -> None:
+    """The engine counts the null MAC's frames (as tshark does); it names no device."""
+    null = row("00:00:00:00:00:00", station=False, sent_dhcp=True, rx_packets=5, tx_packets=90)
+    entry, coordinator = await _run(
+        hass,
+        tmp_path,
+        fake_probe,
+        [snapshot(1, 1010.0, [null, row("a4:cf:12:00:00:01", tx_packets=3)])],
+    )
+    await wait_for(hass, lambda: "a4:cf:12:00:00:01" in coordinator.data.devices)
+    assert _macs(hass, entry.entry_id) == {"a4:cf:12:00:00:01"}
+    assert coordinator.data.not_admitted == 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_auto_add_off_adds_nothing_new(
     hass: HomeAssistant, tmp_path: Path, fake_probe
 ) -> None:

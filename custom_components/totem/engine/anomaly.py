@@ -408,8 +408,8 @@ class Guard(EngineObserver):
     def origin_of(self, flow: Flow) -> bytes | None:
         """The LAN device that opened a flow; None when the router forwarded it in."""
         src = flow.src_dev
-        if src is None:
-            return None
+        if src is None or flow.src_mac == netaddr.ZERO_MAC:
+            return None  # the null MAC is nobody: never blamed
         if src.is_gateway and not netaddr.is_local_ip(flow.src_ip):
             return None
         return flow.src_mac
@@ -448,7 +448,7 @@ class Guard(EngineObserver):
                 failed = False
         server = None
         dst = flow.dst_dev
-        if answered and dst is not None and not dst.is_gateway:
+        if answered and dst is not None and not dst.is_gateway and any(flow.dst_mac):
             server = flow.dst_mac
         settled = Settled(
             flow, self.origin_of(flow), server, app, answered, failed, half_open, probe

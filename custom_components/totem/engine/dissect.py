@@ -514,3 +514,40 @@ def parse_http_request(payload: bytes) -> HttpRequest | None:
         elif key == b"user-agent":
             request.user_agent = _text(value)[:256] or None
     return request
+
+
+# UDP ports collectors listen on by convention (NetFlow 2055-2057/9995/9996, IPFIX
+# 4739, sFlow 6343); exporters are configured with any port, so the structure of
+# the datagram decides, the port only narrows where the engine looks.
+FLOW_EXPORT_PORTS: frozenset[int] = frozenset({2055, 2056, 2057, 4739, 6343, 9995, 9996})
+_U16_AT = struct.Struct("!H").unpack_from
+_U32_AT = struct.Struct("!I").unpack_from
+
+
+def flow_export_kind(payload: bytes) -> str | None:
+    """'netflow5', 'netflow9', 'ipfix' or 'sflow5' when a datagram is a flow export.
+
+    Checks the lengths the header promises against the datagram, so a random
+    payload on a collector port is not taken for one.
+    """
+    if len(payload) < 20:
+        return None
+    version = _U16_AT(payload, 0)[0]
+    if version == 5:
+        count = _U16_AT(payload, 2)[0]
+        return "netflow5" if 1 <= count <= 30 and len(payload) == 24 + 48 * count else None
+    if version == 10:
+        return "ipfix" if _U16_AT(payload, 2)[0] == len(payload) else None
+    if version == 9:
+        # Header of 20 bytes, then flowsets (id, length) that must tile the datagram.
+        pos = 20
+        while pos + 4 <= len(payload):
+            length = _U16_AT(payload, pos + 2)[0]
+            if length < 4:
+                return None
+            pos += length
+        return "netflow9" if pos == len(payload) else None
+    if _U32_AT(payload, 0)[0] == 5 and len(payload) >= 28:
+        address_type = _U32_AT(payload, 4)[0]
+        return "sflow5" if address_type in (1, 2) else None
+    return None

@@ -214,6 +214,9 @@ def parse_mac(text: str) -> str:
         raise EnforceError(
             "invalid_mac", f"{mac} is a multicast/broadcast address, not a device's MAC"
         )
+    if mac == "00:00:00:00:00:00":
+        # Blocking it would match every frame that lacks a real sender: nobody's MAC.
+        raise EnforceError("invalid_mac", f"{mac} is the null MAC, not a device's MAC")
     return mac
 
 

@@ -540,16 +540,17 @@ class Engine:
     def _cooked_to_ethernet(self, data: bytes, linktype: int) -> bytes:
         """Linux cooked captures carry only the sender's address: make an Ethernet frame.
 
-        The destination is unknown there, so it becomes the all-zero MAC, which
-        is never a device.
+        The destination is unknown there, so it becomes the broadcast MAC, which
+        is never a device (tshark reports no Ethernet endpoints for cooked
+        captures either); an unknown sender becomes the null MAC.
         """
         if linktype == LINKTYPE_LINUX_SLL and len(data) >= 16:
             alen = _U16(data, 4)[0]
             src = data[6:12] if alen == 6 else netaddr.ZERO_MAC
-            return netaddr.ZERO_MAC + src + data[14:16] + data[16:]
+            return netaddr.BROADCAST_MAC + src + data[14:16] + data[16:]
         if linktype == LINKTYPE_LINUX_SLL2 and len(data) >= 20:
             src = data[12:18] if data[11] == 6 else netaddr.ZERO_MAC
-            return netaddr.ZERO_MAC + src + data[0:2] + data[20:]
+            return netaddr.BROADCAST_MAC + src + data[0:2] + data[20:]
         return b""
 
     def _count_other(self, key: bytes, ts: float, wirelen: int) -> None:
@@ -854,15 +855,17 @@ class Engine:
     # -- devices ------------------------------------------------------------------
 
     def _device(self, mac: bytes, ts: float) -> DeviceRecord | None:
-        if not netaddr.is_unicast_mac(mac):
+        if mac[0] & 1:  # group address: broadcast and multicast are nobody's
             return None
         dev = self.devices.get(mac)
         if dev is None:
             if len(self.devices) >= self.config.max_devices:
                 self._evict_devices()
             dev = self.devices[mac] = DeviceRecord(mac)
-            for obs in self.observers:
-                obs.on_new_device(ts, mac)
+            # The null MAC is counted (tshark counts it) but is no station to watch.
+            if mac != netaddr.ZERO_MAC:
+                for obs in self.observers:
+                    obs.on_new_device(ts, mac)
         return dev
 
     def _evict_devices(self) -> None:
@@ -1053,6 +1056,10 @@ class Engine:
         out: list[DeviceRow] = []
         for mac, row in rows.items():
             if row.tx_packets == 0:
+                continue
+            if mac == netaddr.ZERO_MAC:
+                row.station = False  # no vendor, name or type to guess for nobody
+                out.append(row)
                 continue
             summary = self.traffic_summary(self.devices[mac], row, live.get(mac))
             ident = self.identifier.identity(mac, summary)

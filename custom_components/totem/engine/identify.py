@@ -221,8 +221,8 @@ class Identifier:
     # ----------------------------------------------------------- collection
 
     def _get(self, mac: bytes, ts: float) -> Evidence | None:
-        if len(mac) != 6 or mac[0] & 0x01:
-            return None  # multicast/broadcast: not a device
+        if len(mac) != 6 or mac[0] & 0x01 or not any(mac):
+            return None  # multicast/broadcast/null: not a device
         ev = self._evidence.get(mac)
         if ev is None:
             if len(self._evidence) >= self._max_macs:
@@ -307,6 +307,9 @@ class Identifier:
                 return
             if dport == 547 and sport == 546:
                 self._dhcpv6(ts, src_mac, payload)
+                return
+            if dport in dissect.FLOW_EXPORT_PORTS and dissect.flow_export_kind(payload):
+                self._flag(ts, src_mac, "exports_flows")
                 return
             first = payload[0]
             if first == 0 and payload.startswith(b"\x00\x00\x55\xaa") and dport in (6666, 6667):

@@ -106,6 +106,9 @@ class DeviceRow:
     sent_ip: bool = False
     sent_dhcp: bool = False
     name_sources: dict[str, str] = field(default_factory=dict)
+    # False for the null MAC (00:00:00:00:00:00): its frames are counted, as tshark
+    # counts them, but it names no station (never a Home Assistant device).
+    station: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

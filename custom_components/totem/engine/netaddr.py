@@ -25,6 +25,16 @@ def is_unicast_mac(mac: bytes) -> bool:
     return not (mac[0] & 1) and mac != ZERO_MAC
 
 
+def is_null_mac(mac: bytes) -> bool:
+    """The all-zero MAC: loopback frames and forged or broken frames carry it.
+
+    tshark counts it as an endpoint, so the engine counts its frames too (the
+    counters must add up), but it names no station: never a Home Assistant
+    device, never blockable, never blamed for an alert.
+    """
+    return mac == ZERO_MAC
+
+
 def is_locally_administered(mac: bytes) -> bool:
     """Randomised or otherwise locally assigned (the U/L bit), not a vendor's OUI."""
     return bool(mac[0] & 2)

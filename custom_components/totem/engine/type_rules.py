@@ -287,6 +287,8 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^gateway$", "router", 2, "gateway for many remote hosts"),
     _r("behaviour", r"^serves_dhcp$", "router", 2, "serves DHCP"),
     _r("behaviour", r"^serves_dns$", "router", 1, "serves DNS"),
+    # NetFlow/IPFIX/sFlow export is a feature of routers, switches and firewalls.
+    _r("behaviour", r"^exports_flows$", "router", 2, "exports NetFlow/IPFIX/sFlow"),
     _r("behaviour", r"^upstream_video$", "camera", 3, "steady upstream video"),
     _r("behaviour", r"^serves_rtsp$", "camera", 2, "serves RTSP"),
     _r("behaviour", r"^serves_(ipp|printer_raw)$", "printer", 3, "serves IPP/9100"),

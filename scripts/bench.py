@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from custom_components.totem.engine.synth import home_capture  # noqa: E402
+from tests.traffic.synth import home_capture  # noqa: E402
 
 TARGET_PPS = 250_000
 TARGET_VS_TSHARK = 3.0
@@ -198,7 +198,7 @@ def main() -> int:
 
     if not args.no_flood:
         done = subprocess.run(
-            [sys.executable, "-m", "custom_components.totem.engine.flood", "1000000"],
+            [sys.executable, "-m", "tests.traffic.flood", "1000000"],
             check=True,
             capture_output=True,
             text=True,

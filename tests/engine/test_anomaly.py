@@ -11,7 +11,7 @@ from custom_components.totem.engine.anomaly import Guard, attach_detectors
 from custom_components.totem.engine.blocklist import BlocklistError, load_blocklist
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
-from custom_components.totem.engine.synth import (
+from tests.traffic.synth import (
     ROUTER_MAC,
     HomeTraffic,
     eth,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from custom_components.totem.engine.anomaly import attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
-from custom_components.totem.engine.synth import (
+from tests.traffic.synth import (
     BROADCAST,
     ROUTER_IP,
     ROUTER_MAC,

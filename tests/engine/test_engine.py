@@ -13,9 +13,9 @@ from custom_components.totem.engine.sources import (
     LINKTYPE_LINUX_SLL2,
     Packet,
 )
-from custom_components.totem.engine.synth import eth, ipv4, tcp, udp
 from tests.conftest import VENDORED_PCAPS
 from tests.engine.helpers import analyze_files
+from tests.traffic.synth import eth, ipv4, tcp, udp
 
 A = bytes.fromhex("0200000000aa")
 B = bytes.fromhex("0200000000bb")

@@ -14,7 +14,7 @@ RSS_TARGET_MB = 200  # DESIGN.md: the probe stays under 200 MB RSS in this flood
 
 def test_million_flow_flood_is_bounded_counted_and_exact() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "custom_components.totem.engine.flood", str(FLOWS)],
+        [sys.executable, "-m", "tests.traffic.flood", str(FLOWS)],
         capture_output=True,
         text=True,
         cwd=ROOT,

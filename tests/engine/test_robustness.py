@@ -73,7 +73,7 @@ def test_200k_mutated_real_frames_never_raise_and_are_all_counted() -> None:
 @given(data=st.binary(max_size=200), linktype=st.sampled_from([1, 113, 276]))
 def test_arbitrary_bytes_never_raise(data: bytes, linktype: int) -> None:
     engine = Engine()
-    engine.feed(1.0, len(data), data, linktype)
-    engine.feed(2.0, len(data), data, linktype)
+    engine.process([(1.0, len(data), data, linktype)])
+    engine.process([(2.0, len(data), data, linktype)])
     snap = engine.snapshot()
     assert snap.packets == 2

@@ -7,7 +7,7 @@ import pytest
 from custom_components.totem.engine.anomaly import Guard, attach_detectors
 from custom_components.totem.engine.blocklist import Blocklist
 from custom_components.totem.engine.engine import Engine, EngineConfig
-from custom_components.totem.engine.scenario import Scenario, build_scenario, score
+from tests.traffic.scenario import Scenario, build_scenario, score
 
 MIN_RECALL = 0.9
 

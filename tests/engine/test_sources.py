@@ -13,8 +13,8 @@ from custom_components.totem.engine.sources import (
     read_captures,
     write_pcap,
 )
-from custom_components.totem.engine.synth import eth, ipv4, udp
 from tests.conftest import any_pcap
+from tests.traffic.synth import eth, ipv4, udp
 
 MAC_A = bytes.fromhex("020000000001")
 MAC_B = bytes.fromhex("020000000002")

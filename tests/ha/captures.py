@@ -8,7 +8,7 @@ from pathlib import Path
 from custom_components.totem.engine.cli_analyze import build_engine
 from custom_components.totem.engine.model import DeviceRow
 from custom_components.totem.engine.sources import Packet, read_captures, write_pcap
-from custom_components.totem.engine.synth import eth, ipv4, udp
+from tests.traffic.synth import eth, ipv4, udp
 
 ROUTER = bytes.fromhex("00b56d0608ba")
 ROUTER_IP = bytes([192, 168, 1, 1])

@@ -29,7 +29,7 @@ from custom_components.totem.correlation import (
 )
 from custom_components.totem.diagnostics import async_get_config_entry_diagnostics
 from custom_components.totem.engine.sources import Packet, read_captures
-from custom_components.totem.engine.synth import dns_query, eth, ipv4, udp
+from tests.traffic.synth import dns_query, eth, ipv4, udp
 
 from .captures import ROUTER, ROUTER_IP, mac_bytes, write
 from .conftest import find_device, replay_entry, setup_entry, wait_for

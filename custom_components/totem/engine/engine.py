@@ -208,9 +208,6 @@ class Engine:
 
     # -- packet path -------------------------------------------------------------
 
-    def feed(self, ts: float, wirelen: int, data: bytes, linktype: int = LINKTYPE_ETHERNET) -> None:
-        self.process(((ts, wirelen, data, linktype),))
-
     def process(self, packets: Iterable[Packet]) -> None:
         """Packets from a socket or a merged replay, framed as one chunk of pcap records.
 

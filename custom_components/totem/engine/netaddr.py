@@ -69,7 +69,3 @@ def is_multicast_ip(raw: bytes) -> bool:
     if len(raw) == 4:
         return 224 <= raw[0] <= 239 or raw == b"\xff\xff\xff\xff"
     return raw[0] == 0xFF
-
-
-def is_unspecified_ip(raw: bytes) -> bool:
-    return not any(raw)

@@ -81,9 +81,6 @@ class LruTable[K, V]:
             items.move_to_end(key)
         return value
 
-    def peek(self, key: K) -> V | None:
-        return self._items.get(key)
-
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
 

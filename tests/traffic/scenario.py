@@ -28,9 +28,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from .model import Alert
-from .netaddr import mac_str
-from .sources import Packet, write_pcap
+from custom_components.totem.engine.model import Alert
+from custom_components.totem.engine.netaddr import mac_str
+from custom_components.totem.engine.sources import Packet, write_pcap
+
 from .synth import (
     BROADCAST,
     ROUTER_IP,

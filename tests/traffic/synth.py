@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .sources import Packet, write_pcap
+from custom_components.totem.engine.sources import Packet, write_pcap
 
 ROUTER_MAC = bytes.fromhex("00b56d0608ba")
 ROUTER_IP = bytes([192, 168, 1, 1])
@@ -178,12 +178,6 @@ def tls_client_hello(sni: str) -> bytes:
 def http_get(host: str, path: str, agent: str) -> bytes:
     head = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {agent}\r\n"
     return (head + "Accept: */*\r\n\r\n").encode()
-
-
-def mqtt_connect(client_id: str) -> bytes:
-    cid = client_id.encode()
-    var = b"\x00\x04MQTT\x04\x02\x00\x3c" + struct.pack("!H", len(cid)) + cid
-    return b"\x10" + bytes([len(var)]) + var
 
 
 @dataclass(slots=True)

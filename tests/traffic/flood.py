@@ -1,6 +1,6 @@
 """Worst-case inputs for memory checks: a flood of distinct flows.
 
-``python -m custom_components.totem.engine.flood N`` feeds N distinct flows
+``python -m tests.traffic.flood N`` feeds N distinct flows
 through an engine and prints the flow-table size and peak RSS as JSON; the
 memory test and ``scripts/bench`` both run it in a fresh process.
 """
@@ -13,8 +13,9 @@ import struct
 import sys
 from collections.abc import Iterator
 
-from .engine import Engine, EngineConfig
-from .sources import Packet
+from custom_components.totem.engine.engine import Engine, EngineConfig
+from custom_components.totem.engine.sources import Packet
+
 from .synth import eth, ipv4, tcp
 
 SRC = bytes.fromhex("02deadbeef01")

@@ -9,6 +9,7 @@ the device again for the learning period. Refusals are translated errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import timedelta
 from typing import Any, Final
@@ -28,6 +29,8 @@ from .data import TotemConfigEntry
 from .engine.anomaly import Thresholds
 from .engine.enforce import EnforceError, parse_mac
 from .engine.model import ALERT_KINDS
+from .engine.protocol import Command, ResetBaseline, SetThresholds, Snooze
+from .probe_process import ProbeNotRunning
 
 SERVICE_RESET_BASELINE: Final = "reset_baseline"
 SERVICE_SNOOZE: Final = "snooze_anomaly"
@@ -88,21 +91,18 @@ def async_setup_anomaly_services(hass: HomeAssistant) -> None:
         return
 
     async def reset_baseline(call: ServiceCall) -> None:
-        _send_each(hass, call, {"cmd": "reset_baseline"})
+        await _send_each(hass, call, lambda mac: ResetBaseline(mac=mac))
 
     async def snooze(call: ServiceCall) -> None:
         """Alert noise is users' first complaint: silence a kind for a device for a while."""
-        command: dict[str, Any] = {
-            "cmd": "snooze",
-            "seconds": call.data[ATTR_DURATION].total_seconds(),
-        }
-        if ATTR_KIND in call.data:
-            command["kind"] = call.data[ATTR_KIND]
-        _send_each(hass, call, command)
+        seconds = call.data[ATTR_DURATION].total_seconds()
+        kind = call.data.get(ATTR_KIND)
+        await _send_each(hass, call, lambda mac: Snooze(mac=mac, kind=kind, seconds=seconds))
 
     async def set_thresholds(call: ServiceCall) -> None:
         """A device that is noisy by design (a NAS scanning its shares) gets its own bar."""
-        _send_each(hass, call, {"cmd": "thresholds", "values": call.data[ATTR_VALUES] or None})
+        values = call.data[ATTR_VALUES] or None
+        await _send_each(hass, call, lambda mac: SetThresholds(mac=mac, values=values))
 
     async_register_admin_service(
         hass, DOMAIN, SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA
@@ -113,14 +113,25 @@ def async_setup_anomaly_services(hass: HomeAssistant) -> None:
     )
 
 
-def _send_each(hass: HomeAssistant, call: ServiceCall, command: dict[str, Any]) -> None:
-    """Send ``command`` to the probe once for every MAC of the call's device."""
+async def _send_each(
+    hass: HomeAssistant, call: ServiceCall, command_for: Callable[[str], Command]
+) -> None:
+    """Send the command to the probe once for every MAC of the call's device; a
+    refusal comes back as a translated error naming the probe's reason."""
     coordinator, macs = _resolve(hass, call)
     for mac in macs:
-        # The probe applies commands in order and answers each with an ack; it
-        # refuses only malformed MACs, which _resolve already rejected.
-        if not coordinator.probe.send({**command, "mac": mac}):
-            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="probe_not_running")
+        try:
+            ack = await coordinator.probe.request(command_for(mac))
+        except ProbeNotRunning:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="probe_not_running"
+            ) from None
+        if not ack.ok:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_refused",
+                translation_placeholders={"mac": mac, "message": ack.message or ack.error or ""},
+            )
 
 
 def _coordinators(hass: HomeAssistant) -> dict[str, TotemCoordinator]:

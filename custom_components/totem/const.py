@@ -72,6 +72,8 @@ COUNTER_MIN_WRITE_SECONDS: Final = 60.0
 BACKOFF_INITIAL: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 STOP_GRACE_SECONDS: Final = 5.0
+# A probe answers a command between two batches of packets, within milliseconds.
+ACK_TIMEOUT: Final = 10.0
 # Ask for a first snapshot this soon after the probe starts instead of waiting a
 # whole update interval: a new user sees devices within seconds.
 FIRST_SNAPSHOT_SECONDS: Final = 2.0

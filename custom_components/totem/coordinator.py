@@ -46,13 +46,23 @@ from .const import (
 )
 from .data import TotemConfigEntry
 from .engine.model import EngineStats, Snapshot
+from .engine.protocol import (
+    AlertMessage,
+    ErrorMessage,
+    Heartbeat,
+    Hello,
+    Message,
+    RequestSnapshot,
+    SnapshotMessage,
+    WarningMessage,
+)
 from .issues import (
     REPAIRABLE_ERRORS,
     clear_capture_issues,
     raise_capture_issue,
     set_visibility_issue,
 )
-from .probe_process import ProbeExit, ProbeProcess
+from .probe_process import ProbeEnded, ProbeProcess
 from .store import TotemStore
 from .tracker import VISIBILITY_OWN_TRAFFIC, DeviceTracker, DeviceView, TotemData, TrackerOptions
 
@@ -136,8 +146,8 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         self.hub_device_id: str | None = None
         self.source_available = False
         self.finished = False
-        self.hello: dict[str, Any] | None = None
-        self.last_error: dict[str, Any] | None = None
+        self.hello: Hello | None = None
+        self.last_error: ErrorMessage | None = None
         self.heartbeat_stats: EngineStats | None = None
         # Platforms remember which (platform, mac) already have entities.
         self.known: set[tuple[str, str]] = set()
@@ -146,6 +156,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         # State changes of linked entities beside the traffic (activity.py, set at setup).
         self.activity: ActivityMonitor | None = None
         self._unavailable_logged = False
+        self._alerts_pending_refresh = False
         self._flood_logged = False
         self._first_snapshot_timer: asyncio.TimerHandle | None = None
         self._stopping = False
@@ -190,28 +201,45 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
     # -- probe stream -----------------------------------------------------
 
     @callback
-    def _on_message(self, msg: dict[str, Any]) -> None:
-        kind = msg.get("type")
-        if kind == "hello" and not self._stopping:
+    def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, Hello):
+            if self._stopping:
+                return
             self.hello = msg
             self.tracker.new_session()
             if self._first_snapshot_timer is not None:
                 self._first_snapshot_timer.cancel()
             self._first_snapshot_timer = self.hass.loop.call_later(
-                FIRST_SNAPSHOT_SECONDS, self.probe.send, {"cmd": "snapshot"}
+                FIRST_SNAPSHOT_SECONDS, self.probe.send, RequestSnapshot()
             )
-        elif kind in ("snapshot", "summary"):
-            # probe_process decoded the table (in the executor when it is big).
-            self._on_snapshot(msg["parsed"], msg.get("wall_time"), final=kind == "summary")
-        elif kind == "heartbeat":
-            stats = msg.get("stats")
-            if isinstance(stats, dict):
-                self.heartbeat_stats = EngineStats.from_json(stats)
-        elif kind == "error":
+        elif isinstance(msg, SnapshotMessage):
+            wall = msg.wall_time if msg.wall_time is not None else time.time()
+            self._on_snapshot(msg.snapshot, wall, final=msg.final)
+        elif isinstance(msg, AlertMessage):
+            # After its snapshot (the probe sends them in that order): the device it
+            # names is registered by now.
+            if msg.update:
+                self.anomalies.update_counts([msg.alert])
+            else:
+                self.anomalies.handle([msg.alert])
+            if not self._alerts_pending_refresh:
+                # Alert scores show the new alerts once this batch of lines is read.
+                self._alerts_pending_refresh = True
+                self.hass.loop.call_soon(self._refresh_after_alerts)
+        elif isinstance(msg, Heartbeat):
+            self.heartbeat_stats = msg.stats
+        elif isinstance(msg, WarningMessage):
+            _LOGGER.warning("TOTEM probe on %s: %s", self.source, msg.message)
+        elif isinstance(msg, ErrorMessage):
             self.last_error = msg
 
-    def _on_snapshot(self, snapshot: Snapshot, wall_time: Any, *, final: bool = False) -> None:
-        wall = float(wall_time) if isinstance(wall_time, int | float) else time.time()
+    @callback
+    def _refresh_after_alerts(self) -> None:
+        self._alerts_pending_refresh = False
+        if self.data is not None:
+            self.async_update_listeners()
+
+    def _on_snapshot(self, snapshot: Snapshot, wall: float, *, final: bool = False) -> None:
         data, new = self.tracker.apply(snapshot, wall, final=final)
         if data.flood and not self._flood_logged:
             _LOGGER.warning(
@@ -242,15 +270,12 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
                 # Entities must not be created again for what was just removed.
                 kept = {m: v for m, v in data.devices.items() if m in self.store.devices}
                 data = replace(data, devices=kept)
-        # After registration (alerts name their device), before the entities refresh.
-        self.anomalies.handle(snapshot.alerts)
-        self.anomalies.update_counts(snapshot.alert_updates)
         if self.activity is not None:
             self.activity.on_snapshot(data)
         self.async_set_updated_data(data)
 
     @callback
-    def _on_exit(self, result: ProbeExit) -> None:
+    def _on_exit(self, result: ProbeEnded) -> None:
         if result.finished:
             self.finished = True
             _LOGGER.info("TOTEM replay of %s reached its end", self.source)

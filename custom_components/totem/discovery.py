@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from homeassistant.components import zeroconf
 from homeassistant.core import HomeAssistant, callback
@@ -31,6 +31,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo
 from .const import CONF_ACTIVE_DISCOVERY
 from .coordinator import TotemCoordinator, entry_options
 from .data import TotemConfigEntry
+from .engine.protocol import Discovery
 from .tracker import TotemData
 
 _LOGGER = logging.getLogger(__package__)
@@ -105,14 +106,15 @@ class ServiceFacts:
     model: str | None
     addresses: tuple[str, ...]
 
-    def command(self, ip: str) -> dict[str, Any]:
-        """The probe's ``discovery`` control command for one address."""
-        cmd: dict[str, Any] = {"cmd": "discovery", "ip": ip, "service_type": self.service_type}
-        for key in ("instance", "host", "model"):
-            value = getattr(self, key)
-            if value:
-                cmd[key] = value
-        return cmd
+    def command(self, ip: str) -> Discovery:
+        """The probe's ``discovery`` command for one address."""
+        return Discovery(
+            ip=ip,
+            service_type=self.service_type,
+            instance=self.instance or None,
+            host=self.host or None,
+            model=self.model or None,
+        )
 
 
 @dataclass(slots=True)

@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from .const import BACKOFF_INITIAL, BACKOFF_MAX, STOP_GRACE_SECONDS
-from .engine.model import Snapshot
+from .const import ACK_TIMEOUT, BACKOFF_INITIAL, BACKOFF_MAX, STOP_GRACE_SECONDS
+from .engine.protocol import (
+    Ack,
+    Command,
+    ErrorMessage,
+    Hello,
+    Message,
+    ProtocolError,
+    SnapshotMessage,
+    check_version,
+    decode_line,
+    parse_message,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,13 +45,17 @@ INLINE_PARSE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class ProbeExit:
+class ProbeEnded:
     """How one run of the probe ended."""
 
     returncode: int | None
     error_code: str | None
     message: str
     finished: bool  # a replay reached its end and said so: no restart
+
+
+class ProbeNotRunning(Exception):
+    """No probe runs to take a command, or it ended before it answered."""
 
 
 def probe_argv(args: list[str]) -> list[str]:
@@ -56,8 +69,8 @@ class ProbeProcess:
     def __init__(
         self,
         args: list[str],
-        on_message: Callable[[dict[str, Any]], None],
-        on_exit: Callable[[ProbeExit], None],
+        on_message: Callable[[Message], None],
+        on_exit: Callable[[ProbeEnded], None],
         *,
         may_finish: bool = False,
         backoff_initial: float = BACKOFF_INITIAL,
@@ -77,6 +90,9 @@ class ProbeProcess:
         self._wake = asyncio.Event()
         self.pid: int | None = None
         self.restarts = 0
+        self._next_id = 1
+        # Commands sent and not yet acknowledged, by id; a run's end fails them.
+        self._waiting: dict[int, asyncio.Future[Ack]] = {}
 
     @property
     def stopping(self) -> bool:
@@ -90,16 +106,44 @@ class ProbeProcess:
         self._task = asyncio.create_task(self._supervise(), name="totem probe supervisor")
         return self._task
 
-    def send(self, command: dict[str, Any]) -> bool:
-        """Write one control command to the running probe; False when none runs."""
+    def send(self, command: Command) -> bool:
+        """Write one command to the running probe, not waiting for its ack; False when
+        no probe runs."""
+        return self._write(command) is not None
+
+    async def request(self, command: Command, timeout: float = ACK_TIMEOUT) -> Ack:
+        """Send a command and wait for the probe's ack (``ok`` false says why).
+
+        ProbeNotRunning when no probe runs, or it ended or stayed silent meanwhile.
+        """
+        ident = self._write(command)
+        if ident is None:
+            raise ProbeNotRunning
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._waiting[ident] = future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise ProbeNotRunning from None
+        finally:
+            self._waiting.pop(ident, None)
+
+    def _write(self, command: Command) -> int | None:
         proc = self._proc
         if proc is None or proc.returncode is not None or proc.stdin is None:
-            return False
+            return None
+        ident = self._next_id
+        self._next_id += 1
         try:
-            proc.stdin.write(json.dumps(command).encode() + b"\n")
+            proc.stdin.write(replace(command, id=ident).to_line().encode() + b"\n")
         except (BrokenPipeError, ConnectionResetError):
-            return False
-        return True
+            return None
+        return ident
+
+    def _acknowledged(self, ack: Ack) -> None:
+        future = self._waiting.pop(ack.id, None) if ack.id is not None else None
+        if future is not None and not future.done():
+            future.set_result(ack)
 
     def retry_now(self) -> None:
         """Skip the current backoff wait (e.g. after the user fixed something)."""
@@ -143,7 +187,7 @@ class ProbeProcess:
                 await asyncio.wait_for(self._wake.wait(), delay)
             delay = min(delay * 2, self._backoff_max)
 
-    async def _run_once(self) -> tuple[bool, ProbeExit]:
+    async def _run_once(self) -> tuple[bool, ProbeEnded]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p
@@ -161,7 +205,7 @@ class ProbeProcess:
                 limit=LINE_LIMIT,
             )
         except OSError as err:
-            return False, ProbeExit(None, "internal", f"cannot start the probe: {err}", False)
+            return False, ProbeEnded(None, "internal", f"cannot start the probe: {err}", False)
         self._proc = proc
         self.pid = proc.pid
         assert proc.stdout is not None
@@ -190,26 +234,36 @@ class ProbeProcess:
                     msg = _parse(line)
                 if msg is None:
                     continue
-                kind = msg.get("type")
-                if kind == "error":
-                    error_code = str(msg.get("code", "internal"))
-                    error_message = str(msg.get("message", ""))
-                elif kind in ("snapshot", "summary"):
+                if isinstance(msg, Hello):
+                    try:
+                        check_version(msg)
+                    except ProtocolError as err:
+                        error_code, error_message = err.code, err.message
+                        proc.kill()
+                        break
+                elif isinstance(msg, ErrorMessage):
+                    error_code, error_message = msg.code, msg.message
+                elif isinstance(msg, SnapshotMessage):
                     got_data = True
-                    finished = kind == "summary"
+                    finished = msg.final
+                elif isinstance(msg, Ack):
+                    self._acknowledged(msg)
                 try:
                     self._on_message(msg)
                 except Exception:
                     # A bug in one message's handling must not stop the supervision.
-                    _LOGGER.exception("Error handling a probe message of type %s", kind)
+                    _LOGGER.exception("Error handling a probe message of type %s", msg.type)
         finally:
             returncode = await proc.wait()
             await stderr_task
             self._proc = None
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(ProbeNotRunning())
         if not error_message:
             tail = stderr_tail[-1] if stderr_tail else ""
             error_message = f"probe exited with status {returncode}" + (f": {tail}" if tail else "")
-        return got_data, ProbeExit(
+        return got_data, ProbeEnded(
             returncode,
             error_code,
             error_message,
@@ -217,22 +271,13 @@ class ProbeProcess:
         )
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
-    """One protocol line; a snapshot's table comes back as a Snapshot under "parsed"."""
+def _parse(line: bytes) -> Message | None:
+    """One protocol line as its message, or None (logged) when it is not one."""
     try:
-        msg = json.loads(line)
-    except ValueError:
-        _LOGGER.debug("Ignoring a probe line that is not JSON: %.200r", line)
+        return parse_message(decode_line(line, LINE_LIMIT))
+    except ProtocolError as err:
+        _LOGGER.debug("Ignoring a probe line (%s): %.200r", err.message, line)
         return None
-    if not isinstance(msg, dict):
-        return None
-    if msg.get("type") in ("snapshot", "summary"):
-        try:
-            msg["parsed"] = Snapshot.from_json(msg["snapshot"])
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            _LOGGER.debug("Ignoring a malformed snapshot: %s", err)
-            return None
-    return msg
 
 
 async def _drain_stderr(stream: asyncio.StreamReader, tail: list[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.model import Snapshot
+from custom_components.totem.engine.protocol import ProtocolError, Reply, parse_command
 from custom_components.totem.engine.sources import read_captures
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +54,14 @@ def cli_json(*args: str) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     doc: dict[str, Any] = json.loads(done.stdout)
     return doc
+
+
+def send_command(target: Any, name: str, args: dict[str, Any]) -> Reply:
+    """A command as the probe receives it (JSON, validated by the protocol), handled by
+    an engine or a guard; a protocol refusal comes back as a refused Reply too."""
+    try:
+        cmd = parse_command(json.loads(json.dumps({"cmd": name, **args})))
+    except ProtocolError as err:
+        return Reply.refused(err.code, err.message)
+    reply = target.command(cmd)
+    return reply if reply is not None else Reply.refused("unsupported", name)

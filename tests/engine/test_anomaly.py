@@ -11,6 +11,7 @@ from custom_components.totem.engine.anomaly import Guard, attach_detectors
 from custom_components.totem.engine.blocklist import BlocklistError, load_blocklist
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
+from tests.engine.helpers import send_command
 from tests.traffic.synth import (
     ROUTER_MAC,
     HomeTraffic,
@@ -61,7 +62,7 @@ def test_repeats_count_on_one_alert_within_the_cooldown():
 
 def test_after_the_cooldown_a_new_alert_is_raised():
     engine, guard = engine_with()
-    assert guard.command("thresholds", {"values": {"cooldown": 50}})
+    assert send_command(guard, "thresholds", {"values": {"cooldown": 50}}).ok
     feed(engine, sweep(T0) + sweep(T0 + 200))
     engine.flush()
     assert len([a for a in engine.alerts if a.kind == "host_scan"]) == 2
@@ -69,9 +70,9 @@ def test_after_the_cooldown_a_new_alert_is_raised():
 
 def test_snooze_per_device_and_kind():
     engine, guard = engine_with()
-    assert guard.command(
-        "snooze", {"mac": "cc:50:e3:00:00:01", "kind": "host_scan", "until": T0 + 100}
-    )
+    assert send_command(
+        guard, "snooze", {"mac": "cc:50:e3:00:00:01", "kind": "host_scan", "until": T0 + 100}
+    ).ok
     feed(engine, sweep(T0))
     engine.flush()
     assert engine.alerts == []
@@ -83,15 +84,15 @@ def test_snooze_per_device_and_kind():
 
 def test_per_device_thresholds():
     engine, guard = engine_with()
-    assert guard.command(
-        "thresholds", {"mac": "cc:50:e3:00:00:01", "values": {"host_scan_hosts": 100}}
-    )
+    assert send_command(
+        guard, "thresholds", {"mac": "cc:50:e3:00:00:01", "values": {"host_scan_hosts": 100}}
+    ).ok
     feed(engine, sweep(T0, hosts=60))
     engine.flush()
     assert engine.alerts == []
-    assert not guard.command("thresholds", {"values": {"no_such_threshold": 1}})
-    assert not guard.command("thresholds", {"values": {"host_scan_hosts": -3}})
-    assert not guard.command("snooze", {"mac": "not a mac"})
+    assert not send_command(guard, "thresholds", {"values": {"no_such_threshold": 1}}).ok
+    assert not send_command(guard, "thresholds", {"values": {"host_scan_hosts": -3}}).ok
+    assert not send_command(guard, "snooze", {"mac": "not a mac"}).ok
 
 
 def home_packets(devices, start: float, count: int, seed: int = 1) -> list[Packet]:
@@ -127,7 +128,7 @@ def test_reset_baseline_relearns_one_device():
     feed(engine, home_packets(devices, T0, 400))
     mac = devices[0].mac
     assert not guard.baselines[mac].learning(engine.last_time or 0.0)
-    assert guard.command("reset_baseline", {"mac": ":".join(f"{b:02x}" for b in mac)})
+    assert send_command(guard, "reset_baseline", {"mac": ":".join(f"{b:02x}" for b in mac)}).ok
     assert guard.baselines[mac].learning(engine.last_time or 0.0)
     assert guard.baselines[mac].domains == set()
 
@@ -142,21 +143,21 @@ def test_blocklist_file(tmp_path: Path):
     assert blocklist.match_domain("notevil.example") is None
     assert blocklist.skipped == 1
     engine, guard = engine_with()
-    assert guard.command("blocklist", {"path": str(path)})
+    assert send_command(guard, "blocklist", {"path": str(path)}).ok
     feed(engine, sweep(T0, hosts=2))
     engine.flush()
     assert [a.kind for a in engine.alerts] == ["blocklisted_host"]
-    assert not guard.command("blocklist", {"path": str(tmp_path / "missing.txt")})
+    assert not send_command(guard, "blocklist", {"path": str(tmp_path / "missing.txt")}).ok
     with pytest.raises(BlocklistError, match="cannot read blocklist"):
         load_blocklist(tmp_path / "missing.txt")
 
 
 def test_policy_edit_and_state_round_trip():
     engine, guard = engine_with(learn=10.0)
-    assert guard.command("policy", {"type": "camera", "allow": ["SSH"]})
+    assert send_command(guard, "policy", {"type": "camera", "allow": ["SSH"]}).ok
     assert guard.policy.allows("camera", "SSH")
-    assert not guard.command("policy", {"type": "toaster", "allow": ["SSH"]})
-    assert guard.command("snooze", {"mac": "aa:bb:cc:dd:ee:ff", "seconds": 3600})
+    assert not send_command(guard, "policy", {"type": "toaster", "allow": ["SSH"]}).ok
+    assert send_command(guard, "snooze", {"mac": "aa:bb:cc:dd:ee:ff", "seconds": 3600}).ok
     state = json.loads(json.dumps(engine.export_state()))
     engine2, guard2 = engine_with(learn=10.0)
     engine2.import_state(state)
@@ -166,4 +167,4 @@ def test_policy_edit_and_state_round_trip():
 
 def test_unknown_command_is_not_handled():
     engine, _ = engine_with()
-    assert engine.command("frobnicate", {}) is False
+    assert send_command(engine, "frobnicate", {}).ok is False

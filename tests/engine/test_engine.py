@@ -14,7 +14,7 @@ from custom_components.totem.engine.sources import (
     Packet,
 )
 from tests.conftest import VENDORED_PCAPS
-from tests.engine.helpers import analyze_files
+from tests.engine.helpers import analyze_files, send_command
 from tests.traffic.synth import eth, ipv4, tcp, udp
 
 A = bytes.fromhex("0200000000aa")
@@ -201,13 +201,14 @@ def test_snapshot_does_not_change_the_engine() -> None:
 def test_discovery_command_names_the_device_that_owns_the_address() -> None:
     frames = [(1.0, 60, udp_frame(A, B, IP_A, IP_B, 5000, 53), 1)]
     engine = run(frames)
-    assert engine.command(
+    assert send_command(
+        engine,
         "discovery",
         {"ip": "192.168.1.10", "service_type": "_googlecast._tcp.local.", "instance": "Kitchen"},
-    )
+    ).ok
     assert device(engine, A)["name"] == "Kitchen"
-    assert not engine.command("discovery", {"ip": "192.168.1.99", "instance": "Nobody"})
-    assert not engine.command("discovery", {"mac": "not-a-mac"})
+    assert not send_command(engine, "discovery", {"ip": "192.168.1.99", "instance": "Nobody"}).ok
+    assert not send_command(engine, "discovery", {"mac": "not-a-mac"}).ok
 
 
 def test_a_device_that_only_answers_is_seen_at_its_address() -> None:

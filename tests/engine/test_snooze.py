@@ -5,6 +5,7 @@ from __future__ import annotations
 from custom_components.totem.engine.anomaly import attach_detectors
 from custom_components.totem.engine.engine import Engine
 from tests.conftest import VENDORED_PCAPS
+from tests.engine.helpers import send_command
 
 SCAN = VENDORED_PCAPS / "attack_nmap_syn_portscan.pcap"
 SCANNER = "00:25:b3:bf:91:ee"
@@ -14,7 +15,7 @@ def _alerts(*commands: tuple[str, dict[str, object]]) -> list[tuple[str, str]]:
     engine = Engine()
     attach_detectors(engine)
     for name, args in commands:
-        assert engine.command(name, args)
+        assert send_command(engine, name, args).ok
     engine.read_files([SCAN], lambda _m: None)
     return [(a.mac, a.kind) for a in engine.alerts]
 

@@ -1,6 +1,6 @@
 """A stand-in for the probe process, for the cases the real one cannot stage.
 
-It speaks the probe protocol (engine_api.md) from a script: an NDJSON file
+It speaks the probe protocol (engine/protocol.py) from a script: an NDJSON file
 whose lines are printed as they are, except directives:
   {"fake": "exit", "status": N}         exit with status N
   {"fake": "hang"}                      wait until SIGTERM, then exit 0
@@ -11,6 +11,8 @@ whose lines are printed as they are, except directives:
   {"fake": "raw", "text": T}            a line on stdout as it is (not JSON, say)
   {"fake": "stubborn"}                  ignore SIGTERM from now on
   {"fake": "wait_file", "path": P}      wait until the test creates P
+  {"fake": "answer", "ok": B, ...}      read one command (not "snapshot") and ack it with ok B
+                                        (and the directive's "error" and "message")
 A hello whose source is "ARGV" reports the probe's arguments instead.
 Used only at the process boundary: Home Assistant still spawns a real child
 process and reads its stdout.
@@ -68,6 +70,15 @@ def main() -> int:
         if directive == "wait_file":
             while not Path(msg["path"]).exists():
                 time.sleep(0.02)
+            continue
+        if directive == "answer":
+            sys.stdout.flush()
+            command = json.loads(sys.stdin.readline())
+            while command["cmd"] == "snapshot":  # the coordinator's early request, not the test's
+                command = json.loads(sys.stdin.readline())
+            ack = {"type": "ack", "cmd": command["cmd"], "id": command.get("id"), "ok": msg["ok"]}
+            ack.update({k: msg[k] for k in ("error", "message") if k in msg})
+            sys.stdout.write(json.dumps(ack) + "\n")
             continue
         if directive == "stubborn":
             # Ignores SIGTERM: the supervisor has to kill it.

@@ -6,12 +6,13 @@ import time as _time
 from typing import Any
 
 from custom_components.totem.engine.model import DeviceRow, EngineStats, Snapshot
+from custom_components.totem.engine.protocol import PROTOCOL_VERSION
 
 NOW = _time.time()
 
 
 def hello(source: str = "fake") -> dict[str, Any]:
-    return {"type": "hello", "version": 1, "source": source, "pid": 0}
+    return {"type": "hello", "version": PROTOCOL_VERSION, "source": source, "pid": 0}
 
 
 def row(mac: str, **fields: Any) -> DeviceRow:

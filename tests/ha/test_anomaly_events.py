@@ -20,11 +20,12 @@ from custom_components.totem.diagnostics import (
     async_get_device_diagnostics,
 )
 from custom_components.totem.engine.model import Alert, Snapshot
+from custom_components.totem.engine.protocol import Ack, AlertMessage, SnapshotMessage
 from tests.conftest import shared_pcap
 
 from .captures import analyze, chat, write
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
-from .messages import hello, row
+from .messages import NOW, hello, row
 
 PCAPS = Path(__file__).parents[1] / "pcaps"
 SCANNER = "00:25:b3:bf:91:ee"  # 172.16.0.8, nmap -sS in attack_nmap_syn_portscan.pcap
@@ -38,16 +39,22 @@ def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     return entity_id
 
 
-def _alert_snapshot(seq: int, time: float, devices: list[Any], alerts: list[Alert]) -> dict:
+def _alert_snapshot(
+    seq: int, time: float, devices: list[Any], alerts: list[Alert], updates: list[Alert] = ()
+) -> list[dict]:
+    """A snapshot line and the alert lines the probe sends after it."""
     snap = Snapshot(
         packets=sum(d.tx_packets for d in devices),
         bytes=0,
         first_time=1000.0,
         last_time=time,
         devices=devices,
-        alerts=alerts,
+        alerts=[],
     )
-    return {"type": "snapshot", "seq": seq, "snapshot": snap.to_json()}
+    lines = [SnapshotMessage(seq=seq, wall_time=NOW + time - 1000.0, snapshot=snap).to_json()]
+    lines += [AlertMessage(alert=a).to_json() for a in alerts]
+    lines += [AlertMessage(alert=a, update=True).to_json() for a in updates]
+    return lines
 
 
 async def test_real_port_scan_fires_event_for_the_scanner(hass: HomeAssistant) -> None:
@@ -121,7 +128,7 @@ async def test_alerts_of_unknown_macs_go_to_the_hub(
             [
                 hello(),
                 # The plug is admitted in the same snapshot that carries its alert.
-                _alert_snapshot(1, 1002.0, [row(PLUG, tx_packets=5)], [flood, scan]),
+                *_alert_snapshot(1, 1002.0, [row(PLUG, tx_packets=5)], [flood, scan]),
                 {"fake": "hang"},
             ],
         )
@@ -165,7 +172,7 @@ async def test_alert_of_a_merged_mac_belongs_to_its_device(
     fake_probe(
         write_script(
             tmp_path / "probe.ndjson",
-            [hello(), _alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
+            [hello(), *_alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
         )
     )
     events = async_capture_events(hass, EVENT_ANOMALY)
@@ -185,9 +192,10 @@ async def _running_replay(hass: HomeAssistant, tmp_path: Path) -> tuple[Any, lis
     acks: list[dict] = []
     original = coordinator.probe._on_message
 
-    def spy(msg: dict[str, Any]) -> None:
-        if msg.get("type") == "ack":
-            acks.append(msg)
+    def spy(msg: Any) -> None:
+        # The acks of the test's commands (not of the first-snapshot request).
+        if isinstance(msg, Ack) and msg.cmd != "snapshot":
+            acks.append({"type": "ack", "cmd": msg.cmd, "ok": msg.ok})
         original(msg)
 
     coordinator.probe._on_message = spy
@@ -255,12 +263,11 @@ async def test_repeat_counts_reach_home_assistant_without_new_events(
     alert = Alert(1001.0, PLUG, "port_scan", "warning", "scan")
     repeat = Alert(1001.0, PLUG, "port_scan", "warning", "scan", count=4)
     devices = [row(PLUG, tx_packets=5)]
-    second = _alert_snapshot(2, 1070.0, devices, [])
-    second["snapshot"]["alert_updates"] = [repeat.to_json()]
+    second = _alert_snapshot(2, 1070.0, devices, [], [repeat])
     fake_probe(
         write_script(
             tmp_path / "probe.ndjson",
-            [hello(), _alert_snapshot(1, 1001.0, devices, [alert]), second, {"fake": "hang"}],
+            [hello(), *_alert_snapshot(1, 1001.0, devices, [alert]), *second, {"fake": "hang"}],
         )
     )
     events = async_capture_events(hass, EVENT_ANOMALY)
@@ -309,3 +316,31 @@ async def test_thresholds_reach_the_probe(hass: HomeAssistant, tmp_path: Path) -
         await hass.services.async_call(
             DOMAIN, "set_thresholds", {"mac": PLUG, "values": {"no_such": 1}}, blocking=True
         )
+
+
+async def test_a_refusal_from_the_probe_reaches_the_caller(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    """The probe's ``ok: false`` ack becomes a translated error with the probe's reason."""
+    devices = [row(PLUG, tx_packets=5)]
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                *_alert_snapshot(1, 1001.0, devices, []),
+                {"fake": "answer", "ok": False, "error": "too_many", "message": "too many"},
+                {"fake": "hang"},
+            ],
+        )
+    )
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: find_device(hass, mac=PLUG) is not None, what="the plug")
+    with pytest.raises(HomeAssistantError) as err:
+        await hass.services.async_call(
+            DOMAIN, "snooze_anomaly", {"mac": PLUG, "duration": {"hours": 1}}, blocking=True
+        )
+    assert err.value.translation_key == "command_refused"
+    assert err.value.translation_placeholders == {"mac": PLUG, "message": "too many"}
+    await hass.config_entries.async_unload(entry.entry_id)

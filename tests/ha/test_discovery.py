@@ -31,6 +31,7 @@ from zeroconf import DNSAddress, DNSService, DNSText, ServiceStateChange, const
 from custom_components.totem import discovery
 from custom_components.totem.const import CONF_ACTIVE_DISCOVERY, CONF_UPDATE_INTERVAL
 from custom_components.totem.discovery import SERVICE_TYPES, ActiveDiscovery, DiscoveryLimits
+from custom_components.totem.engine.protocol import Discovery
 from tests.conftest import ROOT, require_root, require_tool
 
 from .captures import chat, write
@@ -130,7 +131,7 @@ def later(hass: HomeAssistant, seconds: float) -> None:
 
 
 def discovery_commands(send: MagicMock) -> list[dict[str, Any]]:
-    return [c.args[0] for c in send.call_args_list if c.args[0].get("cmd") == "discovery"]
+    return [c.args[0].to_json() for c in send.call_args_list if isinstance(c.args[0], Discovery)]
 
 
 async def _replayed_speaker(hass: HomeAssistant, tmp_path: Path, **options: Any) -> MockConfigEntry:
@@ -380,7 +381,7 @@ async def main() -> None:
     fresh = AsyncZeroconf(interfaces=[ip], ip_version=IPVersion.V4Only)
     asked = service_facts(await async_resolve(fresh.zeroconf, service_type, name, 3000))
     missing = await async_resolve(fresh.zeroconf, service_type, "Nobody." + service_type, 500)
-    print(json.dumps([browsed.command(ip), asked.command(ip), missing is None]))
+    print(json.dumps([browsed.command(ip).to_json(), asked.command(ip).to_json(), missing is None]))
     await browser.async_cancel()
     for zc in (fresh, home, speaker):
         await zc.async_close()
@@ -485,7 +486,7 @@ def test_service_facts_read_names_and_models_from_txt(
     assert facts.instance == expected_instance
     assert facts.model == expected_model
     assert facts.addresses == (SPEAKER_IP,)
-    command = facts.command(SPEAKER_IP)
+    command = facts.command(SPEAKER_IP).to_json()
     assert command["service_type"] == service_type
     assert command["host"] == "device.local."
     assert ("model" in command) is (expected_model is not None)

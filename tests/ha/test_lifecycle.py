@@ -52,7 +52,7 @@ async def test_options_change_restarts_probe_and_drops_ignored_device(
     await setup_entry(hass, entry)
     first = entry.runtime_data.coordinator
     await wait_for(hass, lambda: find_device(hass, mac=PLUG) is not None, what="device")
-    assert "--interval 10" in first.hello["source"]
+    assert "--interval 10" in first.hello.source
 
     hass.config_entries.async_update_entry(
         entry, options={**entry.options, CONF_UPDATE_INTERVAL: 30, CONF_IGNORED: [PLUG]}
@@ -60,7 +60,7 @@ async def test_options_change_restarts_probe_and_drops_ignored_device(
     await wait_for(hass, lambda: entry.runtime_data.coordinator is not first, what="reload")
     second = entry.runtime_data.coordinator
     await wait_for(hass, lambda: second.data is not None, what="snapshot after reload")
-    assert "--interval 30" in second.hello["source"]
+    assert "--interval 30" in second.hello.source
     assert find_device(hass, mac=PLUG) is None
     assert PLUG not in second.data.devices
     assert not first.probe.running
@@ -170,7 +170,7 @@ async def test_limited_visibility_raises_issue_and_sensor(
     coordinator = entry.runtime_data.coordinator
     issues = ir.async_get(hass)
     await wait_for(hass, lambda: coordinator.hello is not None, what="hello")
-    assert coordinator.hello["source"].startswith("--iface br0 --promisc --interval 10")
+    assert coordinator.hello.source.startswith("--iface br0 --promisc --interval 10")
     issue_id = f"limited_visibility_{entry.entry_id}"
     await wait_for(hass, lambda: issues.async_get_issue(DOMAIN, issue_id) is not None)
     sensor = _entity(hass, "sensor", f"{entry.entry_id}-visibility")

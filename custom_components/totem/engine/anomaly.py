@@ -15,22 +15,9 @@ Nothing is raised inside the learning period (``learn_seconds`` from the
 first packet, persisted so a restart does not learn again); with
 ``learn_seconds == 0`` baseline kinds are off.
 
-Control commands (the probe's stdin, one JSON object a line; each answers
-``ack`` with ok true/false):
-
-- ``{"cmd": "reset_baseline", "mac": "aa:bb:.."}``  forget what this device
-  learned and learn it again for ``learn_seconds`` from now (no ``mac``: all).
-- ``{"cmd": "snooze", "mac": "..", "kind": "host_scan", "until": TS}`` drop
-  alerts of this kind (no ``kind``: every kind) for this device until packet
-  time TS; ``"seconds": S`` instead of ``until`` means S from now.
-- ``{"cmd": "unsnooze", "mac": "..", "kind": ..}``
-- ``{"cmd": "thresholds", "mac": "..", "values": {"host_scan_hosts": 40}}``
-  override thresholds for one device (no ``mac``: the defaults); names are
-  :class:`Thresholds` fields; ``"values": null`` with a mac clears overrides.
-- ``{"cmd": "policy", "type": "camera", "allow": ["SSH"], "deny": []}``
-  edit the device-type protocol table.
-- ``{"cmd": "blocklist", "path": "/config/totem_blocklist.txt"}`` load an
-  offline blocklist (IPs, CIDRs, domains); ``"path": null`` removes it.
+Control commands (:mod:`.protocol`): ``ResetBaseline``, ``Snooze``,
+``Unsnooze``, ``SetThresholds``, ``SetPolicy`` and ``LoadBlocklist`` are the
+guard's; each gets a :class:`~.protocol.Reply`, a refusal with its reason.
 
 State (``--state FILE``): learning start, device inventory, baselines,
 legitimate DHCP servers, home DNS servers, snoozes, overrides, policy edits.
@@ -42,6 +29,7 @@ import contextlib
 import os
 import sys
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -54,6 +42,17 @@ from .flows import DeviceRecord, Flow
 from .identify import Identity, TrafficSummary
 from .model import Alert, Severity
 from .policy import GENERAL_PURPOSE, PolicyTable
+from .protocol import (
+    OK,
+    Command,
+    LoadBlocklist,
+    Reply,
+    ResetBaseline,
+    SetPolicy,
+    SetThresholds,
+    Snooze,
+    Unsnooze,
+)
 from .protocols import by_port
 
 BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
@@ -61,6 +60,8 @@ MAX_BASELINES = 2048
 MAX_PENDING_FLOWS = 50_000
 MAX_SNOOZES = 4096
 PROFILE_REFRESH = 300.0  # seconds of packet time between identity refreshes
+# Above any meaningful count, byte volume or duration, and finite (int(inf) raises).
+MAX_THRESHOLD = 1e12
 
 _SYN, _RST, _ACK = 0x02, 0x04, 0x10
 _LEGAL_WORDS = frozenset(
@@ -140,8 +141,12 @@ class Thresholds:
         for name, value in values.items():
             if name not in known:
                 raise ValueError(f"unknown threshold: {name!r}")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"threshold {name} must be a number >= 0")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value <= MAX_THRESHOLD
+            ):
+                raise ValueError(f"threshold {name} must be a number from 0 to {MAX_THRESHOLD:g}")
             clean[name] = int(value) if known[name] in (int, "int") else float(value)
         return replace(self, **clean)
 
@@ -240,6 +245,14 @@ class Guard(EngineObserver):
         self._on_dhcp = using("on_dhcp_server")
         self._on_new = using("on_new_device")
         self._on_tick = using("on_tick")
+        self._handlers: dict[type[Command], Callable[[Command], Reply]] = {
+            ResetBaseline: self._reset_baseline,
+            Snooze: self._snooze,
+            Unsnooze: self._unsnooze,
+            SetThresholds: self._thresholds,
+            SetPolicy: self._policy,
+            LoadBlocklist: self._blocklist,
+        }
         identifier = engine.identifier
         identifier.on_dns_query = self._on_dns_query
         identifier.on_dhcp_server = self._on_dhcp_server
@@ -499,68 +512,68 @@ class Guard(EngineObserver):
 
     # -- control ------------------------------------------------------------------------
 
-    def command(self, name: str, args: dict[str, Any]) -> bool:
+    def command(self, cmd: Command) -> Reply | None:
+        handler = self._handlers.get(type(cmd))
+        if handler is None:
+            return None
         try:
-            return self._command(name, args)
-        except (ValueError, TypeError, BlocklistError):
-            return False
+            return handler(cmd)
+        except BlocklistError as err:
+            return Reply.refused("bad_file", str(err))
+        except ValueError as err:
+            return Reply.refused("invalid_value", str(err))
 
-    def _command(self, name: str, args: dict[str, Any]) -> bool:
-        mac = _parse_mac(args.get("mac"))
-        if args.get("mac") is not None and mac is None:
-            return False
-        if name == "reset_baseline":
-            targets = [mac] if mac is not None else list(self.baselines)
-            for target in targets:
-                self.baselines.pop(target, None)
-                self.baseline(target, self._now)
-            for det in self.detectors:
-                det.forget(mac)
-            return True
-        if name in ("snooze", "unsnooze"):
-            if mac is None:
-                return False
-            kind = args.get("kind") or "*"
-            if not isinstance(kind, str):
-                return False
-            if name == "unsnooze":
-                self._snoozed.pop((mac, kind), None)
-                return True
-            if "seconds" in args:
-                until = self._now + float(args["seconds"])
-            else:
-                until = float(args["until"])
+    def _reset_baseline(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, ResetBaseline)
+        mac = _parse_mac(cmd.mac)
+        targets = [mac] if mac is not None else list(self.baselines)
+        for target in targets:
+            self.baselines.pop(target, None)
+            self.baseline(target, self._now)
+        for det in self.detectors:
+            det.forget(mac)
+        return OK
+
+    def _snooze(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, Snooze)
+        mac = netaddr.mac_bytes(cmd.mac)
+        until = self._now + cmd.seconds if cmd.seconds is not None else float(cmd.until or 0.0)
+        if len(self._snoozed) >= MAX_SNOOZES:
+            self._snoozed = {k: v for k, v in self._snoozed.items() if v > self._now}
             if len(self._snoozed) >= MAX_SNOOZES:
-                self._snoozed = {k: v for k, v in self._snoozed.items() if v > self._now}
-                if len(self._snoozed) >= MAX_SNOOZES:
-                    return False
-            self._snoozed[(mac, kind)] = until
-            return True
-        if name == "thresholds":
-            values = args.get("values", {k: v for k, v in args.items() if k != "mac"})
-            if mac is not None and values is None:
+                return Reply.refused("too_many", f"at most {MAX_SNOOZES} snoozes at a time")
+        self._snoozed[(mac, cmd.kind or "*")] = until
+        return OK
+
+    def _unsnooze(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, Unsnooze)
+        self._snoozed.pop((netaddr.mac_bytes(cmd.mac), cmd.kind or "*"), None)
+        return OK
+
+    def _thresholds(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, SetThresholds)
+        mac = _parse_mac(cmd.mac)
+        if cmd.values is None:
+            if mac is not None:
                 self.overrides.pop(mac, None)
-                return True
-            if not isinstance(values, dict):
-                return False
-            if mac is None:
-                self.defaults = self.defaults.with_values(values)
-            else:
-                self.overrides[mac] = self.thresholds(mac).with_values(values)
-            for det in self.detectors:  # windows are sized by thresholds: rebuild them
-                det.forget(mac)
-            return True
-        if name == "policy":
-            allow, deny = args.get("allow", []), args.get("deny", [])
-            if not isinstance(allow, list) or not isinstance(deny, list):
-                return False
-            self.policy.edit(str(args.get("type")), [str(x) for x in allow], [str(x) for x in deny])
-            return True
-        if name == "blocklist":
-            path = args.get("path")
-            self.blocklist = load_blocklist(path) if path else None
-            return True
-        return False
+            return OK
+        if mac is None:
+            self.defaults = self.defaults.with_values(cmd.values)
+        else:
+            self.overrides[mac] = self.thresholds(mac).with_values(cmd.values)
+        for det in self.detectors:  # windows are sized by thresholds: rebuild them
+            det.forget(mac)
+        return OK
+
+    def _policy(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, SetPolicy)
+        self.policy.edit(cmd.type, list(cmd.allow), list(cmd.deny))
+        return OK
+
+    def _blocklist(self, cmd: Command) -> Reply:
+        assert isinstance(cmd, LoadBlocklist)
+        self.blocklist = load_blocklist(cmd.path) if cmd.path else None
+        return OK
 
     # -- persistence --------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from . import netaddr
 from .flows import MAX_REMOTE_HOSTS, MAX_SOURCE_IPS, DeviceRecord, Flow
 from .identify import EVIDENCE_PORTS, Identifier, TrafficSummary
 from .model import Alert, DeviceRow, EngineStats, Snapshot
+from .protocol import OK, Command, Discovery, Reply
 from .protocols import by_port, detect
 from .sources import (
     LINKTYPE_ETHERNET,
@@ -178,9 +179,9 @@ class EngineObserver:
     def restore(self, state: dict[str, Any]) -> None:
         return None
 
-    def command(self, name: str, args: dict[str, Any]) -> bool:
-        """Handle a control command; True when this observer knew it."""
-        return False
+    def command(self, cmd: Command) -> Reply | None:
+        """Handle a control command: its reply, or None when it is not this observer's."""
+        return None
 
 
 class Engine:
@@ -915,12 +916,17 @@ class Engine:
 
     # -- control and persistence -------------------------------------------------
 
-    def command(self, name: str, args: dict[str, Any]) -> bool:
-        """A control command: the engine's own, else the observers'; True when handled."""
-        if name == "discovery":
-            return self._note_discovery(args)
-        handled = [obs.command(name, args) for obs in self.observers]  # every one sees it
-        return any(handled)
+    def command(self, cmd: Command) -> Reply:
+        """A control command: the engine's own, else its observers' (each one sees it).
+
+        The first refusal wins; a command nobody handles is refused, never ignored.
+        """
+        if isinstance(cmd, Discovery):
+            return self._note_discovery(cmd)
+        replies = [r for obs in self.observers if (r := obs.command(cmd)) is not None]
+        if not replies:
+            return Reply.refused("unsupported", f"this probe does not handle {cmd.name!r}")
+        return next((r for r in replies if not r.ok), replies[0])
 
     def mac_of_ip(self, ip: str) -> bytes | None:
         """The MAC that owns an address, as the capture saw it (ARP first, then traffic)."""
@@ -936,32 +942,22 @@ class Engine:
         ]
         return owners[0] if len(owners) == 1 else None
 
-    def _note_discovery(self, args: dict[str, Any]) -> bool:
+    def _note_discovery(self, cmd: Discovery) -> Reply:
         """Active discovery (Home Assistant's zeroconf browse) about an address or a MAC."""
-        mac: bytes | None = None
-        if isinstance(args.get("mac"), str):
-            try:
-                mac = netaddr.mac_bytes(args["mac"])
-            except ValueError:
-                return False
-        elif isinstance(args.get("ip"), str):
-            mac = self.mac_of_ip(args["ip"])
+        mac = netaddr.mac_bytes(cmd.mac) if cmd.mac is not None else None
+        if mac is None and cmd.ip is not None:
+            mac = self.mac_of_ip(cmd.ip)
         if mac is None or mac not in self.devices:
-            return False
-
-        def text(key: str) -> str | None:
-            value = args.get(key)
-            return value if isinstance(value, str) and value else None
-
+            return Reply.refused("unknown_device", "no device in the capture has that address")
         self.identifier.note_discovery(
             mac,
             self.last_time or 0.0,
-            service_type=text("service_type"),
-            instance=text("instance"),
-            host=text("host"),
-            model=text("model"),
+            service_type=cmd.service_type or None,
+            instance=cmd.instance or None,
+            host=cmd.host or None,
+            model=cmd.model or None,
         )
-        return True
+        return OK
 
     def export_state(self) -> dict[str, Any]:
         """What the observers learned, keyed by observer class, for the probe's state file."""

@@ -1,22 +1,18 @@
-"""The capture process: a source feeds the engine, snapshots go out as NDJSON.
+"""The capture process: a source feeds the engine, protocol messages go out on stdout.
 
 Home Assistant runs this as a child process (``... engine probe``) so packet
-work never holds its event loop or its GIL. One JSON object per line:
+work never holds its event loop or its GIL. It speaks :mod:`.protocol`: one
+JSON object a line, ``hello`` first, then a ``snapshot`` every
+``--interval`` seconds of wall time followed by an ``alert`` line for every
+alert raised (or whose count grew) since the previous one, and a
+``heartbeat``; ``warning`` for what it survives, ``error`` then exit 2 (bad
+input) or 3 (transient: the interface went away; the supervisor retries);
+``summary`` on SIGTERM or at the end of a replay without ``--loop``.
 
-- ``hello``      once: protocol version, source, pid
-- ``snapshot``   every ``--interval`` seconds of wall time: the full device
-                 table and the alerts raised since the previous snapshot
-- ``heartbeat``  with each snapshot: engine and kernel counters
-- ``error``      a one-line reason, then exit 2 (bad input) or 3 (transient:
-                 the interface went away; the supervisor retries)
-- ``summary``    on SIGTERM or at the end of a replay without ``--loop``
-- ``ack``        the answer to a control command
-
-Control commands arrive on stdin, one JSON object a line: ``{"cmd":
-"snapshot"}`` asks for a snapshot now; any other ``cmd`` (``reset_baseline``,
-``snooze``...) goes to the engine's observers with the object as arguments.
-With ``--state FILE`` what the observers learned (baselines) is loaded at
-start and saved every minute and at exit, so a restart forgets nothing.
+Commands arrive on stdin, one JSON object a line; each is answered by an
+``ack`` (``ok`` or an error code), malformed and unknown ones included. With
+``--state FILE`` what the observers learned (baselines) is loaded at start and
+saved every minute and at exit, so a restart forgets nothing.
 
 A replay paces packets by their timestamps divided by ``--speed`` (0 means
 as fast as possible) and with ``--loop`` starts again with time shifted
@@ -37,21 +33,39 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
 from .engine import Engine
+from .protocol import (
+    MAX_COMMAND_LINE,
+    OK,
+    Ack,
+    AlertMessage,
+    Command,
+    ErrorMessage,
+    Heartbeat,
+    Hello,
+    Message,
+    ProtocolError,
+    Reply,
+    RequestSnapshot,
+    SnapshotMessage,
+    WarningMessage,
+    command_id,
+    decode_line,
+    parse_command,
+)
 from .sources import CaptureFileError, Packet, read_captures
 
-PROTOCOL_VERSION = 1
 # A looped replay restarts this long (packet time) after the file's last packet.
 LOOP_GAP = 1.0
 STATE_SAVE_INTERVAL = 60.0
 
 
 @dataclass(slots=True)
-class ProbeExit(Exception):
+class ProbeFailure(Exception):
     """Stop the probe with an ``error`` line; transient errors exit 3, the rest 2."""
 
     code: str
@@ -60,7 +74,7 @@ class ProbeExit(Exception):
 
 
 class Emitter:
-    """Writes protocol lines; remembers which alerts were already sent."""
+    """Writes protocol messages; remembers which alerts were already sent."""
 
     def __init__(self, engine: Engine, out: IO[str]) -> None:
         self.engine = engine
@@ -69,27 +83,39 @@ class Emitter:
         # The count each alert had when it was last sent, in engine.alerts order.
         self._sent_counts: list[int] = []
 
-    def line(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    def send(self, message: Message) -> None:
+        self.out.write(message.to_line() + "\n")
         self.out.flush()
 
-    def snapshot(self, kind: str = "snapshot") -> None:
+    def snapshot(self, *, final: bool = False) -> None:
+        """The device table, then each new alert and each open one whose count grew."""
         snap = self.engine.snapshot()
+        alerts, snap.alerts = snap.alerts, []
         sent = self._sent_counts
         # A repeat inside the cooldown raises an alert's count instead of a new alert:
         # those go out as updates, apart from the new alerts Home Assistant announces.
-        updates = [a for a, count in zip(snap.alerts, sent, strict=False) if a.count != count]
-        snap.alerts = snap.alerts[len(sent) :]
-        snap.alert_updates = updates
-        self._sent_counts = [a.count for a in self.engine.alerts]
+        updates = [a for a, count in zip(alerts, sent, strict=False) if a.count != count]
+        fresh = alerts[len(sent) :]
+        self._sent_counts = [a.count for a in alerts]
         self.seq += 1
-        doc = snap.to_json()
-        self.line({"type": kind, "seq": self.seq, "wall_time": time.time(), "snapshot": doc})
-        self.line({"type": "heartbeat", "wall_time": time.time(), "stats": snap.stats.to_json()})
+        now = time.time()
+        self.send(SnapshotMessage(seq=self.seq, wall_time=now, snapshot=snap, final=final))
+        for alert in fresh:
+            self.send(AlertMessage(alert=alert))
+        for alert in updates:
+            self.send(AlertMessage(alert=alert, update=True))
+        self.send(Heartbeat(wall_time=now, stats=snap.stats))
 
-    def error(self, err: ProbeExit) -> int:
-        self.line({"type": "error", "code": err.code, "message": err.message})
+    def warning(self, code: str, message: str) -> None:
+        self.send(WarningMessage(code=code, message=message))
+
+    def error(self, err: ProbeFailure) -> int:
+        self.send(ErrorMessage(code=err.code, message=err.message))
         return 3 if err.transient else 2
+
+
+# What the reader thread hands the probe loop: a command, or why a line was refused.
+_Queued = Command | tuple[ProtocolError, str, int | None]
 
 
 class Control:
@@ -99,38 +125,66 @@ class Control:
         self.engine = engine
         self.emitter = emitter
         self.state_file = state_file
-        self._queue: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._queue: queue.Queue[_Queued] = queue.Queue()
         self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
 
     def start_reader(self, stream: IO[str]) -> None:
-        def read() -> None:
-            for line in stream:
-                with contextlib.suppress(ValueError):
-                    obj = json.loads(line)
-                    if isinstance(obj, dict) and isinstance(obj.get("cmd"), str):
-                        self._queue.put(obj)
+        threading.Thread(
+            target=self._read, args=(stream,), name="totem-probe-control", daemon=True
+        ).start()
 
-        threading.Thread(target=read, name="totem-probe-control", daemon=True).start()
+    def _read(self, stream: IO[str]) -> None:
+        """Every line becomes a command or a refusal; none can stop the reader."""
+        while True:
+            line = stream.readline(MAX_COMMAND_LINE + 1)
+            if not line:
+                return
+            if len(line) > MAX_COMMAND_LINE and not line.endswith("\n"):
+                # Too long: refuse it and skip the rest of it, without buffering it.
+                while (rest := stream.readline(MAX_COMMAND_LINE)) and not rest.endswith("\n"):
+                    pass
+                err = ProtocolError("malformed_command", f"line longer than {MAX_COMMAND_LINE}")
+                self._queue.put((err, "?", None))
+                continue
+            if not line.strip():
+                continue
+            try:
+                obj = decode_line(line)
+            except ProtocolError as err:
+                self._queue.put((err, "?", None))
+                continue
+            try:
+                self._queue.put(parse_command(obj))
+            except ProtocolError as err:
+                name = obj.get("cmd") if isinstance(obj, dict) else None
+                label = name[:64] if isinstance(name, str) else "?"
+                self._queue.put((err, label, command_id(obj)))
 
     def poll(self) -> None:
         """Apply queued commands; save state when it is due."""
         while True:
             try:
-                obj = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            self.apply(obj)
+            if isinstance(item, tuple):
+                err, name, ident = item
+                self.emitter.send(Ack.of(name, ident, Reply.refused(err.code, err.message)))
+            else:
+                self.apply(item)
         if self.state_file and time.monotonic() >= self._next_save:
             self.save()
 
-    def apply(self, obj: dict[str, Any]) -> None:
-        name = obj["cmd"]
-        if name == "snapshot":
+    def apply(self, cmd: Command) -> None:
+        if isinstance(cmd, RequestSnapshot):
             self.emitter.snapshot()
-            return
-        args = {k: v for k, v in obj.items() if k != "cmd"}
-        ok = self.engine.command(name, args)
-        self.emitter.line({"type": "ack", "cmd": name, "ok": ok})
+            reply = OK
+        else:
+            try:
+                reply = self.engine.command(cmd)
+            except Exception as err:  # a command must never kill the probe
+                reply = Reply.refused("internal", f"{type(err).__name__}: {err}")
+        self.emitter.send(Ack.of(cmd.name, cmd.id, reply))
 
     def load(self) -> None:
         if not self.state_file or not os.path.exists(self.state_file):
@@ -140,9 +194,8 @@ class Control:
                 state = json.load(fh)
         except (OSError, ValueError) as err:
             # A damaged state file must not stop monitoring: start fresh, say why.
-            print(
-                f"warning: {self.state_file}: unreadable state ({err}); starting fresh",
-                file=sys.stderr,
+            self.emitter.warning(
+                "state_unreadable", f"{self.state_file}: unreadable state ({err}); starting fresh"
             )
             return
         if isinstance(state, dict) and isinstance(state.get("observers"), dict):
@@ -159,7 +212,7 @@ class Control:
                 json.dump(doc, fh, separators=(",", ":"))
             os.replace(tmp, self.state_file)
         except OSError as err:
-            print(f"warning: {self.state_file}: cannot save state ({err})", file=sys.stderr)
+            self.emitter.warning("state_not_saved", f"{self.state_file}: cannot save state ({err})")
 
 
 class _Stop:
@@ -187,7 +240,7 @@ def _replay_packets(files: list[str], loop: bool, stop: _Stop) -> Iterator[Packe
                 if stop.requested:
                     return
         except CaptureFileError as err:
-            raise ProbeExit("bad_file", str(err), transient=shift > 0) from None
+            raise ProbeFailure("bad_file", str(err), transient=shift > 0) from None
         if not loop or first is None:
             return
         shift += last - first + LOOP_GAP
@@ -239,7 +292,7 @@ def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: C
     try:
         cap = open_live(args.iface, bpf=args.bpf, promisc=args.promisc)
     except CaptureError as err:
-        raise ProbeExit(err.code, err.message, transient=err.code == "interface_down") from None
+        raise ProbeFailure(err.code, err.message, transient=err.code == "interface_down") from None
     engine.config.own_macs = frozenset({cap.own_mac})
     interval: float = args.interval
     next_emit = time.monotonic() + interval
@@ -254,9 +307,9 @@ def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: C
                 try:
                     batch = cap.read_batch()
                 except CaptureError as err:
-                    raise ProbeExit(err.code, err.message, transient=True) from None
+                    raise ProbeFailure(err.code, err.message, transient=True) from None
                 except OSError as err:
-                    raise ProbeExit(
+                    raise ProbeFailure(
                         "interface_down", f"{args.iface}: {err.strerror or err}", transient=True
                     ) from None
                 if batch:
@@ -305,27 +358,25 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     try:
         engine = build_engine(args.learn, args.blocklist, max_devices=args.max_devices)
     except BlocklistError as err:
-        print(json.dumps({"type": "error", "code": "bad_file", "message": str(err)}))
+        stream.write(ErrorMessage(code="bad_file", message=str(err)).to_line() + "\n")
         return 2
     emitter = Emitter(engine, stream)
     control = Control(engine, emitter, args.state)
+    source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"
+    emitter.send(Hello(source=source, pid=os.getpid()))
     control.load()
     if not sys.stdin.isatty():
         control.start_reader(sys.stdin)
-    source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"
-    emitter.line(
-        {"type": "hello", "version": PROTOCOL_VERSION, "source": source, "pid": os.getpid()}
-    )
     try:
         if args.replay:
             run_replay(args, emitter, stop, control)
         else:
             run_live(args, emitter, stop, control)
-    except ProbeExit as err:
+    except ProbeFailure as err:
         control.save()
         return emitter.error(err)
     except Exception as err:  # the supervisor needs one line, not a traceback
-        return emitter.error(ProbeExit("internal", f"{type(err).__name__}: {err}"))
+        return emitter.error(ProbeFailure("internal", f"{type(err).__name__}: {err}"))
     control.save()
-    emitter.snapshot("summary")
+    emitter.snapshot(final=True)
     return 0

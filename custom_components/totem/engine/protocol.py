@@ -1,0 +1,617 @@
+"""The probe protocol: every message a probe sends and every command it accepts.
+
+A probe (``python -m custom_components.totem.engine probe``, local or remote)
+talks newline-delimited JSON: one object a line. Home Assistant and the probe
+use only these types; each has ``to_json``/``from_json``, and ``from_json``
+validates and bounds every field (a remote probe's broker and a local probe's
+stdin are both untrusted input), raising :class:`ProtocolError` with a code
+and a one-line message.
+
+Probe -> Home Assistant (``"type"``):
+
+- ``hello``      once at start: protocol version (checked), source, pid
+- ``status``     the probe's state (``running``, ``stopping``; ``offline`` on MQTT)
+- ``snapshot``   every interval: the device table; ``summary`` is the last one
+- ``alert``      each new alert once, and count updates of open ones
+- ``heartbeat``  with each snapshot: the engine's and kernel's counters
+- ``ack``        the answer to a command, ``ok`` or an error code and message
+- ``warning``    something the user should know that does not stop the probe
+- ``error``      a fatal reason, then the probe exits (2 bad input, 3 transient)
+
+Home Assistant -> probe (``"cmd"``, with an optional ``"id"`` echoed in the ack):
+see :data:`COMMANDS`. An unknown or malformed command gets an ``ack`` with
+``ok: false``, never silence.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from . import netaddr
+from .model import ALERT_KINDS, DEVICE_TYPES, Alert, EngineStats, Snapshot
+
+PROTOCOL_VERSION = 2
+# A command line longer than this is refused before it is parsed: no command
+# needs more, and the reader must not buffer without bound.
+MAX_COMMAND_LINE = 64 * 1024
+MAX_TEXT = 255
+MAX_PATH = 4096
+MAX_LIST = 64
+# Ten years: the longest snooze or temporary block that means anything.
+MAX_SECONDS = 10 * 365 * 86400.0
+MAX_NUMBER = 1e12
+
+ProbeState = Literal["starting", "running", "stopping", "offline"]
+
+
+class ProtocolError(ValueError):
+    """A message or command that does not follow the protocol; ``code`` says how."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# -- field validation -------------------------------------------------------------
+
+
+def _text(
+    obj: dict[str, Any], key: str, *, limit: int = MAX_TEXT, required: bool = False
+) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise ProtocolError("malformed_command", f"{key!r} is required")
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise ProtocolError(
+            "malformed_command", f"{key!r} must be a string of at most {limit} characters"
+        )
+    return value
+
+
+def _number(
+    obj: dict[str, Any], key: str, *, low: float = 0.0, high: float = MAX_NUMBER
+) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProtocolError("malformed_command", f"{key!r} must be a finite number")
+    if not low <= value <= high:
+        raise ProtocolError("malformed_command", f"{key!r} must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def _mac(obj: dict[str, Any], key: str = "mac", *, required: bool = False) -> str | None:
+    text = _text(obj, key, limit=64, required=required)
+    if text is None:
+        return None
+    try:
+        raw = netaddr.mac_bytes(text)
+    except ValueError:
+        raise ProtocolError("invalid_mac", f"{text!r} is not a MAC address") from None
+    if not netaddr.is_unicast_mac(raw):
+        raise ProtocolError("invalid_mac", f"{text!r} is not a device's MAC address")
+    return netaddr.mac_str(raw)
+
+
+def _names(obj: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = obj.get(key, [])
+    if value is None:
+        return ()
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_LIST
+        or not all(isinstance(v, str) and 0 < len(v) <= 64 for v in value)
+    ):
+        raise ProtocolError("malformed_command", f"{key!r} must be a list of short names")
+    return tuple(value)
+
+
+def _kind(obj: dict[str, Any]) -> str | None:
+    kind = _text(obj, "kind", limit=64)
+    if kind is not None and kind != "*" and kind not in ALERT_KINDS:
+        raise ProtocolError("malformed_command", f"unknown alert kind {kind!r}")
+    return None if kind == "*" else kind
+
+
+def _drop_none(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """Base of every command; ``id`` lets the sender match the ack."""
+
+    name: ClassVar[str] = ""
+    id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _drop_none({"cmd": self.name, "id": self.id, **self._fields()})
+
+    def _fields(self) -> dict[str, Any]:
+        return {}
+
+    def to_line(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestSnapshot(Command):
+    """Send a snapshot now rather than at the next interval."""
+
+    name: ClassVar[str] = "snapshot"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResetBaseline(Command):
+    """Forget what a device (None: every device) learned, and learn it again."""
+
+    name: ClassVar[str] = "reset_baseline"
+    mac: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"mac": self.mac}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snooze(Command):
+    """Drop a device's alerts of one kind (None: all kinds) for ``seconds`` or until ``until``."""
+
+    name: ClassVar[str] = "snooze"
+    mac: str
+    kind: str | None = None
+    seconds: float | None = None
+    until: float | None = None  # packet time
+
+    def _fields(self) -> dict[str, Any]:
+        return {"mac": self.mac, "kind": self.kind, "seconds": self.seconds, "until": self.until}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unsnooze(Command):
+    name: ClassVar[str] = "unsnooze"
+    mac: str
+    kind: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"mac": self.mac, "kind": self.kind}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetThresholds(Command):
+    """Per-device (or, without ``mac``, default) detector thresholds; ``values=None``
+    with a mac clears that device's overrides. Names are checked by the detectors."""
+
+    name: ClassVar[str] = "thresholds"
+    mac: str | None = None
+    values: dict[str, float] | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"mac": self.mac, "values": self.values}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetPolicy(Command):
+    """Edit the device-type protocol table: protocols allowed and denied for a type."""
+
+    name: ClassVar[str] = "policy"
+    type: str
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+
+    def _fields(self) -> dict[str, Any]:
+        return {"type": self.type, "allow": list(self.allow), "deny": list(self.deny)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadBlocklist(Command):
+    """Load an offline blocklist file (addresses, networks, domains); None removes it."""
+
+    name: ClassVar[str] = "blocklist"
+    path: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Discovery(Command):
+    """What active discovery (Home Assistant's zeroconf) heard about an address or MAC."""
+
+    name: ClassVar[str] = "discovery"
+    mac: str | None = None
+    ip: str | None = None
+    service_type: str | None = None
+    instance: str | None = None
+    host: str | None = None
+    model: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "mac": self.mac,
+            "ip": self.ip,
+            "service_type": self.service_type,
+            "instance": self.instance,
+            "host": self.host,
+            "model": self.model,
+        }
+
+
+def _parse_reset(obj: dict[str, Any], ident: int | None) -> Command:
+    return ResetBaseline(id=ident, mac=_mac(obj))
+
+
+def _parse_snooze(obj: dict[str, Any], ident: int | None) -> Command:
+    seconds = _number(obj, "seconds", low=0.0, high=MAX_SECONDS)
+    until = _number(obj, "until", low=0.0, high=MAX_NUMBER)
+    if (seconds is None) == (until is None):
+        raise ProtocolError("malformed_command", "snooze needs exactly one of 'seconds' or 'until'")
+    mac = _mac(obj, required=True)
+    assert mac is not None
+    return Snooze(id=ident, mac=mac, kind=_kind(obj), seconds=seconds, until=until)
+
+
+def _parse_unsnooze(obj: dict[str, Any], ident: int | None) -> Command:
+    mac = _mac(obj, required=True)
+    assert mac is not None
+    return Unsnooze(id=ident, mac=mac, kind=_kind(obj))
+
+
+def _parse_thresholds(obj: dict[str, Any], ident: int | None) -> Command:
+    mac = _mac(obj)
+    raw = obj.get("values")
+    if raw is None:
+        if mac is None:
+            raise ProtocolError("malformed_command", "default thresholds need 'values'")
+        return SetThresholds(id=ident, mac=mac, values=None)
+    if not isinstance(raw, dict) or len(raw) > MAX_LIST:
+        raise ProtocolError("malformed_command", "'values' must be an object of threshold names")
+    values: dict[str, float] = {}
+    for key in raw:
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            raise ProtocolError("malformed_command", "threshold names are short strings")
+        number = _number(raw, key)
+        assert number is not None or raw[key] is None
+        if number is None:
+            raise ProtocolError("malformed_command", f"threshold {key!r} needs a number")
+        values[key] = number
+    return SetThresholds(id=ident, mac=mac, values=values)
+
+
+def _parse_policy(obj: dict[str, Any], ident: int | None) -> Command:
+    type_ = _text(obj, "type", limit=64, required=True)
+    if type_ not in DEVICE_TYPES:
+        raise ProtocolError("malformed_command", f"unknown device type {type_!r}")
+    return SetPolicy(id=ident, type=type_, allow=_names(obj, "allow"), deny=_names(obj, "deny"))
+
+
+def _parse_blocklist(obj: dict[str, Any], ident: int | None) -> Command:
+    return LoadBlocklist(id=ident, path=_text(obj, "path", limit=MAX_PATH) or None)
+
+
+def _parse_discovery(obj: dict[str, Any], ident: int | None) -> Command:
+    mac, ip = _mac(obj), _text(obj, "ip", limit=64)
+    if mac is None and ip is None:
+        raise ProtocolError("malformed_command", "discovery names a 'mac' or an 'ip'")
+    return Discovery(
+        id=ident,
+        mac=mac,
+        ip=ip,
+        service_type=_text(obj, "service_type"),
+        instance=_text(obj, "instance"),
+        host=_text(obj, "host"),
+        model=_text(obj, "model"),
+    )
+
+
+CommandParser = Callable[[dict[str, Any], int | None], Command]
+
+# Every command a probe accepts, by its "cmd" name.
+COMMANDS: dict[str, CommandParser] = {
+    RequestSnapshot.name: lambda _obj, ident: RequestSnapshot(id=ident),
+    ResetBaseline.name: _parse_reset,
+    Snooze.name: _parse_snooze,
+    Unsnooze.name: _parse_unsnooze,
+    SetThresholds.name: _parse_thresholds,
+    SetPolicy.name: _parse_policy,
+    LoadBlocklist.name: _parse_blocklist,
+    Discovery.name: _parse_discovery,
+}
+
+
+def register_command(name: str, parser: CommandParser) -> None:
+    """Teach the protocol a command (a feature module adds its own)."""
+    COMMANDS[name] = parser
+
+
+def command_id(obj: Any) -> int | None:
+    """The ``id`` of a command object, when it has a usable one."""
+    if isinstance(obj, dict):
+        ident = obj.get("id")
+        if isinstance(ident, int) and not isinstance(ident, bool) and 0 <= ident < 2**53:
+            return ident
+    return None
+
+
+def parse_command(obj: Any) -> Command:
+    """A command from its JSON object; ProtocolError when unknown or malformed."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("cmd"), str):
+        raise ProtocolError("malformed_command", "a command is an object with a 'cmd' string")
+    parser = COMMANDS.get(obj["cmd"])
+    if parser is None:
+        raise ProtocolError("unknown_command", f"unknown command {obj['cmd'][:64]!r}")
+    return parser(obj, command_id(obj))
+
+
+def decode_line(line: str | bytes, limit: int = MAX_COMMAND_LINE) -> Any:
+    """One JSON line, bounded: too long, too deep or not JSON is a ProtocolError.
+
+    Commands are small (the default limit); a snapshot of a big home is not, and
+    its reader passes its own bound.
+    """
+    if len(line) > limit:
+        raise ProtocolError("malformed_command", f"line longer than {limit} bytes")
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise ProtocolError("malformed_command", "JSON nested too deeply") from None
+    except ValueError as err:
+        raise ProtocolError("malformed_command", f"not JSON: {err}") from None
+
+
+def parse_command_line(line: str | bytes) -> Command:
+    return parse_command(decode_line(line))
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What handling a command came to: ok, or an error code and a one-line message."""
+
+    ok: bool
+    error: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def refused(cls, error: str, message: str) -> Reply:
+        return cls(False, error, message)
+
+
+OK = Reply(True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """Base of every line a probe sends."""
+
+    type: ClassVar[str] = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, **self._fields()}
+
+    def _fields(self) -> dict[str, Any]:
+        return {}
+
+    def to_line(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello(Message):
+    type: ClassVar[str] = "hello"
+    version: int = PROTOCOL_VERSION
+    source: str = ""
+    pid: int = 0
+
+    def _fields(self) -> dict[str, Any]:
+        return {"version": self.version, "source": self.source, "pid": self.pid}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Status(Message):
+    type: ClassVar[str] = "status"
+    state: ProbeState = "running"
+    wall_time: float = 0.0
+    learn_end: float | None = None  # packet time the learning period ends
+
+    def _fields(self) -> dict[str, Any]:
+        return {"state": self.state, "wall_time": self.wall_time, "learn_end": self.learn_end}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnapshotMessage(Message):
+    """The device table; ``final`` marks the ``summary`` a probe sends last."""
+
+    type: ClassVar[str] = "snapshot"
+    seq: int
+    wall_time: float | None  # None: the sender's clock is unknown; the receiver's is used
+    snapshot: Snapshot
+    final: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "summary" if self.final else "snapshot",
+            "seq": self.seq,
+            "wall_time": self.wall_time,
+            "snapshot": self.snapshot.to_json(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertMessage(Message):
+    """One alert: new (announce it) or an update of an open one (its count grew)."""
+
+    type: ClassVar[str] = "alert"
+    alert: Alert
+    update: bool = False
+
+    def _fields(self) -> dict[str, Any]:
+        return {"alert": self.alert.to_json(), "update": self.update}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat(Message):
+    type: ClassVar[str] = "heartbeat"
+    wall_time: float
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def _fields(self) -> dict[str, Any]:
+        return {"wall_time": self.wall_time, "stats": self.stats.to_json()}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ack(Message):
+    type: ClassVar[str] = "ack"
+    cmd: str
+    id: int | None = None
+    ok: bool = True
+    error: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def of(cls, cmd: str, ident: int | None, reply: Reply) -> Ack:
+        return cls(cmd=cmd, id=ident, ok=reply.ok, error=reply.error, message=reply.message)
+
+    def _fields(self) -> dict[str, Any]:
+        return _drop_none(
+            {
+                "cmd": self.cmd,
+                "id": self.id,
+                "ok": self.ok,
+                "error": self.error,
+                "message": self.message,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarningMessage(Message):
+    """A problem the probe survives (state not saved, blocklist unreadable...)."""
+
+    type: ClassVar[str] = "warning"
+    code: str
+    message: str
+
+    def _fields(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorMessage(Message):
+    """Fatal: the probe exits after it (``transient`` ones are retried)."""
+
+    type: ClassVar[str] = "error"
+    code: str
+    message: str
+
+    def _fields(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+def _req(obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = obj.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ProtocolError("malformed_message", f"{obj.get('type')!r} message: bad {key!r}")
+    return value
+
+
+def _message_text(obj: dict[str, Any], key: str, limit: int = 4096) -> str:
+    return str(_req(obj, key, str))[:limit]
+
+
+def parse_message(obj: Any, *, snapshot: Snapshot | None = None) -> Message:
+    """A probe message from its JSON object; ProtocolError when it is not one.
+
+    ``snapshot`` is the already decoded table of a snapshot line (decoding a
+    big home's table is worth doing off Home Assistant's event loop).
+    """
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        raise ProtocolError("malformed_message", "a message is an object with a 'type'")
+    kind = obj["type"]
+    try:
+        if kind == "hello":
+            return Hello(
+                version=_req(obj, "version", int),
+                source=_message_text(obj, "source", 1024),
+                pid=int(obj.get("pid") or 0),
+            )
+        if kind == "status":
+            state = obj.get("state")
+            if state not in ("starting", "running", "stopping", "offline"):
+                raise ProtocolError("malformed_message", f"unknown probe state {state!r}")
+            learn_end = obj.get("learn_end")
+            return Status(
+                state=state,
+                wall_time=float(obj.get("wall_time") or 0.0),
+                learn_end=float(learn_end) if isinstance(learn_end, int | float) else None,
+            )
+        if kind in ("snapshot", "summary"):
+            snap = (
+                snapshot
+                if snapshot is not None
+                else Snapshot.from_json(_req(obj, "snapshot", dict))
+            )
+            wall = obj.get("wall_time")
+            return SnapshotMessage(
+                seq=int(obj.get("seq") or 0),
+                wall_time=float(wall)
+                if isinstance(wall, int | float)
+                and not isinstance(wall, bool)
+                and math.isfinite(wall)
+                else None,
+                snapshot=snap,
+                final=kind == "summary",
+            )
+        if kind == "alert":
+            return AlertMessage(
+                alert=Alert.from_json(_req(obj, "alert", dict)), update=bool(obj.get("update"))
+            )
+        if kind == "heartbeat":
+            return Heartbeat(
+                wall_time=float(_req(obj, "wall_time", (int, float))),
+                stats=EngineStats.from_json(_req(obj, "stats", dict)),
+            )
+        if kind == "ack":
+            error = obj.get("error")
+            message = obj.get("message")
+            return Ack(
+                cmd=_message_text(obj, "cmd", 64),
+                id=command_id(obj),
+                ok=bool(obj.get("ok")),
+                error=str(error)[:64] if error is not None else None,
+                message=str(message)[:1024] if message is not None else None,
+            )
+        if kind == "warning":
+            return WarningMessage(
+                code=_message_text(obj, "code", 64), message=_message_text(obj, "message")
+            )
+        if kind == "error":
+            return ErrorMessage(
+                code=_message_text(obj, "code", 64), message=_message_text(obj, "message")
+            )
+    except (TypeError, ValueError, KeyError) as err:
+        if isinstance(err, ProtocolError):
+            raise
+        raise ProtocolError("malformed_message", f"{kind!r} message: {err}") from None
+    raise ProtocolError("unknown_message", f"unknown message type {kind[:64]!r}")
+
+
+def check_version(hello: Hello) -> None:
+    """A probe of another protocol version cannot be understood: say so, once."""
+    if hello.version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            "version_mismatch",
+            f"probe speaks protocol {hello.version}, this TOTEM speaks {PROTOCOL_VERSION}",
+        )

@@ -274,7 +274,8 @@ class ProbeProcess:
 def _parse(line: bytes) -> Message | None:
     """One protocol line as its message, or None (logged) when it is not one."""
     try:
-        return parse_message(decode_line(line, LINE_LIMIT))
+        # The probe is our own child: its big snapshot lines are not depth-checked.
+        return parse_message(decode_line(line, LINE_LIMIT, max_depth=None))
     except ProtocolError as err:
         _LOGGER.debug("Ignoring a probe line (%s): %.200r", err.message, line)
         return None

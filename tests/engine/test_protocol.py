@@ -92,6 +92,11 @@ def test_lines_too_long_or_too_deep_are_refused() -> None:
         p.decode_line("{nope")
     # A big snapshot line is fine with its reader's own bound.
     assert p.decode_line("[" + "1," * 50_000 + "1]", limit=1 << 20)[0] == 1
+    brackets = "[" * 40  # inside a string they are text, not nesting
+    assert p.decode_line(json.dumps({"cmd": brackets})) == {"cmd": brackets}
+    assert p.decode_line("[" * 17 + "]" * 17, max_depth=None)[0][0][0][0] == [
+        [[[[[[[[[[[[]]]]]]]]]]]]
+    ]
 
 
 def test_the_id_is_echoed_only_when_usable() -> None:

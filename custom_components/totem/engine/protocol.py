@@ -38,6 +38,8 @@ PROTOCOL_VERSION = 2
 # A command line longer than this is refused before it is parsed: no command
 # needs more, and the reader must not buffer without bound.
 MAX_COMMAND_LINE = 64 * 1024
+# No command nests deeper than a few levels; a deeper one is an attack on the parser.
+MAX_DEPTH = 16
 MAX_TEXT = 255
 MAX_PATH = 4096
 MAX_LIST = 64
@@ -353,14 +355,44 @@ def parse_command(obj: Any) -> Command:
     return parser(obj, command_id(obj))
 
 
-def decode_line(line: str | bytes, limit: int = MAX_COMMAND_LINE) -> Any:
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def decode_line(
+    line: str | bytes, limit: int = MAX_COMMAND_LINE, max_depth: int | None = MAX_DEPTH
+) -> Any:
     """One JSON line, bounded: too long, too deep or not JSON is a ProtocolError.
 
-    Commands are small (the default limit); a snapshot of a big home is not, and
-    its reader passes its own bound.
+    Commands are small and shallow (the defaults); a snapshot of a big home is
+    neither, and its reader passes its own bounds. The depth is checked before
+    parsing because what a deep document does to the parser differs between
+    Python versions (RecursionError on 3.13, none on 3.14).
     """
     if len(line) > limit:
         raise ProtocolError("malformed_command", f"line longer than {limit} bytes")
+    if max_depth is not None:
+        text = line.decode(errors="replace") if isinstance(line, bytes) else line
+        if _nesting(text) > max_depth:
+            raise ProtocolError("malformed_command", "JSON nested too deeply")
     try:
         return json.loads(line)
     except RecursionError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from .activity import parse_links
 from .const import (
     BLOCK_BACKENDS,
     CONF_ACTIVE_DISCOVERY,
@@ -54,9 +52,8 @@ from .const import (
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
+from .options import TotemConfig, is_mac, normalise_macs, parse_links
 from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
-
-_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -229,8 +226,8 @@ class TotemOptionsFlow(OptionsFlow):
                 if links is None:
                     errors[CONF_ACTIVITY_LINKS] = "invalid_link"
                 options[CONF_ACTIVITY_LINKS] = links
-            ignored = sorted({m.strip().lower().replace("-", ":") for m in options[CONF_IGNORED]})
-            if not all(_MAC.fullmatch(mac) for mac in ignored):
+            ignored = normalise_macs(options[CONF_IGNORED])
+            if not all(is_mac(mac) for mac in ignored):
                 errors[CONF_IGNORED] = "invalid_mac"
             if not errors:
                 options[CONF_IGNORED] = ignored
@@ -238,7 +235,8 @@ class TotemOptionsFlow(OptionsFlow):
                     options[key] = int(options[key])
                 return self.async_create_entry(data=options)
 
-        current = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
+        shown = TotemConfig.from_config_entry(self.config_entry).as_options()
+        current = {**shown, **(user_input or {})}
         choices = [
             SelectOptionDict(
                 value=mac, label=f"{record.name or record.manufacturer or 'Device'} ({mac})"

@@ -6,6 +6,10 @@ from typing import Final
 
 DOMAIN: Final = "totem"
 
+# Bus events (user API: automations and the blueprint name them).
+EVENT_ANOMALY: Final = f"{DOMAIN}_anomaly"
+EVENT_DEVICE_ACTIVITY: Final = f"{DOMAIN}_device_activity"
+
 # Config entry data: where the probe reads frames from.
 CONF_SOURCE_TYPE: Final = "source_type"
 SOURCE_INTERFACE: Final = "interface"

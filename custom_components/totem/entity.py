@@ -15,7 +15,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import TotemCoordinator
-from .tracker import DeviceView, TotemData
+from .inventory import DeviceView, TotemData
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +130,7 @@ class TotemHubEntity(_Throttled):
         super().__init__(coordinator)
         self.entity_description = description
         self._min_interval = description.min_interval
-        entry_id = coordinator.config_entry.entry_id
+        entry_id = coordinator.entry_id
         self._attr_unique_id = f"{entry_id}-{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry_id)})
 

@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 
-from custom_components.totem.anomalies import EVENT_ANOMALY, SEVERITY_WEIGHT
+from custom_components.totem.alerts import EVENT_ANOMALY, SEVERITY_WEIGHT
 from custom_components.totem.const import CONF_LEARN_DAYS, CONF_UPDATE_INTERVAL, DOMAIN
 from custom_components.totem.diagnostics import (
     async_get_config_entry_diagnostics,
@@ -273,7 +273,7 @@ async def test_repeat_counts_reach_home_assistant_without_new_events(
     events = async_capture_events(hass, EVENT_ANOMALY)
     entry = replay_entry(tmp_path / "unused.pcap")
     await setup_entry(hass, entry)
-    anomalies = entry.runtime_data.coordinator.anomalies
+    anomalies = entry.runtime_data.alerts
     await wait_for(
         hass,
         lambda: bool(anomalies.recent) and anomalies.recent[-1].alert.count == 4,

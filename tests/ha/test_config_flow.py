@@ -33,7 +33,7 @@ from custom_components.totem.const import (
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
-from custom_components.totem.store import TotemStore
+from custom_components.totem.store import InventoryStore
 
 from .conftest import replay_entry, setup_entry, write_script
 from .messages import hang, hello, row, snapshot
@@ -352,7 +352,7 @@ async def test_options_flow_offers_known_devices(
     )
     entry = replay_entry(tmp_path / "x.pcap")
     await setup_entry(hass, entry)
-    store: TotemStore = entry.runtime_data.coordinator.store
+    store: InventoryStore = entry.runtime_data.coordinator.store
     from .conftest import wait_for
 
     await wait_for(hass, lambda: mac in store.devices, what="device admitted")

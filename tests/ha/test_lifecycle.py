@@ -195,7 +195,11 @@ async def test_rates_packets_per_second_and_top_talkers(
     for mac in (cam, plug):
         for key in ("upload_rate", "download_rate"):
             registry.async_get_or_create(
-                "sensor", DOMAIN, f"{mac}-{key}", config_entry=entry, disabled_by=None
+                "sensor",
+                DOMAIN,
+                f"{mac}-{key}",
+                config_entry=entry,
+                disabled_by=None,
             )
     fake_probe(
         write_script(

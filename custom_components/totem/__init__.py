@@ -15,6 +15,7 @@ if "homeassistant.core" in sys.modules:
     from .setup import (
         CONFIG_SCHEMA,
         PLATFORMS,
+        async_migrate_entry,
         async_remove_config_entry_device,
         async_remove_entry,
         async_setup,
@@ -25,6 +26,7 @@ if "homeassistant.core" in sys.modules:
     __all__ = [
         "CONFIG_SCHEMA",
         "PLATFORMS",
+        "async_migrate_entry",
         "async_remove_config_entry_device",
         "async_remove_entry",
         "async_setup",

@@ -48,6 +48,8 @@ from .const import (
     DEFAULT_OPTIONS,
     DEFAULT_SPEED,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
@@ -66,7 +68,8 @@ def _number(low: float, high: float, step: float = 1, unit: str | None = None) -
 class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add TOTEM: a network interface to watch, or a capture file to replay."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     @staticmethod
     @callback

@@ -10,6 +10,10 @@ DOMAIN: Final = "totem"
 EVENT_ANOMALY: Final = f"{DOMAIN}_anomaly"
 EVENT_DEVICE_ACTIVITY: Final = f"{DOMAIN}_device_activity"
 
+# Config entry version: minor 2 scoped per-device unique ids to the entry (setup.py).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
+
 # Config entry data: where the probe reads frames from.
 CONF_SOURCE_TYPE: Final = "source_type"
 SOURCE_INTERFACE: Final = "interface"

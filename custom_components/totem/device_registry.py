@@ -94,7 +94,10 @@ class DeviceRegistryUpdater:
             connections = mac_connections(view.macs)
             changes: dict[str, Any] = {}
             if not connections <= device.connections:
-                changes["merge_connections"] = connections
+                # The whole set, the device's own connections kept: merge_connections
+                # is deprecated from Home Assistant 2026 and new_connections exists in
+                # every version TOTEM supports.
+                changes["new_connections"] = device.connections | connections
             if not ONE_DEVICE_PER_ENTRY and device_config_entries(device) != {self.entry_id}:
                 # Shared with another integration: its description wins.
                 if changes:

@@ -1,4 +1,4 @@
-"""Config entry setup, unload and removal (the entry points __init__ exports).
+"""Config entry setup, unload, migration and removal (the entry points __init__ exports).
 
 Setup builds every part of the runtime data before the entry gets it: the
 coordinator (the publisher) and its subscribers, the alert router, the
@@ -8,19 +8,22 @@ activity log and blocking; then the probe starts and the platforms load.
 from __future__ import annotations
 
 import logging
+import re
 from functools import partial
 from pathlib import Path
+from typing import Any, Final
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.typing import ConfigType
 
 from .activity import async_remove_activity, async_setup_activity
 from .alerts import AlertRouter
 from .blocking import async_remove_blocking, async_setup_blocking
-from .const import DOMAIN
+from .const import DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
 from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
 from .discovery import async_setup_discovery
@@ -39,10 +42,33 @@ PLATFORMS: list[Platform] = [
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
+# Before minor version 2 a network device's entities had "<mac>-<key>" unique ids,
+# which two entries seeing the same MAC shared.
+_UNSCOPED_UNIQUE_ID: Final = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}-.+")
+
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Service actions exist from the start, entries loaded or not (they say which)."""
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
+    """Scope per-device unique ids to the entry, keeping every entity id and its history."""
+    if entry.version > ENTRY_VERSION:
+        return False  # written by a newer TOTEM: nothing here can read it
+    if entry.minor_version < 2:
+        prefix = f"{entry.entry_id}-"
+
+        @callback
+        def scoped(entity: er.RegistryEntry) -> dict[str, Any] | None:
+            if not _UNSCOPED_UNIQUE_ID.fullmatch(entity.unique_id):
+                return None
+            return {"new_unique_id": prefix + entity.unique_id}
+
+        await er.async_migrate_entries(hass, entry.entry_id, scoped)
+        hass.config_entries.async_update_entry(entry, minor_version=ENTRY_MINOR_VERSION)
+        _LOGGER.debug("TOTEM entry %s: per-device unique ids scoped to it", entry.entry_id)
     return True
 
 

@@ -177,7 +177,7 @@ async def test_switching_the_uploading_camera_off_logs_traffic_and_raises_mismat
 
     # The device page shows the link: the minute after the change, up and down.
     sensor = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{CAMERA}-traffic_at_last_change"
+        "sensor", DOMAIN, f"{entry.entry_id}-{CAMERA}-traffic_at_last_change"
     )
     assert sensor is not None
     await wait_for(hass, lambda: hass.states.get(sensor).state not in ("unknown", "unavailable"))

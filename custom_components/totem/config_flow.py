@@ -50,12 +50,17 @@ from .const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
+    SOURCE_DEMO,
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
-from .options import TotemConfig, is_mac, normalise_macs, parse_links
+from .options import DEMO_CAPTURE, TotemConfig, is_mac, normalise_macs, parse_links
 from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
+
+# The demo home: lively updates, and no firewall rule on the user's machine (its
+# devices are not on this network; the user can change both in the options).
+DEMO_OPTIONS = {**DEFAULT_OPTIONS, CONF_UPDATE_INTERVAL: 5, CONF_BLOCK_BACKEND: "none"}
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -77,7 +82,23 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
         return TotemOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return self.async_show_menu(step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY])
+        return self.async_show_menu(
+            step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY, SOURCE_DEMO]
+        )
+
+    async def async_step_demo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A ready-made home replayed in a loop: devices at once, no network touched."""
+        await self.async_set_unique_id(SOURCE_DEMO)
+        self._abort_if_unique_id_configured()
+        if await self.hass.async_add_executor_job(check_capture_file, str(DEMO_CAPTURE)):
+            return self.async_abort(reason="demo_missing")
+        if user_input is None:
+            return self.async_show_form(step_id="demo", data_schema=vol.Schema({}))
+        return self.async_create_entry(
+            title="TOTEM demo home",
+            data={CONF_SOURCE_TYPE: SOURCE_DEMO},
+            options=dict(DEMO_OPTIONS),
+        )
 
     async def async_step_interface(
         self, user_input: dict[str, Any] | None = None
@@ -126,6 +147,8 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_SOURCE_TYPE) == SOURCE_DEMO:
+            return self.async_abort(reason="demo_not_reconfigurable")
         replay = entry.data[CONF_SOURCE_TYPE] == SOURCE_REPLAY
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -18,6 +18,8 @@ ENTRY_MINOR_VERSION: Final = 2
 CONF_SOURCE_TYPE: Final = "source_type"
 SOURCE_INTERFACE: Final = "interface"
 SOURCE_REPLAY: Final = "replay"
+# The capture bundled in demo/, replayed in a loop: a new user sees devices at once.
+SOURCE_DEMO: Final = "demo"
 CONF_INTERFACE: Final = "interface"
 CONF_PROMISC: Final = "promisc"
 CONF_PATH: Final = "path"

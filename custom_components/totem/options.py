@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import valid_entity_id
@@ -36,9 +37,15 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_OPTIONS,
     DEFAULT_SPEED,
+    SOURCE_DEMO,
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
+
+# The demo home ships with the integration; its path is found where the
+# integration is installed today, never stored in the entry.
+DEMO_CAPTURE: Final = Path(__file__).parent / "demo" / "home.pcap"
+DEMO_LABEL: Final = "demo home"
 
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
@@ -72,7 +79,7 @@ def is_mac(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureSource:
-    """Where the probe reads frames: an interface or a capture file."""
+    """Where the probe reads frames: an interface, a capture file, or the demo home."""
 
     kind: str
     interface: str | None = None
@@ -84,6 +91,9 @@ class CaptureSource:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
         kind = str(data.get(CONF_SOURCE_TYPE, SOURCE_INTERFACE))
+        if kind == SOURCE_DEMO:
+            # Real time and in a loop, whatever the entry says: the demo is a live home.
+            return cls(kind=kind, path=str(DEMO_CAPTURE))
         if kind == SOURCE_REPLAY:
             return cls(
                 kind=kind,
@@ -110,6 +120,8 @@ class CaptureSource:
     @property
     def label(self) -> str:
         """How logs and repair issues name the source."""
+        if self.kind == SOURCE_DEMO:
+            return DEMO_LABEL
         return str(self.path if self.kind == SOURCE_REPLAY else self.interface)
 
     def probe_args(self) -> list[str]:

@@ -8,44 +8,29 @@ Each state change of a linked entity becomes, once the minute after it has been
 seen, a ``totem_device_activity`` event, a line of the bounded activity log
 (kept in its own Store, shown in diagnostics) and the value of the device's
 "Traffic at last state change" sensor. correlation.py learns the usual upload
-per entity state and reports contradictions as ``activity_mismatch`` anomalies.
+per entity state and reports contradictions as ``activity_mismatch`` alerts.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.components.sensor import (
-    SensorDeviceClass,
-    SensorEntity,
-    SensorEntityDescription,
-    SensorStateClass,
-)
-from homeassistant.const import UnitOfInformation
-from homeassistant.core import (
-    Event,
-    EventStateChangedData,
-    HomeAssistant,
-    callback,
-    valid_entity_id,
-)
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .anomalies import EVENT_DEVICE_ACTIVITY
-from .const import CONF_ACTIVITY_LINKS, CONF_SPEED, DEFAULT_SPEED, DOMAIN
+from .compat import all_devices
+from .const import DOMAIN, EVENT_DEVICE_ACTIVITY
 from .coordinator import TotemCoordinator
 from .correlation import (
     KIND_BURST,
@@ -54,10 +39,11 @@ from .correlation import (
     Mismatch,
     Sample,
 )
-from .data import TotemConfigEntry
 from .engine.model import Alert, Severity
-from .entity import TotemDeviceEntity, TotemDeviceEntityDescription
-from .tracker import TotemData
+from .engine.protocol import AlertMessage
+from .inventory import TotemData
+
+__all__ = ["EVENT_DEVICE_ACTIVITY", "ActivityLog"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +53,6 @@ STORAGE_VERSION = 1
 SAVE_DELAY = 30.0
 LOG_SIZE = 200
 DIAGNOSTICS_LOG = 50
-SENSOR_KEY = "traffic_at_last_change"
 
 # Entities whose state is a physical activity; a plug's power sensor changes every
 # few seconds and would drown the log. Links the user adds are taken as they are.
@@ -93,26 +78,7 @@ LINKABLE_DOMAINS = frozenset(
     }
 )
 
-_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 TO_REDACT = {"mac", "new_destinations", "new_destinations_before"}
-
-
-def parse_links(raw: Any) -> dict[str, str] | None:
-    """The options' links {entity_id: MAC}, normalised; None when one is not valid."""
-    if raw is None or raw == "":
-        return {}
-    if not isinstance(raw, dict):
-        return None
-    links: dict[str, str] = {}
-    for entity_id, mac in raw.items():
-        if not isinstance(entity_id, str) or not isinstance(mac, str):
-            return None
-        entity = entity_id.strip().lower()
-        address = mac.strip().lower().replace("-", ":")
-        if not valid_entity_id(entity) or not _MAC.fullmatch(address):
-            return None
-        links[entity] = address
-    return dict(sorted(links.items()))
 
 
 def human_size(size: float) -> str:
@@ -129,11 +95,16 @@ class _Links:
     macs: frozenset[str]  # TOTEM's devices when the links were computed
 
 
-class ActivityMonitor:
-    """Links entities to network devices and logs their state changes with traffic."""
+class ActivityLog:
+    """Links entities to network devices and logs their state changes with traffic.
+
+    A subscriber of the coordinator's snapshots (it sees each one before the
+    entities do, so the sensor shows a record in the same update) and a source
+    of alerts, which it publishes through the coordinator like the probe's.
+    """
 
     def __init__(
-        self, hass: HomeAssistant, entry: TotemConfigEntry, coordinator: TotemCoordinator
+        self, hass: HomeAssistant, entry: ConfigEntry, coordinator: TotemCoordinator
     ) -> None:
         self.hass = hass
         self.entry = entry
@@ -147,10 +118,10 @@ class ActivityMonitor:
         self.log: deque[ActivityRecord] = deque(maxlen=LOG_SIZE)
         self.last: dict[str, ActivityRecord] = {}
         self.links = _Links({}, frozenset())
-        self.user_links: dict[str, str] = parse_links(entry.options.get(CONF_ACTIVITY_LINKS)) or {}
-        self._speed = (
-            float(entry.data.get(CONF_SPEED, DEFAULT_SPEED)) if coordinator.is_replay else 1.0
-        )
+        config = coordinator.config
+        self.user_links: dict[str, str] = dict(config.activity_links)
+        # A replay's data clock runs this many times faster than the wall clock.
+        self._speed = config.source.speed if config.source.is_replay else 1.0
         self._unsub_states: Callable[[], None] | None = None
         self._relink_pending = False
         self._stopped = False
@@ -170,6 +141,7 @@ class ActivityMonitor:
 
     @callback
     def async_start(self) -> None:
+        self.entry.async_on_unload(self.coordinator.async_subscribe_snapshots(self.on_snapshot))
         self.entry.async_on_unload(
             self.hass.bus.async_listen(dr.EVENT_DEVICE_REGISTRY_UPDATED, self._schedule_relink)
         )
@@ -246,7 +218,7 @@ class ActivityMonitor:
 
     @callback
     def on_snapshot(self, data: TotemData) -> None:
-        """The coordinator's hook, before the entities see the snapshot."""
+        """A snapshot, before the entities see it."""
         if frozenset(self.coordinator.store.devices) != self.links.macs:
             self.relink()  # a device was admitted or removed: its links follow
         macs = self.linked_macs
@@ -269,20 +241,13 @@ class ActivityMonitor:
 
     # -- outputs ------------------------------------------------------------
 
-    def device_id(self, mac: str) -> str | None:
-        registry = dr.async_get(self.hass)
-        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
-            if (dr.CONNECTION_NETWORK_MAC, mac) in device.connections:
-                return device.id
-        return None
-
     def _event_data(self, record: ActivityRecord) -> dict[str, Any]:
         # Flat fields: easy to use in automation templates and to export.
         return {
             "entity_id": record.entity_id,
             "old_state": record.old_state,
             "new_state": record.new_state,
-            "device_id": self.device_id(record.mac),
+            "device_id": self.coordinator.devices.device_id(record.mac),
             "mac": record.mac,
             "changed_at": dt_util.utc_from_timestamp(record.changed_at).isoformat(),
             "bytes_up_before": record.before.bytes_up,
@@ -303,7 +268,7 @@ class ActivityMonitor:
         view = data.devices.get(mismatch.mac)
         name = view.name if view is not None else mismatch.mac
         severity, message = describe_mismatch(self.hass, mismatch, name)
-        # The engine alerts' path (anomalies.py): the totem_anomaly event, the device's
+        # The engine alerts' path (alerts.py): the totem_anomaly event, the device's
         # Anomaly event entity and its alert score.
         alert = Alert(
             time=mismatch.time,
@@ -319,7 +284,7 @@ class ActivityMonitor:
                 "seconds": round(mismatch.seconds, 3),
             },
         )
-        self.coordinator.anomalies.handle([alert])
+        self.coordinator.async_publish_alert(AlertMessage(alert=alert))
 
     def diagnostics(self) -> dict[str, Any]:
         return async_redact_data(
@@ -347,7 +312,7 @@ def compute_links(
     devices = dr.async_get(hass)
     entities = er.async_get(hass)
     links: dict[str, str] = {}
-    for device in list(devices.devices.values()):
+    for device in all_devices(devices):
         primary = next(
             (
                 by_mac[mac]
@@ -413,113 +378,19 @@ def describe_mismatch(hass: HomeAssistant, mismatch: Mismatch, name: str) -> tup
     return ("critical" if privacy else "warning"), message
 
 
-async def async_setup_activity(hass: HomeAssistant, entry: TotemConfigEntry) -> ActivityMonitor:
-    coordinator = entry.runtime_data.coordinator
-    monitor = ActivityMonitor(hass, entry, coordinator)
-    await monitor.async_load()
-    coordinator.activity = monitor
-    monitor.async_start()
-    entry.async_on_unload(monitor.async_stop)
-    return monitor
+async def async_setup_activity(
+    hass: HomeAssistant, entry: ConfigEntry, coordinator: TotemCoordinator
+) -> ActivityLog:
+    """The entry's activity log, loaded and subscribed; saved and stopped on unload."""
+    log = ActivityLog(hass, entry, coordinator)
+    await log.async_load()
+    log.async_start()
+    entry.async_on_unload(log.async_stop)
+    return log
 
 
-async def async_remove_activity(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+async def async_remove_activity(hass: HomeAssistant, entry_id: str) -> None:
     store: Store[dict[str, Any]] = Store(
-        hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.activity", private=True
+        hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.activity", private=True
     )
     await store.async_remove()
-
-
-# -- the sensor ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class ActivitySensorDescription(SensorEntityDescription, TotemDeviceEntityDescription):
-    """The per-device "Traffic at last state change" sensor."""
-
-
-ACTIVITY_SENSOR = ActivitySensorDescription(
-    key=SENSOR_KEY,
-    translation_key=SENSOR_KEY,
-    device_class=SensorDeviceClass.DATA_SIZE,
-    native_unit_of_measurement=UnitOfInformation.BYTES,
-    suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
-    suggested_display_precision=1,
-    state_class=SensorStateClass.MEASUREMENT,
-    value_fn=lambda _view: None,  # the value comes from the activity log
-)
-
-
-class ActivityTrafficSensor(TotemDeviceEntity, SensorEntity):
-    """Data the device exchanged in the minute after its linked entity last changed."""
-
-    entity_description: ActivitySensorDescription
-    # Which entity changed and how is context: the recorder keeps only the figure.
-    _unrecorded_attributes = frozenset(
-        {
-            "changed_entity",
-            "old_state",
-            "new_state",
-            "changed_at",
-            "bytes_up_before",
-            "bytes_down_before",
-            "bytes_up_after",
-            "bytes_down_after",
-            "new_destinations",
-        }
-    )
-
-    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
-        monitor = self.coordinator.activity
-        record = monitor.last.get(self._mac) if monitor is not None else None
-        if record is None:
-            return None, None
-        changed = datetime.fromtimestamp(record.changed_at, dt_util.UTC)
-        return record.after.bytes_up + record.after.bytes_down, {
-            # Not "entity_id": Home Assistant reads that attribute as a group's members.
-            "changed_entity": record.entity_id,
-            "old_state": record.old_state,
-            "new_state": record.new_state,
-            "changed_at": changed.isoformat(),
-            "bytes_up_before": record.before.bytes_up,
-            "bytes_down_before": record.before.bytes_down,
-            "bytes_up_after": record.after.bytes_up,
-            "bytes_down_after": record.after.bytes_down,
-            "new_destinations": list(record.new_destinations),
-        }
-
-    @property
-    def native_value(self) -> Any:
-        return self._value
-
-
-def add_activity_sensors(
-    coordinator: TotemCoordinator, async_add_entities: AddEntitiesCallback
-) -> Callable[[], None]:
-    """A sensor for each linked device, now and when a link appears (the known-set way)."""
-
-    @callback
-    def add_new() -> None:
-        monitor = coordinator.activity
-        data = coordinator.data
-        if monitor is None or data is None:
-            return
-        new = [
-            mac
-            for mac in sorted(monitor.linked_macs | set(monitor.last))
-            if mac in data.devices and (SENSOR_KEY, mac) not in coordinator.known
-        ]
-        for mac in new:
-            coordinator.known.add((SENSOR_KEY, mac))
-        if new:
-            async_add_entities(
-                ActivityTrafficSensor(coordinator, ACTIVITY_SENSOR, mac) for mac in new
-            )
-
-    add_new()
-    return coordinator.async_add_listener(add_new)
-
-
-def activity_diagnostics(entry: TotemConfigEntry) -> dict[str, Any] | None:
-    monitor = entry.runtime_data.coordinator.activity
-    return monitor.diagnostics() if monitor is not None else None

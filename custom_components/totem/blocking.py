@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
@@ -30,15 +31,8 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    BLOCK_BACKEND_AUTO,
-    CONF_BLOCK_BACKEND,
-    CONF_INTERFACE,
-    CONF_SOURCE_TYPE,
-    DOMAIN,
-    SOURCE_INTERFACE,
-)
-from .data import TotemConfigEntry
+from .const import DOMAIN, SOURCE_INTERFACE
+from .coordinator import TotemCoordinator
 from .engine.enforce import (
     BACKEND_NONE,
     Backend,
@@ -48,6 +42,7 @@ from .engine.enforce import (
     make_backend,
 )
 from .engine.hostinfo import read_interfaces
+from .options import TotemConfig
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -145,30 +140,30 @@ def _by_mac(block: StoredBlock) -> str:
     return block.mac
 
 
-def chosen_backend(entry: TotemConfigEntry) -> str | None:
-    """The backend named in the options; None lets the engine choose for this host."""
-    name = entry.options.get(CONF_BLOCK_BACKEND, BLOCK_BACKEND_AUTO)
-    return None if name == BLOCK_BACKEND_AUTO else str(name)
-
-
-def capture_mac_of(entry: TotemConfigEntry) -> str | None:
+def capture_mac_of(config: TotemConfig) -> str | None:
     """The MAC of the capture interface (blocking it would blind TOTEM). Blocking I/O."""
-    if entry.data.get(CONF_SOURCE_TYPE) != SOURCE_INTERFACE:
+    source = config.source
+    if source.kind != SOURCE_INTERFACE or source.interface is None:
         return None
-    return read_interfaces().get(str(entry.data.get(CONF_INTERFACE)))
+    return read_interfaces().get(source.interface)
 
 
 class BlockManager:
     """Owns the backend of one config entry; every nft call goes through here."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: TotemConfigEntry, backend: Backend, store: BlockStore
+        self,
+        hass: HomeAssistant,
+        coordinator: TotemCoordinator,
+        backend: Backend,
+        store: BlockStore,
     ) -> None:
         self.hass = hass
-        self.entry = entry
+        self.coordinator = coordinator
+        self.entry_id = coordinator.entry_id
         self.backend = backend
         self.store = store
-        self.auto = chosen_backend(entry) is None
+        self.auto = coordinator.config.chosen_backend is None
         # The last reading of the kernel: MAC -> block.
         self.blocked: dict[str, Block] = {}
         # Why nftables cannot be used right now (nft missing, no permission), if so.
@@ -253,6 +248,10 @@ class BlockManager:
 
         return remove
 
+    def holds_any(self, macs: set[str]) -> bool:
+        """Did this entry block one of MACS, or does the kernel hold a block of one?"""
+        return bool(macs & (set(self.blocked) | set(self.store.blocks)))
+
     def is_blocked(self, mac: str) -> bool:
         return mac in self.blocked
 
@@ -300,7 +299,7 @@ class BlockManager:
             self._read_again = True
             return
         self._refreshing = True
-        self.entry.async_create_background_task(
+        self.coordinator.config_entry.async_create_background_task(
             self.hass, self._async_refresh_while_asked(), f"{DOMAIN} read blocks"
         )
 
@@ -400,7 +399,7 @@ class BlockManager:
         self.problem = err
         if not asked and self.auto and not self.store.blocks:
             return
-        entry_id = self.entry.entry_id
+        entry_id = self.entry_id
         for other in REPAIRABLE_REASONS:
             if other != err.reason:
                 ir.async_delete_issue(self.hass, DOMAIN, blocking_issue_id(other, entry_id))
@@ -419,7 +418,7 @@ class BlockManager:
         if self.problem is None:
             return
         self.problem = None
-        clear_blocking_issues(self.hass, self.entry.entry_id)
+        clear_blocking_issues(self.hass, self.entry_id)
 
 
 def clear_blocking_issues(hass: HomeAssistant, entry_id: str) -> None:
@@ -427,12 +426,16 @@ def clear_blocking_issues(hass: HomeAssistant, entry_id: str) -> None:
         ir.async_delete_issue(hass, DOMAIN, blocking_issue_id(reason, entry_id))
 
 
-async def async_setup_blocking(hass: HomeAssistant, entry: TotemConfigEntry) -> BlockManager:
-    """The entry's BlockManager, started: stored blocks are back in the kernel."""
+async def async_setup_blocking(
+    hass: HomeAssistant, entry: ConfigEntry, coordinator: TotemCoordinator
+) -> BlockManager:
+    """The entry's BlockManager, started: stored blocks are back in the kernel, and it
+    reads the kernel again after every coordinator update."""
+    config = coordinator.config
     store = BlockStore(hass, entry.entry_id)
     await store.async_load()
-    name = chosen_backend(entry)
-    capture_mac = await hass.async_add_executor_job(capture_mac_of, entry)
+    name = config.chosen_backend
+    capture_mac = await hass.async_add_executor_job(capture_mac_of, config)
     # Choosing "auto" reads the host (bridges), which runs `ip`: executor.
     try:
         backend = await hass.async_add_executor_job(
@@ -442,27 +445,26 @@ async def async_setup_blocking(hass: HomeAssistant, entry: TotemConfigEntry) -> 
         # Only a hand-edited options file names an unknown backend.
         _LOGGER.error("TOTEM blocks nothing: %s", err.message)
         backend = make_backend(BACKEND_NONE)
-    manager = BlockManager(hass, entry, backend, store)
+    manager = BlockManager(hass, coordinator, backend, store)
     await manager.async_start()
     if manager.enforcing:
         await manager.async_check_host()
     else:
-        _remove_switches(hass, entry)
-    coordinator = entry.runtime_data.coordinator
+        _remove_switches(hass, entry.entry_id)
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
     entry.async_on_unload(manager.async_stop)
     return manager
 
 
-def _remove_switches(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+def _remove_switches(hass: HomeAssistant, entry_id: str) -> None:
     """Alert-only mode has no "Network access" switch: drop the ones from before."""
     registry = er.async_get(hass)
-    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+    for entity in er.async_entries_for_config_entry(registry, entry_id):
         if entity.domain == "switch" and entity.unique_id.endswith("-network_access"):
             registry.async_remove(entity.entity_id)
 
 
-async def async_remove_blocking(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
+async def async_remove_blocking(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The entry is deleted: its blocks leave the kernel, its block store the disk.
 
     TOTEM's table is shared by every entry on this host; while another entry
@@ -471,7 +473,7 @@ async def async_remove_blocking(hass: HomeAssistant, entry: TotemConfigEntry) ->
     store = BlockStore(hass, entry.entry_id)
     await store.async_load()
     others = [e for e in hass.config_entries.async_entries(DOMAIN) if e.entry_id != entry.entry_id]
-    name = store.backend or chosen_backend(entry)
+    name = store.backend or TotemConfig.from_config_entry(entry).chosen_backend
 
     def lift() -> None:
         backend = make_backend(name, runner=NftRunner())

@@ -3,10 +3,15 @@
 Home Assistant 2026 gives every config entry its own devices: ``DeviceEntry``
 has one ``config_entry_id`` and the multi-entry API (``config_entries``,
 ``remove_config_entry_id``) is deprecated there, raising in tests. 2025.x
-shares a device between integrations by connection.
+shares a device between integrations by connection. 2026 also makes
+``DeviceRegistry.devices`` a collection of entries (its mapping use is
+deprecated, breaking in 2027.9), where 2025.x has a mapping by device id.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import cast
 
 from homeassistant.helpers import device_registry as dr
 
@@ -29,3 +34,13 @@ def remove_entry_from_device(
         registry.async_remove_device(device.id)
     else:  # 2025.x: the device stays with the other integration that shares it
         registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+
+
+def all_devices(registry: dr.DeviceRegistry) -> list[dr.DeviceEntry]:
+    """Every device in the registry, without the deprecated mapping use on 2026."""
+    # Typed as what the running version's stubs say: the other version's shape is
+    # unreachable to mypy, not at run time.
+    devices: object = registry.devices
+    if isinstance(devices, Mapping):
+        return list(devices.values())
+    return list(cast("Iterable[dr.DeviceEntry]", devices))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from homeassistant.helpers.selector import (
     TextSelector,
 )
 
-from .activity import parse_links
 from .const import (
     BLOCK_BACKENDS,
     CONF_ACTIVE_DISCOVERY,
@@ -50,13 +48,19 @@ from .const import (
     DEFAULT_OPTIONS,
     DEFAULT_SPEED,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+    SOURCE_DEMO,
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
+from .options import DEMO_CAPTURE, TotemConfig, is_mac, normalise_macs, parse_links
 from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
 
-_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+# The demo home: lively updates, and no firewall rule on the user's machine (its
+# devices are not on this network; the user can change both in the options).
+DEMO_OPTIONS = {**DEFAULT_OPTIONS, CONF_UPDATE_INTERVAL: 5, CONF_BLOCK_BACKEND: "none"}
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -69,7 +73,8 @@ def _number(low: float, high: float, step: float = 1, unit: str | None = None) -
 class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add TOTEM: a network interface to watch, or a capture file to replay."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     @staticmethod
     @callback
@@ -77,7 +82,23 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
         return TotemOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        return self.async_show_menu(step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY])
+        return self.async_show_menu(
+            step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY, SOURCE_DEMO]
+        )
+
+    async def async_step_demo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A ready-made home replayed in a loop: devices at once, no network touched."""
+        await self.async_set_unique_id(SOURCE_DEMO)
+        self._abort_if_unique_id_configured()
+        if await self.hass.async_add_executor_job(check_capture_file, str(DEMO_CAPTURE)):
+            return self.async_abort(reason="demo_missing")
+        if user_input is None:
+            return self.async_show_form(step_id="demo", data_schema=vol.Schema({}))
+        return self.async_create_entry(
+            title="TOTEM demo home",
+            data={CONF_SOURCE_TYPE: SOURCE_DEMO},
+            options=dict(DEMO_OPTIONS),
+        )
 
     async def async_step_interface(
         self, user_input: dict[str, Any] | None = None
@@ -126,6 +147,8 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_SOURCE_TYPE) == SOURCE_DEMO:
+            return self.async_abort(reason="demo_not_reconfigurable")
         replay = entry.data[CONF_SOURCE_TYPE] == SOURCE_REPLAY
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -229,8 +252,8 @@ class TotemOptionsFlow(OptionsFlow):
                 if links is None:
                     errors[CONF_ACTIVITY_LINKS] = "invalid_link"
                 options[CONF_ACTIVITY_LINKS] = links
-            ignored = sorted({m.strip().lower().replace("-", ":") for m in options[CONF_IGNORED]})
-            if not all(_MAC.fullmatch(mac) for mac in ignored):
+            ignored = normalise_macs(options[CONF_IGNORED])
+            if not all(is_mac(mac) for mac in ignored):
                 errors[CONF_IGNORED] = "invalid_mac"
             if not errors:
                 options[CONF_IGNORED] = ignored
@@ -238,7 +261,8 @@ class TotemOptionsFlow(OptionsFlow):
                     options[key] = int(options[key])
                 return self.async_create_entry(data=options)
 
-        current = {**DEFAULT_OPTIONS, **self.config_entry.options, **(user_input or {})}
+        shown = TotemConfig.from_config_entry(self.config_entry).as_options()
+        current = {**shown, **(user_input or {})}
         choices = [
             SelectOptionDict(
                 value=mac, label=f"{record.name or record.manufacturer or 'Device'} ({mac})"

@@ -6,10 +6,20 @@ from typing import Final
 
 DOMAIN: Final = "totem"
 
+# Bus events (user API: automations and the blueprint name them).
+EVENT_ANOMALY: Final = f"{DOMAIN}_anomaly"
+EVENT_DEVICE_ACTIVITY: Final = f"{DOMAIN}_device_activity"
+
+# Config entry version: minor 2 scoped per-device unique ids to the entry (setup.py).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
+
 # Config entry data: where the probe reads frames from.
 CONF_SOURCE_TYPE: Final = "source_type"
 SOURCE_INTERFACE: Final = "interface"
 SOURCE_REPLAY: Final = "replay"
+# The capture bundled in demo/, replayed in a loop: a new user sees devices at once.
+SOURCE_DEMO: Final = "demo"
 CONF_INTERFACE: Final = "interface"
 CONF_PROMISC: Final = "promisc"
 CONF_PATH: Final = "path"

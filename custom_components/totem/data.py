@@ -1,22 +1,31 @@
-"""Typed config entry and the runtime data it carries."""
+"""The typed config entry and the runtime data it carries, built complete at setup.
+
+Every part is required: setup builds them all before assigning
+``entry.runtime_data`` (the peblar way), so no platform or service meets a
+half-set-up entry. Nothing below this module imports it: the parts take the
+coordinator, not the entry's runtime data.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 
-if TYPE_CHECKING:
-    from .blocking import BlockManager
-    from .coordinator import TotemCoordinator
+from .activity import ActivityLog
+from .alerts import AlertRouter
+from .blocking import BlockManager
+from .coordinator import TotemCoordinator
+from .options import TotemConfig
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TotemRuntimeData:
+    config: TotemConfig
     coordinator: TotemCoordinator
-    # Per-device blocking (blocking.py); set right after the coordinator starts.
-    blocking: BlockManager | None = None
+    alerts: AlertRouter
+    activity: ActivityLog
+    blocking: BlockManager
 
 
 type TotemConfigEntry = ConfigEntry[TotemRuntimeData]

@@ -9,7 +9,6 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
-from .activity import activity_diagnostics
 from .const import CONF_IGNORED, CONF_INTERFACE, CONF_PATH
 from .data import TotemConfigEntry
 
@@ -44,8 +43,8 @@ def _coordinator_dump(entry: TotemConfigEntry) -> dict[str, Any]:
         "visibility": data.visibility if data else None,
         "not_admitted": data.not_admitted if data else None,
         "stats": asdict(data.stats) if data else None,
-        # Recent alerts without their messages (anomalies.py leaves out what names hosts).
-        "recent_alerts": coordinator.anomalies.diagnostics(),
+        # Recent alerts without their messages (alerts.py leaves out what names hosts).
+        "recent_alerts": entry.runtime_data.alerts.diagnostics(),
     }
 
 
@@ -63,7 +62,7 @@ async def async_get_config_entry_diagnostics(
             "coordinator": _coordinator_dump(entry),
             "devices": devices,
             # The activity log, redacted by activity.py itself.
-            "activity": activity_diagnostics(entry),
+            "activity": entry.runtime_data.activity.diagnostics(),
         },
         TO_REDACT,
     )
@@ -72,7 +71,7 @@ async def async_get_config_entry_diagnostics(
 async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: TotemConfigEntry, device: dr.DeviceEntry
 ) -> dict[str, Any]:
-    mac = entry.runtime_data.coordinator.primary_mac(device)
+    mac = entry.runtime_data.coordinator.devices.primary_mac(device)
     if mac is None:  # the hub
         return async_redact_data({"coordinator": _coordinator_dump(entry)}, TO_REDACT)
     return async_redact_data(_device_dump(entry, mac), TO_REDACT)
@@ -85,5 +84,5 @@ def _device_dump(entry: TotemConfigEntry, mac: str) -> dict[str, Any]:
     return {
         "record": record.to_json() if record else None,
         "view": asdict(view) if view else None,
-        "alerts": coordinator.anomalies.diagnostics(mac),
+        "alerts": entry.runtime_data.alerts.diagnostics(mac),
     }

@@ -23,16 +23,15 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from homeassistant.components import zeroconf
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from zeroconf import BadTypeInNameException, ServiceStateChange, Zeroconf
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo
 
-from .const import CONF_ACTIVE_DISCOVERY
-from .coordinator import TotemCoordinator, entry_options
-from .data import TotemConfigEntry
+from .coordinator import TotemCoordinator
 from .engine.protocol import Discovery
-from .tracker import TotemData
+from .inventory import TotemData
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -359,12 +358,12 @@ class ActiveDiscovery:
 
 
 async def async_setup_discovery(
-    hass: HomeAssistant, entry: TotemConfigEntry
+    hass: HomeAssistant, entry: ConfigEntry, coordinator: TotemCoordinator
 ) -> ActiveDiscovery | None:
     """Start active discovery when the entry's option asks for it; stopped on unload."""
-    if not entry_options(entry)[CONF_ACTIVE_DISCOVERY]:
+    if not coordinator.config.active_discovery:
         return None
-    discovery = ActiveDiscovery(hass, entry.runtime_data.coordinator)
+    discovery = ActiveDiscovery(hass, coordinator)
     await discovery.async_start()
     entry.async_on_unload(discovery.async_stop)
     return discovery

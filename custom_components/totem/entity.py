@@ -15,7 +15,12 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import TotemCoordinator
-from .tracker import DeviceView, TotemData
+from .inventory import DeviceView, TotemData
+
+
+def device_unique_id(entry_id: str, mac: str, key: str) -> str:
+    """The unique id of a network device's entity (the hub's are "<entry_id>-<key>")."""
+    return f"{entry_id}-{mac}-{key}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,7 +108,8 @@ class TotemDeviceEntity(_Throttled):
         self.entity_description = description
         self._min_interval = description.min_interval
         self._mac = mac
-        self._attr_unique_id = f"{mac}-{description.key}"
+        # Scoped to the entry: two entries (two probes) may see the same MAC.
+        self._attr_unique_id = device_unique_id(coordinator.entry_id, mac, description.key)
         self._attr_device_info = DeviceInfo(connections={(dr.CONNECTION_NETWORK_MAC, mac)})
 
     @property
@@ -130,7 +136,7 @@ class TotemHubEntity(_Throttled):
         super().__init__(coordinator)
         self.entity_description = description
         self._min_interval = description.min_interval
-        entry_id = coordinator.config_entry.entry_id
+        entry_id = coordinator.entry_id
         self._attr_unique_id = f"{entry_id}-{description.key}"
         self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, entry_id)})
 

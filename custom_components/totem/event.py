@@ -3,7 +3,7 @@
 Event types are the alert kinds; every alert the device raises fires its
 entity with the alert's severity, message and count. The hub's entity takes
 the alerts of MACs that are not Home Assistant devices (a MAC flood's
-spoofed sources). anomalies.py routes the alerts; this module only shows them.
+spoofed sources). alerts.py routes the alerts; this module only shows them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .anomalies import EVENT_TYPES, HUB
+from .alerts import EVENT_TYPES, HUB_KEY, AlertRouter
 from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
 from .entity import (
@@ -26,27 +26,28 @@ from .entity import (
     add_device_entities,
 )
 
-# Events are pushed by the coordinator's callback; nothing to serialise.
+# Events are pushed by the alert router's callback; nothing to serialise.
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class TotemEventDescription(EventEntityDescription, TotemDeviceEntityDescription):
-    """The anomaly event of a device (no state of its own to compute)."""
+    """The alert event of a device (no state of its own to compute)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class TotemHubEventDescription(EventEntityDescription, TotemHubEntityDescription):
-    """The anomaly event of the hub."""
+    """The alert event of the hub."""
 
 
-ANOMALY = TotemEventDescription(
+# "anomaly" is the user's word (entity name, unique id): it stays.
+DEVICE_ALERTS = TotemEventDescription(
     key="anomaly",
     translation_key="anomaly",
     event_types=EVENT_TYPES,
     value_fn=lambda _view: None,
 )
-HUB_ANOMALY = TotemHubEventDescription(
+HUB_ALERTS = TotemHubEventDescription(
     key="anomaly",
     translation_key="anomaly",
     event_types=EVENT_TYPES,
@@ -60,21 +61,28 @@ async def async_setup_entry(
     async_add_entities: AddEntitiesCallback,
 ) -> None:
     coordinator = entry.runtime_data.coordinator
-    async_add_entities([TotemHubAnomalyEvent(coordinator, HUB_ANOMALY)])
+    alerts = entry.runtime_data.alerts
+    async_add_entities([TotemHubAlertEvent(coordinator, HUB_ALERTS, alerts)])
+
+    def factory(
+        coordinator: TotemCoordinator, description: TotemEventDescription, mac: str
+    ) -> TotemDeviceAlertEvent:
+        return TotemDeviceAlertEvent(coordinator, description, mac, alerts)
+
     entry.async_on_unload(
-        add_device_entities(coordinator, "event", (ANOMALY,), TotemAnomalyEvent, async_add_entities)
+        add_device_entities(coordinator, "event", (DEVICE_ALERTS,), factory, async_add_entities)
     )
 
 
-class _AnomalyEvent(EventEntity):
-    """Shows the alerts anomalies.py routes to its key (a device's MAC, or HUB)."""
+class _AlertEvent(EventEntity):
+    """Shows the alerts the router sends to its key (a device's MAC, or HUB_KEY)."""
 
-    coordinator: TotemCoordinator
+    _alerts: AlertRouter
     _alert_key: str
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.coordinator.anomalies.subscribe(self._alert_key, self._on_alert))
+        self.async_on_remove(self._alerts.subscribe(self._alert_key, self._on_alert))
 
     @callback
     def _on_alert(self, data: dict[str, Any]) -> None:
@@ -84,20 +92,34 @@ class _AnomalyEvent(EventEntity):
         self.async_write_ha_state()
 
 
-class TotemAnomalyEvent(TotemDeviceEntity, _AnomalyEvent):
+class TotemDeviceAlertEvent(TotemDeviceEntity, _AlertEvent):
     """Fires when the device raises an alert."""
 
     entity_description: TotemEventDescription
 
     def __init__(
-        self, coordinator: TotemCoordinator, description: TotemEventDescription, mac: str
+        self,
+        coordinator: TotemCoordinator,
+        description: TotemEventDescription,
+        mac: str,
+        alerts: AlertRouter,
     ) -> None:
         super().__init__(coordinator, description, mac)
+        self._alerts = alerts
         self._alert_key = mac
 
 
-class TotemHubAnomalyEvent(TotemHubEntity, _AnomalyEvent):
+class TotemHubAlertEvent(TotemHubEntity, _AlertEvent):
     """Fires for alerts of MACs TOTEM did not make devices (spoofed sources)."""
 
     entity_description: TotemHubEventDescription
-    _alert_key = HUB
+    _alert_key = HUB_KEY
+
+    def __init__(
+        self,
+        coordinator: TotemCoordinator,
+        description: TotemHubEventDescription,
+        alerts: AlertRouter,
+    ) -> None:
+        super().__init__(coordinator, description)
+        self._alerts = alerts

@@ -1,4 +1,4 @@
-"""Logbook lines for TOTEM's bus events: anomalies and device activity.
+"""Logbook lines for TOTEM's bus events: alerts (totem_anomaly) and device activity.
 
 The entries name the Home Assistant device the event carries (``device_id``),
 so they also show on that device's page.
@@ -17,8 +17,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 
-from .anomalies import EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
-from .const import DOMAIN
+from .const import DOMAIN, EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
 
 FALLBACK_NAME = "TOTEM"
 
@@ -31,7 +30,7 @@ def _device_name(hass: HomeAssistant, device_id: Any) -> str:
     return FALLBACK_NAME
 
 
-def describe_anomaly(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, str]:
+def describe_alert(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, str]:
     kind = str(data.get("kind", "anomaly")).replace("_", " ")
     severity = str(data.get("severity", "info"))
     message = f"raised a {kind} alert ({severity})"
@@ -71,12 +70,12 @@ def async_describe_events(
     """Describe TOTEM's events to the logbook."""
 
     @callback
-    def anomaly(event: Event) -> dict[str, str]:
-        return describe_anomaly(hass, dict(event.data))
+    def alert(event: Event) -> dict[str, str]:
+        return describe_alert(hass, dict(event.data))
 
     @callback
     def activity(event: Event) -> dict[str, str]:
         return describe_activity(hass, dict(event.data))
 
-    async_describe_event(DOMAIN, EVENT_ANOMALY, anomaly)
+    async_describe_event(DOMAIN, EVENT_ANOMALY, alert)
     async_describe_event(DOMAIN, EVENT_DEVICE_ACTIVITY, activity)

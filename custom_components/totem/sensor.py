@@ -1,4 +1,5 @@
-"""Traffic sensors per network device and health sensors of the hub."""
+"""Traffic sensors per network device, its alert score and the traffic at its linked
+entities' last state change; health sensors of the hub."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfDataRate, UnitOfInformation
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .activity import add_activity_sensors
+from .activity import ActivityLog
+from .alerts import AlertRouter
 from .const import COUNTER_MIN_WRITE_SECONDS
+from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
 from .entity import (
     TotemDeviceEntity,
@@ -27,7 +30,7 @@ from .entity import (
     TotemHubEntityDescription,
     add_device_entities,
 )
-from .tracker import (
+from .inventory import (
     VISIBILITY_FULL,
     VISIBILITY_OWN_TRAFFIC,
     VISIBILITY_UNKNOWN,
@@ -193,25 +196,56 @@ HUB_SENSORS: tuple[TotemHubSensorDescription, ...] = (
 )
 
 
+# Alert score (alerts.py): severity-weighted alerts of the last day. The Anomaly
+# event entity already shows the last alert and its kind; a number ranks devices
+# on a dashboard and suits history graphs and numeric_state triggers.
+ALERT_SCORE = TotemDeviceSensorDescription(
+    key="alert_score",
+    translation_key="alert_score",
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda _view: None,  # from the alert router: TotemAlertScoreSensor
+)
+
+ACTIVITY_KEY = "traffic_at_last_change"
+# Data the device exchanged in the minute after a linked entity last changed
+# (activity.py); only devices linked to other entities get one.
+TRAFFIC_AT_LAST_CHANGE = TotemDeviceSensorDescription(
+    key=ACTIVITY_KEY,
+    translation_key=ACTIVITY_KEY,
+    device_class=SensorDeviceClass.DATA_SIZE,
+    native_unit_of_measurement=UnitOfInformation.BYTES,
+    suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
+    suggested_display_precision=1,
+    state_class=SensorStateClass.MEASUREMENT,
+    value_fn=lambda _view: None,  # from the activity log: TotemActivitySensor
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: TotemConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data.coordinator
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
     async_add_entities(TotemHubSensor(coordinator, d) for d in HUB_SENSORS)
     entry.async_on_unload(
         add_device_entities(
             coordinator, "sensor", DEVICE_SENSORS, TotemDeviceSensor, async_add_entities
         )
     )
+
+    def alert_score(
+        coordinator: TotemCoordinator, description: TotemDeviceSensorDescription, mac: str
+    ) -> TotemAlertScoreSensor:
+        return TotemAlertScoreSensor(coordinator, description, mac, runtime.alerts)
+
     entry.async_on_unload(
         add_device_entities(
-            coordinator, "alert_score", (ALERT_SCORE,), TotemAlertScoreSensor, async_add_entities
+            coordinator, "alert_score", (ALERT_SCORE,), alert_score, async_add_entities
         )
     )
-    # "Traffic at last state change", only for devices linked to other entities.
-    entry.async_on_unload(add_activity_sensors(coordinator, async_add_entities))
+    entry.async_on_unload(_add_activity_sensors(coordinator, runtime.activity, async_add_entities))
 
 
 class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
@@ -224,24 +258,98 @@ class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
         return self._value
 
 
-# Alert score (anomalies.py): severity-weighted alerts of the last day. The Anomaly
-# event entity already shows the last anomaly and its kind; a number ranks devices
-# on a dashboard and suits history graphs and numeric_state triggers.
-ALERT_SCORE = TotemDeviceSensorDescription(
-    key="alert_score",
-    translation_key="alert_score",
-    state_class=SensorStateClass.MEASUREMENT,
-    value_fn=lambda _view: None,  # from the alerts: TotemAlertScoreSensor
-)
-
-
 class TotemAlertScoreSensor(TotemDeviceSensor):
-    """The device's alert score, from the alerts the coordinator received."""
+    """The device's alert score, from the alerts the router saw."""
+
+    def __init__(
+        self,
+        coordinator: TotemCoordinator,
+        description: TotemDeviceSensorDescription,
+        mac: str,
+        alerts: AlertRouter,
+    ) -> None:
+        super().__init__(coordinator, description, mac)
+        self._alerts = alerts
 
     def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
         if self._mac not in data.devices:
             return self._value, self._attrs
-        return self.coordinator.anomalies.score(self._mac, data.time), None
+        return self._alerts.score(self._mac, data.time), None
+
+
+class TotemActivitySensor(TotemDeviceSensor):
+    """Data the device exchanged in the minute after its linked entity last changed."""
+
+    # Which entity changed and how is context: the recorder keeps only the figure.
+    _unrecorded_attributes = frozenset(
+        {
+            "changed_entity",
+            "old_state",
+            "new_state",
+            "changed_at",
+            "bytes_up_before",
+            "bytes_down_before",
+            "bytes_up_after",
+            "bytes_down_after",
+            "new_destinations",
+        }
+    )
+
+    def __init__(
+        self,
+        coordinator: TotemCoordinator,
+        description: TotemDeviceSensorDescription,
+        mac: str,
+        activity: ActivityLog,
+    ) -> None:
+        super().__init__(coordinator, description, mac)
+        self._activity = activity
+
+    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
+        record = self._activity.last.get(self._mac)
+        if record is None:
+            return None, None
+        changed = datetime.fromtimestamp(record.changed_at, UTC)
+        return record.after.bytes_up + record.after.bytes_down, {
+            # Not "entity_id": Home Assistant reads that attribute as a group's members.
+            "changed_entity": record.entity_id,
+            "old_state": record.old_state,
+            "new_state": record.new_state,
+            "changed_at": changed.isoformat(),
+            "bytes_up_before": record.before.bytes_up,
+            "bytes_down_before": record.before.bytes_down,
+            "bytes_up_after": record.after.bytes_up,
+            "bytes_down_after": record.after.bytes_down,
+            "new_destinations": list(record.new_destinations),
+        }
+
+
+def _add_activity_sensors(
+    coordinator: TotemCoordinator, activity: ActivityLog, async_add_entities: AddEntitiesCallback
+) -> Callable[[], None]:
+    """A sensor for each linked device, now and when a link appears (the known-set way)."""
+
+    @callback
+    def add_new() -> None:
+        # None until the probe's first snapshot, whatever the coordinator's typing says.
+        data: TotemData | None = coordinator.data
+        if data is None:
+            return
+        new = [
+            mac
+            for mac in sorted(activity.linked_macs | set(activity.last))
+            if mac in data.devices and (ACTIVITY_KEY, mac) not in coordinator.known
+        ]
+        for mac in new:
+            coordinator.known.add((ACTIVITY_KEY, mac))
+        if new:
+            async_add_entities(
+                TotemActivitySensor(coordinator, TRAFFIC_AT_LAST_CHANGE, mac, activity)
+                for mac in new
+            )
+
+    add_new()
+    return coordinator.async_add_listener(add_new)
 
 
 class TotemHubSensor(TotemHubEntity, SensorEntity):

@@ -1,45 +1,90 @@
-"""Service actions totem.block_device and totem.unblock_device (admin only).
+"""Service actions (admin only): block_device, unblock_device, reset_baseline,
+snooze_anomaly, set_thresholds.
 
-A call names a device (any Home Assistant device with a MAC connection: a
-TOTEM device, or the same device as another integration sees it) or a MAC.
-Refusals come back as translated errors, one translation key per reason.
+Every call names a device (any Home Assistant device with a MAC connection: a
+TOTEM device, or the same device as another integration shows it) or a MAC,
+and one resolver turns it into the config entry that owns it and the MACs it
+means. Blocking goes through that entry's BlockManager; the others are probe
+commands sent once for every MAC. Refusals are translated errors, one
+translation key per reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
-from .blocking import BlockManager, enforce_error
+from .blocking import enforce_error
 from .compat import device_config_entries
 from .const import DOMAIN
 from .data import TotemConfigEntry
+from .engine.anomaly import Thresholds
 from .engine.enforce import EnforceError, parse_mac
+from .engine.model import ALERT_KINDS
+from .engine.protocol import Command, ResetBaseline, SetThresholds, Snooze
+from .probe_process import ProbeNotRunning
 
 SERVICE_BLOCK: Final = "block_device"
 SERVICE_UNBLOCK: Final = "unblock_device"
+SERVICE_RESET_BASELINE: Final = "reset_baseline"
+SERVICE_SNOOZE: Final = "snooze_anomaly"
+SERVICE_THRESHOLDS: Final = "set_thresholds"
+
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
 ATTR_DURATION: Final = "duration"
+ATTR_KIND: Final = "kind"
+ATTR_VALUES: Final = "values"
+THRESHOLD_NAMES: Final = tuple(f.name for f in fields(Thresholds))
+DEFAULT_SNOOZE: Final = timedelta(hours=24)
+
+# The translation key of "that device has no MAC", per service family: the text
+# says what could not be done.
+_BLOCK_WITHOUT_MAC: Final = "device_without_mac"
+_BASELINE_WITHOUT_MAC: Final = "baseline_device_without_mac"
 
 _TARGET: dict[vol.Marker, Any] = {
     vol.Exclusive(ATTR_DEVICE_ID, "target"): cv.string,
     vol.Exclusive(ATTR_MAC, "target"): cv.string,
 }
-BLOCK_SCHEMA: Final = vol.All(
-    vol.Schema({**_TARGET, vol.Optional(ATTR_DURATION): cv.time_period}),
-    cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
+
+
+def _schema(extra: dict[vol.Marker, Any] | None = None) -> vol.All:
+    return vol.All(
+        vol.Schema({**_TARGET, **(extra or {})}),
+        cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC),
+    )
+
+
+BLOCK_SCHEMA: Final = _schema({vol.Optional(ATTR_DURATION): cv.time_period})
+UNBLOCK_SCHEMA: Final = _schema()
+RESET_BASELINE_SCHEMA: Final = _schema()
+SNOOZE_SCHEMA: Final = _schema(
+    {
+        # No kind: every kind of alert for the device.
+        vol.Optional(ATTR_KIND): vol.In(ALERT_KINDS),
+        vol.Optional(ATTR_DURATION, default=DEFAULT_SNOOZE): vol.All(
+            cv.time_period, cv.positive_timedelta
+        ),
+    }
 )
-UNBLOCK_SCHEMA: Final = vol.All(
-    vol.Schema(_TARGET), cv.has_at_least_one_key(ATTR_DEVICE_ID, ATTR_MAC)
+THRESHOLDS_SCHEMA: Final = _schema(
+    {
+        # Empty: the device goes back to the defaults.
+        vol.Required(ATTR_VALUES): {
+            vol.In(THRESHOLD_NAMES): vol.All(vol.Coerce(float), vol.Range(min=0))
+        },
+    }
 )
 
 
@@ -49,71 +94,115 @@ def async_setup_services(hass: HomeAssistant) -> None:
         return
 
     async def block(call: ServiceCall) -> None:
-        manager, macs = _resolve(hass, call)
+        entry, macs = resolve_target(hass, call, _BLOCK_WITHOUT_MAC)
         duration: timedelta | None = call.data.get(ATTR_DURATION)
         seconds = None if duration is None else duration.total_seconds()
         for mac in macs:
-            await manager.async_block(mac, seconds)
+            await entry.runtime_data.blocking.async_block(mac, seconds)
 
     async def unblock(call: ServiceCall) -> None:
-        manager, macs = _resolve(hass, call)
+        entry, macs = resolve_target(hass, call, _BLOCK_WITHOUT_MAC)
         for mac in macs:
-            await manager.async_unblock(mac)
+            await entry.runtime_data.blocking.async_unblock(mac)
 
-    async_register_admin_service(hass, DOMAIN, SERVICE_BLOCK, block, BLOCK_SCHEMA)
-    async_register_admin_service(hass, DOMAIN, SERVICE_UNBLOCK, unblock, UNBLOCK_SCHEMA)
+    async def reset_baseline(call: ServiceCall) -> None:
+        await _send_each(hass, call, lambda mac: ResetBaseline(mac=mac))
+
+    async def snooze(call: ServiceCall) -> None:
+        """Alert noise is users' first complaint: silence a kind for a device for a while."""
+        seconds = call.data[ATTR_DURATION].total_seconds()
+        kind = call.data.get(ATTR_KIND)
+        await _send_each(hass, call, lambda mac: Snooze(mac=mac, kind=kind, seconds=seconds))
+
+    async def set_thresholds(call: ServiceCall) -> None:
+        """A device that is noisy by design (a NAS scanning its shares) gets its own bar."""
+        values = call.data[ATTR_VALUES] or None
+        await _send_each(hass, call, lambda mac: SetThresholds(mac=mac, values=values))
+
+    for name, handler, schema in (
+        (SERVICE_BLOCK, block, BLOCK_SCHEMA),
+        (SERVICE_UNBLOCK, unblock, UNBLOCK_SCHEMA),
+        (SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA),
+        (SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA),
+        (SERVICE_THRESHOLDS, set_thresholds, THRESHOLDS_SCHEMA),
+    ):
+        async_register_admin_service(hass, DOMAIN, name, handler, schema)
 
 
-def _managers(hass: HomeAssistant) -> dict[str, BlockManager]:
-    """Loaded entries' BlockManagers, by entry id."""
-    found: dict[str, BlockManager] = {}
-    entries: list[TotemConfigEntry] = hass.config_entries.async_entries(DOMAIN)
-    for entry in entries:
-        if entry.state is ConfigEntryState.LOADED and entry.runtime_data.blocking is not None:
-            found[entry.entry_id] = entry.runtime_data.blocking
-    return found
+async def _send_each(
+    hass: HomeAssistant, call: ServiceCall, command_for: Callable[[str], Command]
+) -> None:
+    """Send the command to the probe once for every MAC of the call's device; a
+    refusal comes back as a translated error naming the probe's reason."""
+    entry, macs = resolve_target(hass, call, _BASELINE_WITHOUT_MAC)
+    probe = entry.runtime_data.coordinator.probe
+    for mac in macs:
+        try:
+            ack = await probe.request(command_for(mac))
+        except ProbeNotRunning:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="probe_not_running"
+            ) from None
+        if not ack.ok:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_refused",
+                translation_placeholders={"mac": mac, "message": ack.message or ack.error or ""},
+            )
 
 
-def _resolve(hass: HomeAssistant, call: ServiceCall) -> tuple[BlockManager, tuple[str, ...]]:
-    """The BlockManager to use and the MACs the call means."""
-    managers = _managers(hass)
-    if not managers:
+def resolve_target(
+    hass: HomeAssistant, call: ServiceCall, without_mac_key: str
+) -> tuple[TotemConfigEntry, tuple[str, ...]]:
+    """The loaded entry a call's device or MAC belongs to, and the MACs it means.
+
+    A device of a TOTEM entry belongs to that entry; any other device, or a
+    bare MAC, to the entry that knows one of its MACs (admitted, merged or
+    blocked), else to the first entry (its probe may see it).
+    """
+    entries = _loaded_entries(hass)
+    if not entries:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
-    if ATTR_DEVICE_ID in call.data:
-        device_id = call.data[ATTR_DEVICE_ID]
-        device = dr.async_get(hass).async_get(device_id)
-        if device is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="device_not_found",
-                translation_placeholders={"device_id": device_id},
-            )
-        macs = tuple(
-            sorted(value for kind, value in device.connections if kind == dr.CONNECTION_NETWORK_MAC)
+    if ATTR_MAC in call.data:
+        mac = _canonical(call.data[ATTR_MAC])
+        return _knowing(entries, (mac,)), (mac,)
+    device_id: str = call.data[ATTR_DEVICE_ID]
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_not_found",
+            translation_placeholders={"device_id": device_id},
         )
-        if not macs:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="device_without_mac",
-                translation_placeholders={"device": device.name_by_user or device.name or ""},
-            )
-        owner = next((managers[e] for e in device_config_entries(device) if e in managers), None)
-        return owner or _first(managers, macs), tuple(_canonical(mac) for mac in macs)
-    mac = _canonical(call.data[ATTR_MAC])
-    return _first(managers, (mac,)), (mac,)
+    macs = tuple(
+        sorted(_canonical(v) for kind, v in device.connections if kind == dr.CONNECTION_NETWORK_MAC)
+    )
+    if not macs:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=without_mac_key,
+            translation_placeholders={"device": device.name_by_user or device.name or ""},
+        )
+    owner = next((entries[e] for e in device_config_entries(device) if e in entries), None)
+    return owner or _knowing(entries, macs), macs
 
 
-def _first(managers: dict[str, BlockManager], macs: tuple[str, ...]) -> BlockManager:
-    """The entry that knows one of MACS (inventory or blocks), else the first entry."""
-    for manager in managers.values():
-        known = set(manager.entry.runtime_data.coordinator.store.devices) | set(manager.blocked)
-        if known & set(macs):
-            return manager
-    return next(iter(managers.values()))
+def _loaded_entries(hass: HomeAssistant) -> dict[str, TotemConfigEntry]:
+    entries: list[TotemConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    return {e.entry_id: e for e in entries if e.state is ConfigEntryState.LOADED}
 
 
-def _canonical(text: str) -> str:
+def _knowing(entries: dict[str, TotemConfigEntry], macs: tuple[str, ...]) -> TotemConfigEntry:
+    wanted = set(macs)
+    for entry in entries.values():
+        runtime = entry.runtime_data
+        if runtime.coordinator.inventory.knows(wanted) or runtime.blocking.holds_any(wanted):
+            return entry
+    return next(iter(entries.values()))
+
+
+def _canonical(text: Any) -> str:
     try:
-        return parse_mac(text)
+        return parse_mac(str(text))
     except EnforceError as err:
-        raise enforce_error(err, text) from None
+        raise enforce_error(err, str(text)) from None

@@ -48,7 +48,7 @@ class MacCounters:
 
 
 @dataclass(slots=True)
-class DeviceRecord:
+class StoredDevice:
     """One admitted network device (keyed by its primary MAC)."""
 
     mac: str
@@ -66,19 +66,19 @@ class DeviceRecord:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DeviceRecord:
+    def from_json(cls, data: dict[str, Any]) -> StoredDevice:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-class TotemStore:
+class InventoryStore:
     """The per-config-entry store: inventory and counter offsets."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
         )
-        self.devices: dict[str, DeviceRecord] = {}
+        self.devices: dict[str, StoredDevice] = {}
         self.counters: dict[str, MacCounters] = {}
         # Removed devices and the last packet time seen then: they come back
         # only with new traffic, not from the probe's old table.
@@ -87,7 +87,7 @@ class TotemStore:
     async def async_load(self) -> None:
         data = await self._store.async_load() or {}
         self.devices = {
-            mac: DeviceRecord.from_json(rec) for mac, rec in data.get("devices", {}).items()
+            mac: StoredDevice.from_json(rec) for mac, rec in data.get("devices", {}).items()
         }
         self.counters = {
             mac: MacCounters(offset=dict(c["offset"]), raw=dict(c["raw"]))
@@ -95,9 +95,9 @@ class TotemStore:
         }
         self.removed = dict(data.get("removed", {}))
 
-    def add_device(self, mac: str, now: float | None = None) -> DeviceRecord:
+    def add_device(self, mac: str, now: float | None = None) -> StoredDevice:
         stamp = time.time() if now is None else now
-        record = DeviceRecord(mac=mac, first_seen=stamp, last_active=stamp, macs=[mac])
+        record = StoredDevice(mac=mac, first_seen=stamp, last_active=stamp, macs=[mac])
         self.devices[mac] = record
         return record
 

@@ -20,7 +20,7 @@ from .blocking import BlockManager
 from .coordinator import TotemCoordinator
 from .data import TotemConfigEntry
 from .entity import TotemDeviceEntity, TotemDeviceEntityDescription, add_device_entities
-from .tracker import TotemData
+from .inventory import TotemData
 
 # nft calls are serialised by the BlockManager's lock, not by the platform.
 PARALLEL_UPDATES = 0
@@ -46,7 +46,7 @@ async def async_setup_entry(
     async_add_entities: AddEntitiesCallback,
 ) -> None:
     manager = entry.runtime_data.blocking
-    if manager is None or not manager.enforcing:
+    if not manager.enforcing:
         return  # alert only: nothing to switch
 
     def factory(

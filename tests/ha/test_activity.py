@@ -16,7 +16,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 
 from custom_components.totem.activity import EVENT_DEVICE_ACTIVITY
-from custom_components.totem.anomalies import EVENT_ANOMALY
+from custom_components.totem.alerts import EVENT_ANOMALY
 from custom_components.totem.const import CONF_ACTIVITY_LINKS, CONF_UPDATE_INTERVAL, DOMAIN
 from custom_components.totem.correlation import (
     KIND_BURST,
@@ -177,7 +177,7 @@ async def test_switching_the_uploading_camera_off_logs_traffic_and_raises_mismat
 
     # The device page shows the link: the minute after the change, up and down.
     sensor = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{CAMERA}-traffic_at_last_change"
+        "sensor", DOMAIN, f"{entry.entry_id}-{CAMERA}-traffic_at_last_change"
     )
     assert sensor is not None
     await wait_for(hass, lambda: hass.states.get(sensor).state not in ("unknown", "unavailable"))
@@ -193,7 +193,7 @@ async def test_switching_the_uploading_camera_off_logs_traffic_and_raises_mismat
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    monitor = entry.runtime_data.coordinator.activity
+    monitor = entry.runtime_data.activity
     assert monitor is not None
     assert [r.to_json()["after"] for r in monitor.log] == [
         {
@@ -237,7 +237,7 @@ async def test_the_same_upload_with_the_switch_on_is_no_mismatch(
 
     assert not [a for a in anomalies if a["kind"] == "activity_mismatch"]
     # It did watch the upload: streaming minutes were learned as what "on" looks like.
-    stats = coordinator.activity.correlator.stats[(SWITCH, "on")]
+    stats = entry.runtime_data.activity.correlator.stats[(SWITCH, "on")]
     assert max(stats.values) > OFF_UPLOAD_FLOOR
     assert min(stats.values) < 1000  # and the quiet minutes before it
 

@@ -18,7 +18,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.totem.activity import EVENT_DEVICE_ACTIVITY, parse_links
+from custom_components.totem.activity import EVENT_DEVICE_ACTIVITY
 from custom_components.totem.const import (
     CONF_ACTIVITY_LINKS,
     CONF_AUTO_ADD,
@@ -30,6 +30,7 @@ from custom_components.totem.const import (
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
+from custom_components.totem.options import parse_links
 
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
@@ -175,7 +176,7 @@ async def test_entities_of_a_device_sharing_the_mac_are_linked(
         lambda: coordinator.data is not None and coordinator.data.time == 1060.0,
         what="third snapshot",
     )
-    monitor = coordinator.activity
+    monitor = entry.runtime_data.activity
     assert monitor is not None
     assert monitor.links.entities == {switch: PLUG}
 

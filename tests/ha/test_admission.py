@@ -73,7 +73,9 @@ async def test_rotating_mac_merged_into_one_device(
         (dr.CONNECTION_NETWORK_MAC, rotated),
     }
     assert network[0].model == "Phone"
-    sent = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{phone}-data_sent")
+    sent = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}-{phone}-data_sent"
+    )
     assert hass.states.get(sent).state == str(1500 / 1e6)
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -182,7 +184,9 @@ async def test_device_known_to_another_integration_is_joined_not_renamed(
         "TP-Link",
         "HS100",
     )
-    online = er.async_get(hass).async_get_entity_id("binary_sensor", DOMAIN, f"{plug}-online")
+    online = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}-{plug}-online"
+    )
     totem_device = registry.async_get(er.async_get(hass).async_get(online).device_id)
     assert (dr.CONNECTION_NETWORK_MAC, plug) in totem_device.connections
     if ONE_DEVICE_PER_ENTRY:

@@ -13,7 +13,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockUser, async_capture_events
 
-from custom_components.totem.anomalies import EVENT_ANOMALY, SEVERITY_WEIGHT
+from custom_components.totem.alerts import EVENT_ANOMALY, SEVERITY_WEIGHT
 from custom_components.totem.const import CONF_LEARN_DAYS, CONF_UPDATE_INTERVAL, DOMAIN
 from custom_components.totem.diagnostics import (
     async_get_config_entry_diagnostics,
@@ -76,14 +76,14 @@ async def test_real_port_scan_fires_event_for_the_scanner(hass: HomeAssistant) -
     assert "port" in scan["message"]
     assert scan["count"] >= 1
 
-    state = hass.states.get(_entity_id(hass, "event", f"{SCANNER}-anomaly"))
+    state = hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-{SCANNER}-anomaly"))
     assert state.attributes["event_type"] == "port_scan"
     assert state.attributes["message"] == scan["message"]
     assert state.attributes["severity"] == scan["severity"]
     assert state.attributes["mac"] == SCANNER
     assert "port_scan" in state.attributes["event_types"]
 
-    score = hass.states.get(_entity_id(hass, "sensor", f"{SCANNER}-alert_score"))
+    score = hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}-{SCANNER}-alert_score"))
     assert score.state == str(SEVERITY_WEIGHT[scan["severity"]])
     # Diagnostics list the alerts without what names hosts and addresses.
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
@@ -96,8 +96,14 @@ async def test_real_port_scan_fires_event_for_the_scanner(hass: HomeAssistant) -
     ]
     # The scanned host did nothing wrong.
     target = next(m for m in analyze(capture) if m != SCANNER)
-    assert hass.states.get(_entity_id(hass, "sensor", f"{target}-alert_score")).state == "0"
-    assert hass.states.get(_entity_id(hass, "event", f"{target}-anomaly")).state == "unknown"
+    assert (
+        hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}-{target}-alert_score")).state
+        == "0"
+    )
+    assert (
+        hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-{target}-anomaly")).state
+        == "unknown"
+    )
 
 
 @pytest.mark.parametrize("name", ["home_iphone_dhcp_mdns_tls.pcap", "iot_tplink_hs100_plug_setup"])
@@ -113,8 +119,14 @@ async def test_normal_capture_fires_nothing(hass: HomeAssistant, name: str) -> N
     assert coordinator.data.devices
     assert events == []
     for mac in coordinator.data.devices:
-        assert hass.states.get(_entity_id(hass, "event", f"{mac}-anomaly")).state == "unknown"
-        assert hass.states.get(_entity_id(hass, "sensor", f"{mac}-alert_score")).state == "0"
+        assert (
+            hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-{mac}-anomaly")).state
+            == "unknown"
+        )
+        assert (
+            hass.states.get(_entity_id(hass, "sensor", f"{entry.entry_id}-{mac}-alert_score")).state
+            == "0"
+        )
 
 
 async def test_alerts_of_unknown_macs_go_to_the_hub(
@@ -152,10 +164,11 @@ async def test_alerts_of_unknown_macs_go_to_the_hub(
     assert hub_event.attributes["mac"] == SPOOFED
     await wait_for(
         hass,
-        lambda: hass.states.get(_entity_id(hass, "event", f"{PLUG}-anomaly")).state != "unknown",
+        lambda: hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-{PLUG}-anomaly")).state
+        != "unknown",
         what="the plug's event entity",
     )
-    plug_event = hass.states.get(_entity_id(hass, "event", f"{PLUG}-anomaly"))
+    plug_event = hass.states.get(_entity_id(hass, "event", f"{entry.entry_id}-{PLUG}-anomaly"))
     assert plug_event.attributes["event_type"] == "host_scan"
     assert plug_event.attributes["message"] == "The plug probed 40 hosts"
     assert plug_event.attributes["count"] == 3
@@ -273,7 +286,7 @@ async def test_repeat_counts_reach_home_assistant_without_new_events(
     events = async_capture_events(hass, EVENT_ANOMALY)
     entry = replay_entry(tmp_path / "unused.pcap")
     await setup_entry(hass, entry)
-    anomalies = entry.runtime_data.coordinator.anomalies
+    anomalies = entry.runtime_data.alerts
     await wait_for(
         hass,
         lambda: bool(anomalies.recent) and anomalies.recent[-1].alert.count == 4,

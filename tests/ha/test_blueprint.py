@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
-from custom_components.totem.anomalies import EVENT_ANOMALY, EVENT_TYPES
+from custom_components.totem.alerts import EVENT_ANOMALY, EVENT_TYPES
 from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY
 from custom_components.totem.const import (
     CONF_BLOCK_BACKEND,

@@ -30,10 +30,11 @@ from custom_components.totem.const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_OPTIONS,
     DOMAIN,
+    SOURCE_DEMO,
     SOURCE_INTERFACE,
     SOURCE_REPLAY,
 )
-from custom_components.totem.store import TotemStore
+from custom_components.totem.store import InventoryStore
 
 from .conftest import replay_entry, setup_entry, write_script
 from .messages import hang, hello, row, snapshot
@@ -99,7 +100,7 @@ async def _start(hass: HomeAssistant, step: str):
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == [SOURCE_INTERFACE, SOURCE_REPLAY]
+    assert result["menu_options"] == [SOURCE_INTERFACE, SOURCE_REPLAY, SOURCE_DEMO]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": step})
 
 
@@ -352,7 +353,7 @@ async def test_options_flow_offers_known_devices(
     )
     entry = replay_entry(tmp_path / "x.pcap")
     await setup_entry(hass, entry)
-    store: TotemStore = entry.runtime_data.coordinator.store
+    store: InventoryStore = entry.runtime_data.coordinator.store
     from .conftest import wait_for
 
     await wait_for(hass, lambda: mac in store.devices, what="device admitted")

@@ -18,7 +18,7 @@ from custom_components.totem.const import (
     DEFAULT_OPTIONS,
     DOMAIN,
 )
-from custom_components.totem.coordinator import entry_options
+from custom_components.totem.options import TotemConfig
 
 from .captures import chat, write
 from .conftest import replay_entry, setup_entry, wait_for, write_script
@@ -47,7 +47,7 @@ async def test_new_entries_and_old_entries_have_it_off(
     old_options = {k: v for k, v in DEFAULT_OPTIONS.items() if k != CONF_ACTIVE_DISCOVERY}
     old = MockConfigEntry(domain=DOMAIN, data={}, options=old_options)
     assert CONF_ACTIVE_DISCOVERY not in old.options
-    assert entry_options(old)[CONF_ACTIVE_DISCOVERY] is False
+    assert TotemConfig.from_config_entry(old).active_discovery is False
 
 
 async def test_turning_it_on_in_the_options_starts_browsing(
@@ -75,7 +75,8 @@ async def test_turning_it_on_in_the_options_starts_browsing(
     field = next(k for k in result["data_schema"].schema if k == CONF_ACTIVE_DISCOVERY)
     assert field.description == {"suggested_value": False}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**entry_options(entry), CONF_ACTIVE_DISCOVERY: True}
+        result["flow_id"],
+        {**TotemConfig.from_config_entry(entry).as_options(), CONF_ACTIVE_DISCOVERY: True},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_ACTIVE_DISCOVERY] is True

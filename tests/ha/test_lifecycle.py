@@ -195,7 +195,11 @@ async def test_rates_packets_per_second_and_top_talkers(
     for mac in (cam, plug):
         for key in ("upload_rate", "download_rate"):
             registry.async_get_or_create(
-                "sensor", DOMAIN, f"{mac}-{key}", config_entry=entry, disabled_by=None
+                "sensor",
+                DOMAIN,
+                f"{entry.entry_id}-{mac}-{key}",
+                config_entry=entry,
+                disabled_by=None,
             )
     fake_probe(
         write_script(
@@ -225,9 +229,9 @@ async def test_rates_packets_per_second_and_top_talkers(
         return hass.states.get(_entity(hass, "sensor", unique_id)).state
 
     # 250,000 bytes in 10 s = 200 kbit/s.
-    assert state(f"{cam}-upload_rate") == "200.0"
-    assert state(f"{cam}-download_rate") == "4.0"
-    assert state(f"{plug}-upload_rate") == "1.0"
+    assert state(f"{entry.entry_id}-{cam}-upload_rate") == "200.0"
+    assert state(f"{entry.entry_id}-{cam}-download_rate") == "4.0"
+    assert state(f"{entry.entry_id}-{plug}-upload_rate") == "1.0"
     assert state(f"{entry.entry_id}-packets_per_second") == "123"
     top = hass.states.get(_entity(hass, "sensor", f"{entry.entry_id}-top_talkers"))
     assert top.state == "Camera"

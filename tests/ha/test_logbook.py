@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 
-from custom_components.totem.anomalies import EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
+from custom_components.totem.alerts import EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
 from custom_components.totem.const import DOMAIN
 
 MAC = "cc:50:e3:68:66:4a"

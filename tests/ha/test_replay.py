@@ -49,11 +49,15 @@ async def test_real_capture_becomes_devices_with_engine_figures(hass: HomeAssist
     assert device.name == "HS100(EU)"
     assert device.manufacturer == plug.manufacturer
     assert device.model == "Smart plug"
-    assert _state(hass, "sensor", f"{plug_mac}-data_sent") == str(round(plug.tx_bytes / 1e6, 6))
-    assert _state(hass, "sensor", f"{plug_mac}-data_received") == str(round(plug.rx_bytes / 1e6, 6))
-    assert _state(hass, "binary_sensor", f"{plug_mac}-online") == "on"
+    assert _state(hass, "sensor", f"{entry.entry_id}-{plug_mac}-data_sent") == str(
+        round(plug.tx_bytes / 1e6, 6)
+    )
+    assert _state(hass, "sensor", f"{entry.entry_id}-{plug_mac}-data_received") == str(
+        round(plug.rx_bytes / 1e6, 6)
+    )
+    assert _state(hass, "binary_sensor", f"{entry.entry_id}-{plug_mac}-online") == "on"
     online_id = er.async_get(hass).async_get_entity_id(
-        "binary_sensor", DOMAIN, f"{plug_mac}-online"
+        "binary_sensor", DOMAIN, f"{entry.entry_id}-{plug_mac}-online"
     )
     assert hass.states.get(online_id).attributes["ip_addresses"] == plug.ips
     assert _state(hass, "sensor", f"{entry.entry_id}-devices_online") == str(len(admitted))
@@ -84,7 +88,7 @@ async def test_device_appearing_mid_run_gets_entities_without_reload(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.coordinator is coordinator  # no reload happened
-    assert _state(hass, "binary_sensor", f"{late}-online") == "on"
+    assert _state(hass, "binary_sensor", f"{entry.entry_id}-{late}-online") == "on"
     await wait_for(hass, lambda: coordinator.finished, what="end of replay")
 
 

@@ -63,16 +63,18 @@ async def test_setup_creates_devices_and_unload_stops_probe(
     assert find_device(hass, mac=SPOOF) is None
 
     entities = er.async_get(hass)
-    sent = entities.async_get_entity_id("sensor", DOMAIN, f"{PLUG}-data_sent")
+    sent = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-data_sent")
     assert hass.states.get(sent).state == "0.005"  # 5000 bytes shown in MB
-    online = entities.async_get_entity_id("binary_sensor", DOMAIN, f"{PLUG}-online")
+    online = entities.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-online"
+    )
     assert hass.states.get(online).state == "on"
     # Seen 1 s of capture time before the snapshot: shown as 1 s before the snapshot's
     # wall time, floored to the minute.
-    last_seen = entities.async_get_entity_id("sensor", DOMAIN, f"{PLUG}-last_seen")
+    last_seen = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-last_seen")
     expected = datetime.fromtimestamp((NOW + 9) // 60 * 60, UTC)
     assert hass.states.get(last_seen).state == expected.isoformat()
-    upload = entities.async_get_entity_id("sensor", DOMAIN, f"{PLUG}-upload_rate")
+    upload = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-upload_rate")
     assert entities.async_get(upload).disabled_by is er.RegistryEntryDisabler.INTEGRATION
 
     pid = coordinator.probe.pid

@@ -26,7 +26,10 @@ PLUG = "50:c7:bf:00:00:01"
 
 
 def _online_state(hass: HomeAssistant, mac: str) -> str | None:
-    entity_id = er.async_get(hass).async_get_entity_id("binary_sensor", DOMAIN, f"{mac}-online")
+    entry_id = hass.config_entries.async_entries(DOMAIN)[0].entry_id
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry_id}-{mac}-online"
+    )
     state = hass.states.get(entity_id) if entity_id else None
     return state.state if state else None
 

@@ -125,7 +125,19 @@ async def start(
 
 
 def switch_id(hass: HomeAssistant, mac: str) -> str:
-    entity_id = er.async_get(hass).async_get_entity_id("switch", DOMAIN, f"{mac}-network_access")
+    registry = er.async_get(hass)
+    entity_id = next(
+        (
+            found
+            for entry in hass.config_entries.async_entries(DOMAIN)
+            if (
+                found := registry.async_get_entity_id(
+                    "switch", DOMAIN, f"{entry.entry_id}-{mac}-network_access"
+                )
+            )
+        ),
+        None,
+    )
     assert entity_id is not None, f"no Network access switch for {mac}"
     return entity_id
 

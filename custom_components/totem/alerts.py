@@ -1,8 +1,8 @@
-"""Alerts from the probe become Home Assistant events (the glue, no entity here).
+"""Alerts become Home Assistant events: the router, one per config entry.
 
-The coordinator hands every snapshot's new alerts to :class:`AnomalyHub`
-after the snapshot's devices are registered, so each alert can name its Home
-Assistant device. The hub then
+The router subscribes to the coordinator's alerts (the probe's, and the
+activity log's mismatches), each published after the snapshot that admitted
+its device, so each alert can name its Home Assistant device. It then
 
 - fires ``totem_anomaly`` on the bus with the device's ``device_id``: the
   device that raised it when TOTEM admitted it, else the TOTEM hub device
@@ -18,19 +18,16 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
-from .const import DOMAIN
+from .const import EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
+from .coordinator import TotemCoordinator
 from .engine.model import ALERT_KINDS, Alert
+from .engine.protocol import AlertMessage
 
-if TYPE_CHECKING:
-    from .coordinator import TotemCoordinator
-
-EVENT_ANOMALY: Final = f"{DOMAIN}_anomaly"
-EVENT_DEVICE_ACTIVITY: Final = f"{DOMAIN}_device_activity"
+__all__ = ["EVENT_ANOMALY", "EVENT_DEVICE_ACTIVITY", "EVENT_TYPES", "AlertRouter"]
 
 # The event entities' types: every kind the engine raises (an event entity
 # refuses a type it did not declare).
@@ -44,13 +41,13 @@ SCORE_WINDOW: Final = 86400.0
 # Bounds memory whatever the engine sends (its own dedup keeps this far lower).
 RECENT_ALERTS: Final = 200
 
-HUB: Final = ""  # the subscriber key of the hub's event entity
+HUB_KEY: Final = ""  # the subscriber key of the hub's event entity
 
-type AlertListener = Callable[[dict[str, Any]], None]
+type EventListener = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
-class AnomalyRecord:
+class RoutedAlert:
     """One alert as Home Assistant saw it: who (device) and what (the alert)."""
 
     alert: Alert
@@ -69,54 +66,61 @@ class AnomalyRecord:
         }
 
 
-class AnomalyHub:
+class AlertRouter:
     """Routes one config entry's alerts to the bus, the entities and the score."""
 
     def __init__(self, hass: HomeAssistant, coordinator: TotemCoordinator) -> None:
         self.hass = hass
         self.coordinator = coordinator
-        self.recent: deque[AnomalyRecord] = deque(maxlen=RECENT_ALERTS)
-        self._listeners: dict[str, AlertListener] = {}
+        self.recent: deque[RoutedAlert] = deque(maxlen=RECENT_ALERTS)
+        self._listeners: dict[str, EventListener] = {}
         self._pending: dict[str, dict[str, Any]] = {}
 
     @callback
-    def update_counts(self, updates: list[Alert]) -> None:
+    def async_start(self) -> CALLBACK_TYPE:
+        """Subscribe to the coordinator's alerts; the returned callback unsubscribes."""
+        return self.coordinator.async_subscribe_alerts(self._on_alert)
+
+    @callback
+    def _on_alert(self, message: AlertMessage) -> None:
+        if message.update:
+            self._update_count(message.alert)
+        else:
+            self._route(message.alert)
+
+    def _update_count(self, update: Alert) -> None:
         """Repeats inside the engine's cooldown raise a known alert's count; no new event."""
-        for update in updates:
-            for record in self.recent:
-                alert = record.alert
-                if (alert.mac, alert.kind, alert.time) == (update.mac, update.kind, update.time):
-                    alert.count = update.count
-                    alert.details = update.details
+        for record in self.recent:
+            alert = record.alert
+            if (alert.mac, alert.kind, alert.time) == (update.mac, update.kind, update.time):
+                alert.count = update.count
+                alert.details = update.details
 
-    @callback
-    def handle(self, alerts: list[Alert]) -> None:
-        """The snapshot's new alerts: once each on the bus and on the entities."""
-        if not alerts:
-            return
-        devices = self._device_ids()
+    def _route(self, alert: Alert) -> None:
+        """A new alert: once on the bus and once on its event entity."""
+        owner = self.coordinator.inventory.owner(alert.mac)
+        record = RoutedAlert(alert, owner)
+        self.recent.append(record)
+        devices = self.coordinator.devices.device_ids()
         hub_id = self.coordinator.hub_device_id
-        for alert in alerts:
-            owner = self._owner(alert.mac)
-            record = AnomalyRecord(alert, owner)
-            self.recent.append(record)
-            device_id = devices.get(owner, hub_id) if owner is not None else hub_id
-            data = record.event_data(device_id)
-            self.hass.bus.async_fire(EVENT_ANOMALY, data)
-            self._deliver(owner if owner is not None and owner in devices else HUB, data)
+        device_id = devices.get(owner, hub_id) if owner is not None else hub_id
+        data = record.event_data(device_id)
+        self.hass.bus.async_fire(EVENT_ANOMALY, data)
+        self._deliver(owner if owner is not None and owner in devices else HUB_KEY, data)
 
     @callback
-    def subscribe(self, mac: str, listener: AlertListener) -> Callable[[], None]:
-        """An event entity (``mac``, or HUB) listens; a waiting alert arrives at once."""
-        self._listeners[mac] = listener
-        pending = self._pending.pop(mac, None)
+    def subscribe(self, key: str, listener: EventListener) -> CALLBACK_TYPE:
+        """An event entity (a device's MAC, or HUB_KEY) listens; a waiting alert
+        arrives at once."""
+        self._listeners[key] = listener
+        pending = self._pending.pop(key, None)
         if pending is not None:
             listener(pending)
 
         @callback
         def unsubscribe() -> None:
-            if self._listeners.get(mac) is listener:
-                del self._listeners[mac]
+            if self._listeners.get(key) is listener:
+                del self._listeners[key]
 
         return unsubscribe
 
@@ -154,24 +158,3 @@ class AnomalyHub:
             self._pending[key] = data
         else:
             listener(data)
-
-    def _owner(self, mac: str) -> str | None:
-        """The admitted device a MAC belongs to (merged MACs count), or None."""
-        devices = self.coordinator.store.devices
-        if mac in devices:
-            return mac
-        for primary, record in devices.items():
-            if mac in record.macs:
-                return primary
-        return None
-
-    def _device_ids(self) -> dict[str | None, str]:
-        """Home Assistant device id by the primary MAC of this entry's devices."""
-        registry = dr.async_get(self.hass)
-        entry_id = self.coordinator.config_entry.entry_id
-        found: dict[str | None, str] = {}
-        for device in dr.async_entries_for_config_entry(registry, entry_id):
-            mac = self.coordinator.primary_mac(device)
-            if mac is not None:
-                found[mac] = device.id
-        return found

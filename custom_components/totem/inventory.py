@@ -1,8 +1,9 @@
-"""From probe snapshots to the devices Home Assistant shows.
+"""The inventory: from probe snapshots to the devices Home Assistant shows.
 
 Groups MACs merged by ``same_device_as``, admits devices (IP or DHCP traffic
 seen, not ignored, under the cap), adds the stored counter offsets and turns
-counter deltas into rates. No Home Assistant object is touched here.
+counter deltas into rates; says which devices are stale or ignored. No Home
+Assistant object is touched here (device_registry.py does that).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .const import (
     VISIBILITY_MIN_SHARE,
 )
 from .engine.model import DeviceRow, EngineStats, Snapshot
-from .store import DeviceRecord, TotemStore
+from .store import InventoryStore, StoredDevice
 
 VISIBILITY_FULL = "full"
 VISIBILITY_OWN_TRAFFIC = "own_traffic_only"
@@ -25,7 +26,9 @@ VISIBILITY_UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
-class TrackerOptions:
+class InventoryOptions:
+    """The admission and presence rules, from the entry's options."""
+
     device_cap: int
     auto_add: bool
     ignored: frozenset[str]
@@ -100,10 +103,10 @@ def root_of(mac: str, rows: dict[str, DeviceRow]) -> str:
         current = nxt
 
 
-class DeviceTracker:
-    """Keeps the admitted set and the state between two snapshots."""
+class DeviceInventory:
+    """Keeps the admitted devices and the state between two snapshots."""
 
-    def __init__(self, store: TotemStore, options: TrackerOptions) -> None:
+    def __init__(self, store: InventoryStore, options: InventoryOptions) -> None:
         self.store = store
         self.options = options
         self._previous: dict[str, tuple[float, int, int]] = {}
@@ -188,6 +191,35 @@ class DeviceTracker:
         self.store.remove_device(mac)
         self._previous.pop(mac, None)
 
+    def owner(self, mac: str) -> str | None:
+        """The admitted device a MAC belongs to (merged MACs count), or None."""
+        devices = self.store.devices
+        if mac in devices:
+            return mac
+        return next((primary for primary, rec in devices.items() if mac in rec.macs), None)
+
+    def knows(self, macs: set[str]) -> bool:
+        """Is one of MACS an admitted device or merged into one?"""
+        return any(self.owner(mac) is not None for mac in macs)
+
+    def stale(self, now: float, stale_seconds: float) -> list[str]:
+        """Devices not active for STALE_SECONDS (0 = kept forever)."""
+        if stale_seconds <= 0:
+            return []
+        return [
+            mac
+            for mac, record in self.store.devices.items()
+            if now - record.last_active > stale_seconds
+        ]
+
+    def ignored(self) -> list[str]:
+        """Admitted devices the user has since chosen to ignore (any of their MACs)."""
+        return [
+            mac
+            for mac, record in self.store.devices.items()
+            if {mac, *record.macs} & self.options.ignored
+        ]
+
     def _admissible(self, root: str, members: list[DeviceRow]) -> bool:
         opts = self.options
         if not opts.auto_add:
@@ -204,7 +236,7 @@ class DeviceTracker:
         return any(m.sent_ip or m.sent_dhcp for m in members)
 
     def _view(
-        self, record: DeviceRecord, members: list[DeviceRow], now: float, wall: float
+        self, record: StoredDevice, members: list[DeviceRow], now: float, wall: float
     ) -> DeviceView:
         totals = dict.fromkeys(("tx_bytes", "rx_bytes", "tx_packets", "rx_packets"), 0)
         member_macs = set(record.macs) | {m.mac for m in members}

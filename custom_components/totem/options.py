@@ -1,0 +1,210 @@
+"""One config entry as one typed object: where frames come from, and the options.
+
+Built from the entry once per setup with every default applied here (the unifi
+``UnifiConfig.from_config_entry`` way), so no other module reads
+``entry.data`` or ``entry.options`` by key, and an entry saved before an
+option existed reads as that option's default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import valid_entity_id
+
+from .const import (
+    BLOCK_BACKEND_AUTO,
+    CONF_ACTIVE_DISCOVERY,
+    CONF_ACTIVITY_LINKS,
+    CONF_AUTO_ADD,
+    CONF_AWAY_TIMEOUT,
+    CONF_BLOCK_BACKEND,
+    CONF_DEVICE_CAP,
+    CONF_IGNORED,
+    CONF_INTERFACE,
+    CONF_LEARN_DAYS,
+    CONF_LOOP,
+    CONF_PATH,
+    CONF_PROMISC,
+    CONF_SOURCE_TYPE,
+    CONF_SPEED,
+    CONF_STALE_DAYS,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_OPTIONS,
+    DEFAULT_SPEED,
+    SOURCE_DEMO,
+    SOURCE_INTERFACE,
+    SOURCE_REPLAY,
+)
+
+# The demo home ships with the integration; its path is found where the
+# integration is installed today, never stored in the entry.
+DEMO_CAPTURE: Final = Path(__file__).parent / "demo" / "home.pcap"
+DEMO_LABEL: Final = "demo home"
+
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+
+
+def parse_links(raw: Any) -> dict[str, str] | None:
+    """The options' activity links {entity_id: MAC}, normalised; None when one is invalid."""
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    links: dict[str, str] = {}
+    for entity_id, mac in raw.items():
+        if not isinstance(entity_id, str) or not isinstance(mac, str):
+            return None
+        entity = entity_id.strip().lower()
+        address = mac.strip().lower().replace("-", ":")
+        if not valid_entity_id(entity) or not _MAC.fullmatch(address):
+            return None
+        links[entity] = address
+    return dict(sorted(links.items()))
+
+
+def normalise_macs(raw: Any) -> list[str]:
+    """MACs as the user typed them, lower-case and colon-separated, sorted, once each."""
+    return sorted({str(m).strip().lower().replace("-", ":") for m in raw or ()})
+
+
+def is_mac(text: str) -> bool:
+    return _MAC.fullmatch(text) is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureSource:
+    """Where the probe reads frames: an interface, a capture file, or the demo home."""
+
+    kind: str
+    interface: str | None = None
+    promisc: bool = False
+    path: str | None = None
+    speed: float = DEFAULT_SPEED
+    loop: bool = True
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
+        kind = str(data.get(CONF_SOURCE_TYPE, SOURCE_INTERFACE))
+        if kind == SOURCE_DEMO:
+            # Real time and in a loop, whatever the entry says: the demo is a live home.
+            return cls(kind=kind, path=str(DEMO_CAPTURE))
+        if kind == SOURCE_REPLAY:
+            return cls(
+                kind=kind,
+                path=str(data.get(CONF_PATH, "")),
+                speed=float(data.get(CONF_SPEED, DEFAULT_SPEED)),
+                loop=bool(data.get(CONF_LOOP, True)),
+            )
+        return cls(
+            kind=SOURCE_INTERFACE,
+            interface=str(data.get(CONF_INTERFACE, "")),
+            promisc=bool(data.get(CONF_PROMISC, False)),
+        )
+
+    @property
+    def is_replay(self) -> bool:
+        """A file is read: "online" is judged on the capture's own clock."""
+        return self.kind != SOURCE_INTERFACE
+
+    @property
+    def may_finish(self) -> bool:
+        """Only a replay without a loop ends on purpose; a live probe is always restarted."""
+        return self.is_replay and not self.loop
+
+    @property
+    def label(self) -> str:
+        """How logs and repair issues name the source."""
+        if self.kind == SOURCE_DEMO:
+            return DEMO_LABEL
+        return str(self.path if self.kind == SOURCE_REPLAY else self.interface)
+
+    def probe_args(self) -> list[str]:
+        if self.is_replay:
+            args = ["--replay", str(self.path), "--speed", str(self.speed)]
+            return [*args, "--loop"] if self.loop else args
+        args = ["--iface", str(self.interface)]
+        return [*args, "--promisc"] if self.promisc else args
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotemConfig:
+    """The entry's source and options, defaults applied."""
+
+    source: CaptureSource
+    update_interval: float
+    learn_days: float
+    ignored: frozenset[str]
+    device_cap: int
+    auto_add: bool
+    away_timeout: float
+    stale_days: float
+    block_backend: str
+    active_discovery: bool
+    activity_links: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
+        options = {**DEFAULT_OPTIONS, **entry.options}
+        return cls(
+            source=CaptureSource.from_data(entry.data),
+            update_interval=float(options[CONF_UPDATE_INTERVAL]),
+            learn_days=float(options[CONF_LEARN_DAYS]),
+            ignored=frozenset(normalise_macs(options[CONF_IGNORED])),
+            device_cap=int(options[CONF_DEVICE_CAP]),
+            auto_add=bool(options[CONF_AUTO_ADD]),
+            away_timeout=float(options[CONF_AWAY_TIMEOUT]),
+            stale_days=float(options[CONF_STALE_DAYS]),
+            block_backend=str(options[CONF_BLOCK_BACKEND]),
+            active_discovery=bool(options[CONF_ACTIVE_DISCOVERY]),
+            # A hand-edited link that does not parse links nothing rather than stop setup.
+            activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
+        )
+
+    @property
+    def chosen_backend(self) -> str | None:
+        """The blocking backend the user named; None lets the engine choose for this host."""
+        return None if self.block_backend == BLOCK_BACKEND_AUTO else self.block_backend
+
+    @property
+    def stale_seconds(self) -> float:
+        return self.stale_days * 86400
+
+    def as_options(self) -> dict[str, Any]:
+        """The options as the options flow shows them (every key, defaults filled in)."""
+        return {
+            CONF_UPDATE_INTERVAL: _number(self.update_interval),
+            CONF_LEARN_DAYS: _number(self.learn_days),
+            CONF_IGNORED: sorted(self.ignored),
+            CONF_DEVICE_CAP: self.device_cap,
+            CONF_AUTO_ADD: self.auto_add,
+            CONF_AWAY_TIMEOUT: _number(self.away_timeout),
+            CONF_STALE_DAYS: _number(self.stale_days),
+            CONF_BLOCK_BACKEND: self.block_backend,
+            CONF_ACTIVE_DISCOVERY: self.active_discovery,
+            CONF_ACTIVITY_LINKS: dict(self.activity_links),
+        }
+
+    def probe_args(self, state_file: str | None = None) -> list[str]:
+        """The probe's command line for this source and these options."""
+        args = [
+            *self.source.probe_args(),
+            "--interval",
+            f"{self.update_interval:g}",
+            "--learn",
+            str(int(self.learn_days * 86400)),
+        ]
+        if state_file:
+            # What the engine learned (baselines) survives probe and Home Assistant restarts.
+            args += ["--state", state_file]
+        return args
+
+
+def _number(value: float) -> int | float:
+    # Whole numbers read back as the integers the user typed.
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,93 @@
+"""The "Try TOTEM on a demo home" source: the bundled capture, replayed in a loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest.mock import patch
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+
+from custom_components.totem.const import (
+    CONF_BLOCK_BACKEND,
+    CONF_SOURCE_TYPE,
+    DOMAIN,
+    SOURCE_DEMO,
+)
+from custom_components.totem.options import DEMO_CAPTURE, TotemConfig
+
+from .conftest import find_device, wait_for
+
+CAMERA = "b0:c5:54:00:00:39"  # "DCS-935L-0", talking from the capture's first second
+
+
+async def _demo_flow(hass: HomeAssistant) -> config_entries.ConfigFlowResult:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert SOURCE_DEMO in result["menu_options"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": SOURCE_DEMO}
+    )
+
+
+def test_the_demo_capture_ships_with_the_integration() -> None:
+    assert DEMO_CAPTURE.is_file()
+    assert DEMO_CAPTURE.parent.parent == Path(__file__).parents[2] / "custom_components" / "totem"
+
+
+async def test_demo_home_shows_devices_without_touching_the_network(
+    hass: HomeAssistant,
+) -> None:
+    result = await _demo_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == SOURCE_DEMO
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "TOTEM demo home"
+    # The path is found where TOTEM is installed at each start, not stored.
+    assert result["data"] == {CONF_SOURCE_TYPE: SOURCE_DEMO}
+    # No firewall rule for devices that are not on this network.
+    assert result["options"][CONF_BLOCK_BACKEND] == "none"
+    entry = result["result"]
+    await hass.async_block_till_done()
+
+    config = TotemConfig.from_config_entry(entry)
+    assert config.source.path == str(DEMO_CAPTURE)
+    assert config.source.loop
+    assert "--loop" in config.probe_args()
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: find_device(hass, mac=CAMERA) is not None, what="the camera")
+    assert find_device(hass, mac=CAMERA).name == "DCS-935L-0"
+    assert coordinator.source_available
+    assert not coordinator.finished  # looping: the demo home stays alive
+    switches = [
+        e
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.domain == "switch"
+    ]
+    assert switches == []
+
+    # One demo home is enough.
+    again = await _demo_flow(hass)
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_configured"
+    # It has no source to change.
+    reconfigure = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
+    )
+    assert reconfigure["type"] is FlowResultType.ABORT
+    assert reconfigure["reason"] == "demo_not_reconfigurable"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_installation_without_the_demo_capture_says_so(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    with patch("custom_components.totem.config_flow.DEMO_CAPTURE", tmp_path / "absent.pcap"):
+        result = await _demo_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "demo_missing"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 _MODULES: dict[str, str] = {
     "analyze": "cli_analyze",
     "capture": "cli_capture",
+    "collect": "cli_collect",
     "probe": "probe",
     "block": "cli_enforce",
     "unblock": "cli_enforce",

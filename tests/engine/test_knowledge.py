@@ -84,3 +84,48 @@ def test_runtime_tables_replace_the_snapshot() -> None:
 
 def test_tsv_reader_rejects_extra_cells() -> None:
     assert read_tsv(ha_discovery.DOMAIN_TYPES)[0]["domain"]
+
+
+def test_clouds_parse_with_provenance_and_vocabulary() -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    rows = clouds.table()
+    assert len(rows) >= 150
+    allowed = set(DEVICE_TYPES) | {clouds.GENERAL, clouds.NTP}
+    for row in rows.values():
+        assert row.vendor, row
+        assert row.source, row
+        assert row.types, row
+        assert set(row.types) <= allowed, row
+    header = read_header(clouds.DATA)
+    assert "nDPI" in header
+    assert "LGPL-3.0" in header
+
+
+@pytest.mark.parametrize(
+    ("domain", "vendor"),
+    [
+        ("bridge.meethue.com", "Philips Hue"),
+        ("devs.tplinkcloud.com", "TP-Link Kasa"),
+        ("api.xbcs.net", "Belkin WeMo"),
+        ("signal.mydlink.com", "D-Link mydlink"),
+        ("0.openwrt.pool.ntp.org", "NTP Pool"),
+        ("MEETHUE.COM.", "Philips Hue"),
+    ],
+)
+def test_cloud_suffix_matching(domain: str, vendor: str) -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    hit = clouds.match(domain)
+    assert hit is not None
+    assert hit.vendor == vendor
+
+
+def test_cloud_suffix_needs_a_label_boundary() -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    assert clouds.match("xmeethue.com") is None
+    assert clouds.match("com") is None
+    hit = clouds.match("home.nest.com")
+    assert hit is not None
+    assert hit.suffix == "home.nest.com"  # the longest suffix wins

@@ -1,0 +1,207 @@
+"""Home Assistant's discovery tables: device evidence -> candidate integration domains.
+
+The bundled snapshot ``ha_discovery_tables.json`` is written by ``scripts/refresh-ha-tables``
+from ``homeassistant.generated.{dhcp,zeroconf,ssdp}`` (Apache-2.0, Home Assistant core).
+A running Home Assistant can hand its own tables (same shapes) to :meth:`HaTables.from_tables`.
+Matching follows Home Assistant's own rules: DHCP host names are fnmatch patterns on the
+lower-cased name, ``macaddress`` patterns on the upper-cased MAC without separators,
+zeroconf ``name`` and ``properties`` patterns on lower-cased values, HomeKit models by
+prefix (longest wins), SSDP matchers when every key of the matcher matches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from . import read_tsv
+
+SNAPSHOT = "ha_discovery_tables.json"
+DOMAIN_TYPES = "ha_domain_types.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainType:
+    domain: str
+    type: str | None  # None: a software service, no kind of device
+    confidence: str
+    comment: str
+
+
+@cache
+def domain_types() -> dict[str, DomainType]:
+    """Integration domain -> the TOTEM device type it discovers."""
+    out: dict[str, DomainType] = {}
+    for row in read_tsv(DOMAIN_TYPES):
+        type_ = None if row["type"] == "-" else row["type"]
+        out[row["domain"]] = DomainType(row["domain"], type_, row["confidence"], row["comment"])
+    return out
+
+
+def _lower(value: object) -> str:
+    return str(value).lower()
+
+
+class HaTables:
+    """The DHCP, zeroconf, HomeKit and SSDP matchers, with their provenance."""
+
+    def __init__(
+        self,
+        *,
+        dhcp: Sequence[Mapping[str, Any]],
+        zeroconf: Mapping[str, Sequence[Any]],
+        homekit: Mapping[str, Mapping[str, Any]],
+        ssdp: Mapping[str, Sequence[Mapping[str, Any]]],
+        provenance: Mapping[str, Any],
+    ) -> None:
+        self.dhcp = [dict(m) for m in dhcp]
+        self.zeroconf: dict[str, list[dict[str, Any]]] = {}
+        for service, matchers in zeroconf.items():
+            key = service.lower().removesuffix(".").removesuffix(".local")
+            # Old Home Assistant versions listed a bare domain string.
+            self.zeroconf[key] = [
+                {"domain": m} if isinstance(m, str) else dict(m) for m in matchers
+            ]
+        self.homekit = {model: dict(v) for model, v in homekit.items()}
+        self._homekit_longest = sorted(self.homekit, key=len, reverse=True)
+        self.ssdp = {domain: [dict(m) for m in ms] for domain, ms in ssdp.items()}
+        self.provenance = dict(provenance)
+
+    @classmethod
+    def from_tables(
+        cls,
+        dhcp: Sequence[Mapping[str, Any]],
+        zeroconf: Mapping[str, Sequence[Any]],
+        homekit: Mapping[str, Mapping[str, Any]],
+        ssdp: Mapping[str, Sequence[Mapping[str, Any]]],
+        version: str = "runtime",
+    ) -> HaTables:
+        """Tables handed over at runtime by the running Home Assistant (same shapes)."""
+        provenance = {
+            "source": "the running Home Assistant's homeassistant.generated tables",
+            "home_assistant_version": version,
+            "licence": "Apache-2.0 (Home Assistant core)",
+        }
+        return cls(dhcp=dhcp, zeroconf=zeroconf, homekit=homekit, ssdp=ssdp, provenance=provenance)
+
+    # ------------------------------------------------------------------ DHCP
+
+    def match_dhcp(self, hostname: str | None, mac: str | None) -> list[str]:
+        """Domains whose DHCP matcher fits the host name and/or MAC ("aa:bb:cc:..").
+
+        A matcher that only lists ``registered_devices`` matches nothing here: Home
+        Assistant uses it for devices it already has, which an offline table cannot know.
+        """
+        host = (hostname or "").lower()
+        upper_mac = (mac or "").replace(":", "").replace("-", "").upper()
+        found: list[str] = []
+        for matcher in self.dhcp:
+            host_pat = matcher.get("hostname")
+            mac_pat = matcher.get("macaddress")
+            if host_pat is None and mac_pat is None:
+                continue
+            if host_pat is not None and not (host and fnmatchcase(host, str(host_pat))):
+                continue
+            if mac_pat is not None and not (upper_mac and fnmatchcase(upper_mac, str(mac_pat))):
+                continue
+            domain = str(matcher["domain"])
+            if domain not in found:
+                found.append(domain)
+        return found
+
+    # -------------------------------------------------------------- zeroconf
+
+    def match_zeroconf(
+        self,
+        service_type: str,
+        name: str | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Domains for a DNS-SD service type ("_hue._tcp") and its instance name / TXT."""
+        key = service_type.lower().removesuffix(".").removesuffix(".local")
+        props = {k.lower(): v.lower() for k, v in (properties or {}).items()}
+        found: list[str] = []
+        for matcher in self.zeroconf.get(key, []):
+            name_pat = matcher.get("name")
+            if name_pat is not None and not (name and fnmatchcase(name.lower(), name_pat)):
+                continue
+            wanted: Mapping[str, str] = matcher.get("properties", {})
+            if any(
+                k.lower() not in props or not fnmatchcase(props[k.lower()], _lower(v))
+                for k, v in wanted.items()
+            ):
+                continue
+            domain = str(matcher["domain"])
+            if domain not in found:
+                found.append(domain)
+        if key in ("_hap._tcp", "_hap._udp") and props.get("md"):
+            model = (properties or {}).get("md") or (properties or {}).get("MD") or ""
+            homekit = self.match_homekit(model)
+            if homekit is not None and homekit not in found:
+                found.insert(0, homekit)
+        return found
+
+    def match_homekit(self, model: str) -> str | None:
+        """The domain Home Assistant gives a HomeKit accessory model (TXT ``md``), by prefix."""
+        for prefix in self._homekit_longest:
+            if model.startswith(prefix):
+                return str(self.homekit[prefix]["domain"])
+        return None
+
+    # ------------------------------------------------------------------ SSDP
+
+    def match_ssdp(self, fields: Mapping[str, str]) -> list[str]:
+        """Domains whose SSDP matcher fits: every key of the matcher present and matching.
+
+        ``fields`` uses Home Assistant's keys: ``st``/``nt`` headers, ``deviceType``,
+        ``manufacturer``, ``modelName``... from the description XML.
+        """
+        have = {k.lower(): v for k, v in fields.items()}
+        found: list[str] = []
+        for domain, matchers in self.ssdp.items():
+            for matcher in matchers:
+                if matcher and all(
+                    k.lower() in have and fnmatchcase(have[k.lower()], str(v))
+                    for k, v in matcher.items()
+                ):
+                    found.append(domain)
+                    break
+        return found
+
+    def domains(self) -> set[str]:
+        """Every integration domain some matcher names."""
+        out = {str(m["domain"]) for m in self.dhcp}
+        out |= {str(m["domain"]) for ms in self.zeroconf.values() for m in ms}
+        out |= {str(v["domain"]) for v in self.homekit.values()}
+        out |= set(self.ssdp)
+        return out
+
+
+@cache
+def bundled() -> HaTables:
+    """The snapshot shipped in this package."""
+    raw = resources.files(__package__).joinpath(SNAPSHOT).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(raw)
+    return HaTables(
+        dhcp=data["dhcp"],
+        zeroconf=data["zeroconf"],
+        homekit=data["homekit"],
+        ssdp=data["ssdp"],
+        provenance=data["_provenance"],
+    )
+
+
+def types_of(domains: Iterable[str]) -> list[str]:
+    """The TOTEM types of candidate domains, first-seen order, services dropped."""
+    table = domain_types()
+    out: list[str] = []
+    for domain in domains:
+        entry = table.get(domain)
+        if entry is not None and entry.type is not None and entry.type not in out:
+            out.append(entry.type)
+    return out

@@ -1,0 +1,131 @@
+"""The knowledge package: every data file parses, has provenance, uses the type vocabulary,
+and the matchers answer as Home Assistant's own tables say."""
+
+from __future__ import annotations
+
+import pytest
+
+from custom_components.totem.engine.knowledge import (
+    ha_discovery,
+    read_header,
+    read_tsv,
+)
+from custom_components.totem.engine.model import DEVICE_TYPES
+
+
+def test_ha_snapshot_has_provenance() -> None:
+    tables = ha_discovery.bundled()
+    prov = tables.provenance
+    assert prov["home_assistant_version"]
+    assert "Apache-2.0" in prov["licence"]
+    assert len(prov["files"]) == 3
+    assert len(tables.dhcp) > 100
+    assert len(tables.zeroconf) > 50
+
+
+def test_every_ha_domain_has_a_type() -> None:
+    types = ha_discovery.domain_types()
+    missing = ha_discovery.bundled().domains() - set(types)
+    assert not missing
+    for entry in types.values():
+        assert entry.type is None or entry.type in DEVICE_TYPES, entry
+        assert entry.confidence in ("high", "low"), entry
+        assert entry.comment, entry
+    header = read_header(ha_discovery.DOMAIN_TYPES)
+    assert "Source" in header
+    assert "Apache-2.0" in header
+
+
+@pytest.mark.parametrize(
+    ("hostname", "mac", "domain"),
+    [
+        ("yeelink-light-color1_mibt1234", None, "yeelight"),
+        ("YEELINK-light-lamp4", None, "yeelight"),  # host names compare lower-cased
+        ("es20m", "3c:52:a1:00:00:01", "tplink"),  # host pattern AND OUI pattern
+    ],
+)
+def test_dhcp_matching(hostname: str, mac: str | None, domain: str) -> None:
+    assert domain in ha_discovery.bundled().match_dhcp(hostname, mac)
+
+
+def test_dhcp_needs_both_parts_and_ignores_registered_only() -> None:
+    tables = ha_discovery.bundled()
+    assert "tplink" not in tables.match_dhcp("hs100", "3c:52:a1:00:00:01")  # e[sp]* fails
+    assert tables.match_dhcp(None, None) == []
+
+
+def test_zeroconf_and_homekit_matching() -> None:
+    tables = ha_discovery.bundled()
+    assert tables.match_zeroconf("_hue._tcp.local.") == ["hue"]
+    assert tables.match_zeroconf("_googlecast._tcp") == ["cast"]
+    assert tables.match_homekit("BSB002") == "hue"
+    assert "hue" in tables.match_zeroconf("_hap._tcp", "Philips hue - 1234", {"md": "BSB002"})
+    assert ha_discovery.types_of(["hue", "plex", "cast"]) == ["hub", "media_player"]
+
+
+def test_ssdp_matching_needs_every_key() -> None:
+    tables = ha_discovery.bundled()
+    assert "axis" in tables.match_ssdp({"manufacturer": "AXIS"})
+    assert "braviatv" not in tables.match_ssdp({"manufacturer": "Sony Corporation"})
+
+
+def test_runtime_tables_replace_the_snapshot() -> None:
+    tables = ha_discovery.HaTables.from_tables(
+        dhcp=[{"domain": "mine", "hostname": "widget-*"}],
+        zeroconf={"_widget._tcp.local.": [{"domain": "mine"}]},
+        homekit={},
+        ssdp={},
+        version="2099.1.0",
+    )
+    assert tables.match_dhcp("widget-12", None) == ["mine"]
+    assert tables.match_zeroconf("_widget._tcp") == ["mine"]
+    assert tables.provenance["home_assistant_version"] == "2099.1.0"
+
+
+def test_tsv_reader_rejects_extra_cells() -> None:
+    assert read_tsv(ha_discovery.DOMAIN_TYPES)[0]["domain"]
+
+
+def test_clouds_parse_with_provenance_and_vocabulary() -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    rows = clouds.table()
+    assert len(rows) >= 150
+    allowed = set(DEVICE_TYPES) | {clouds.GENERAL, clouds.NTP}
+    for row in rows.values():
+        assert row.vendor, row
+        assert row.source, row
+        assert row.types, row
+        assert set(row.types) <= allowed, row
+    header = read_header(clouds.DATA)
+    assert "nDPI" in header
+    assert "LGPL-3.0" in header
+
+
+@pytest.mark.parametrize(
+    ("domain", "vendor"),
+    [
+        ("bridge.meethue.com", "Philips Hue"),
+        ("devs.tplinkcloud.com", "TP-Link Kasa"),
+        ("api.xbcs.net", "Belkin WeMo"),
+        ("signal.mydlink.com", "D-Link mydlink"),
+        ("0.openwrt.pool.ntp.org", "NTP Pool"),
+        ("MEETHUE.COM.", "Philips Hue"),
+    ],
+)
+def test_cloud_suffix_matching(domain: str, vendor: str) -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    hit = clouds.match(domain)
+    assert hit is not None
+    assert hit.vendor == vendor
+
+
+def test_cloud_suffix_needs_a_label_boundary() -> None:
+    from custom_components.totem.engine.knowledge import clouds
+
+    assert clouds.match("xmeethue.com") is None
+    assert clouds.match("com") is None
+    hit = clouds.match("home.nest.com")
+    assert hit is not None
+    assert hit.suffix == "home.nest.com"  # the longest suffix wins

@@ -115,11 +115,15 @@ def test_softflowd_export_matches_engine(veth: VethPair, version: str, tmp_path:
     require_root("softflowd in a network namespace")
     pcap = any_pcap(CAPTURE)
     engine = _engine_by_ip(_analyze(pcap))
+    started = time.time()
     doc = _export(veth, pcap, version, tmp_path)
     stats = doc["collector"]
     assert stats["malformed"] == 0
     assert stats["no_template"] == 0
     assert stats["lost_datagrams"] == stats["lost_records"] == 0
+    # Flow times come from the records (v9: uptime-relative, IPFIX: absolute), so
+    # they fall inside this run, not at the epoch or the collector's clock alone.
+    assert started - 5 <= doc["first_time"] <= doc["last_time"] <= time.time() + 5
     flows = {d["ips"][0]: d for d in doc["devices"] if d["mac"] is None}
     assert flows, doc
     rows = []

@@ -44,7 +44,9 @@ def _analyze(pcap: Path) -> dict[str, Any]:
     return doc
 
 
-def _export(pair: VethPair, pcap: Path, version: str, tmp: Path) -> dict[str, Any]:
+def _export(
+    pair: VethPair, pcap: Path, version: str, tmp: Path, tracking: str = "full"
+) -> dict[str, Any]:
     softflowd = require_tool("softflowd")
     softflowctl = require_tool("softflowctl")
     tcpreplay = require_tool("tcpreplay")
@@ -61,6 +63,7 @@ def _export(pair: VethPair, pcap: Path, version: str, tmp: Path) -> dict[str, An
         assert "collecting on" in collector.stderr.readline()
         exporter = subprocess.Popen(
             [*ns, softflowd, "-d", "-i", pair.capture, "-n", f"127.0.0.1:{PORT}", "-v", version,
+             "-T", tracking,
              "-c", str(ctl), "-p", str(tmp / f"softflowd-{version}.pid")],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -143,3 +146,22 @@ def test_softflowd_export_matches_engine(veth: VethPair, version: str, tmp_path:
     got = flows[GATEWAY]["tx_packets"] + flows[GATEWAY]["rx_packets"]
     assert got == GATEWAY_OWN_PACKETS, table
     assert got < engine[GATEWAY]
+
+
+def test_softflowd_ether_tracking_keys_devices_by_mac(veth: VethPair, tmp_path: Path) -> None:  # noqa: F811
+    """``-T ether`` puts MACs in the IPFIX records: devices are then keyed as analyze keys them.
+
+    Each MAC's IP frames (the engine's frames less ARP) must all be in the flows.
+    """
+    require_root("softflowd in a network namespace")
+    pcap = any_pcap(CAPTURE)
+    engine = {
+        d["mac"]: d["tx_packets"] + d["rx_packets"] - d["arp_packets"]
+        for d in _analyze(pcap)["devices"]
+    }
+    doc = _export(veth, pcap, "10", tmp_path, tracking="ether")
+    got = {d["mac"]: d["tx_packets"] + d["rx_packets"] for d in doc["devices"]}
+    print(f"\nsoftflowd -v 10 -T ether\ncollector {got}\nengine    {engine}")
+    assert set(got) == set(engine)
+    for mac, want in engine.items():
+        assert abs(got[mac] - want) <= want // 100, (got, engine)

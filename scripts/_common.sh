@@ -7,9 +7,10 @@ TOTEM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export TOTEM_ROOT
 
 # Debian packages the test suite drives (tshark for counter checks, tcpreplay and
-# iproute2 for the veth/netns tests, nftables for the blocking backend), keyed by the
+# iproute2 for the veth/netns tests, nftables for the blocking backend, softflowd as a
+# real NetFlow/IPFIX exporter for the collector test), keyed by the
 # command that proves each one is installed.
-TOTEM_APT_TOOLS=(tshark:tshark tcpreplay:tcpreplay nft:nftables ip:iproute2 ping:iputils-ping tcpdump:tcpdump ethtool:ethtool)
+TOTEM_APT_TOOLS=(tshark:tshark tcpreplay:tcpreplay nft:nftables ip:iproute2 ping:iputils-ping tcpdump:tcpdump ethtool:ethtool softflowd:softflowd)
 
 say() { printf '%s\n' "$*"; }
 die() {

@@ -194,3 +194,28 @@ def test_mdns_services_and_homekit_categories() -> None:
     bridge = hints.homekit_category("2")
     assert bridge is not None
     assert bridge.type == "hub"
+
+
+def test_labels_cover_every_capture() -> None:
+    from pathlib import Path
+
+    from tests import eval_identify
+
+    labels = eval_identify.read_labels()
+    labelled = {lab.capture for lab in labels}
+    for lab in labels:
+        assert lab.split in ("dev", "heldout"), lab
+        assert lab.type in DEVICE_TYPES, lab
+        assert lab.mac != "00:00:00:00:00:00", lab
+    splits: dict[str, set[str]] = {}
+    for lab in labels:
+        splits.setdefault(lab.capture, set()).add(lab.split)
+    assert all(len(s) == 1 for s in splits.values())  # a capture is in one split
+    local = Path(__file__).resolve().parent.parent / "pcaps"
+    mine = {p.name for p in local.iterdir() if p.suffix in (".pcap", ".pcapng")}
+    assert mine <= labelled, sorted(mine - labelled)
+    shared = eval_identify.CAPTURE_DIRS[1]
+    if not shared.is_dir():
+        pytest.skip(f"{shared} absent: shared captures not checked")
+    theirs = {p.name for p in shared.iterdir() if p.suffix in (".pcap", ".pcapng")}
+    assert theirs <= labelled, sorted(theirs - labelled)

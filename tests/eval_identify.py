@@ -102,6 +102,7 @@ def _pct(num: int, den: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-lovo", action="store_true", help="skip leave-one-vendor-out")
+    parser.add_argument("--no-testbed", action="store_true", help="skip the synthetic test-bed")
     args = parser.parse_args(argv)
     labels = [lab for lab in read_labels() if lab.mac != "-"]
     captures = sorted({lab.capture for lab in labels})
@@ -161,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
                 sane += got != "unknown" and got in (lab.type, "iot")
             dropped = len(RULES) - len(rules)
             print(f"  {vendor:28} {dropped:3} rules dropped  {_pct(sane, len(mine))}")
+    if not args.no_testbed:
+        from tests import eval_testbed
+
+        eval_testbed.report()
     return 0
 
 

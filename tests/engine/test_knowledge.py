@@ -219,3 +219,14 @@ def test_labels_cover_every_capture() -> None:
         pytest.skip(f"{shared} absent: shared captures not checked")
     theirs = {p.name for p in shared.iterdir() if p.suffix in (".pcap", ".pcapng")}
     assert theirs <= labelled, sorted(theirs - labelled)
+
+
+def test_testbed_devices_run_through_the_engine() -> None:
+    from tests import eval_testbed
+
+    rows = eval_testbed.run()
+    assert len(rows) == len(eval_testbed.DEVICES) + 1
+    assert all(got in DEVICE_TYPES for _, _, got, _ in rows)
+    by_label = {label: got for label, _, got, _ in rows}
+    assert by_label["TP-Link HS100 plug"] == "smart_plug"
+    assert by_label["TP-Link router (serves DHCP)"] == "router"

@@ -129,3 +129,104 @@ def test_cloud_suffix_needs_a_label_boundary() -> None:
     hit = clouds.match("home.nest.com")
     assert hit is not None
     assert hit.suffix == "home.nest.com"  # the longest suffix wins
+
+
+def test_small_tables_parse_with_provenance_and_vocabulary() -> None:
+    from custom_components.totem.engine.knowledge import hints
+
+    assert len(hints.oui_classes()) >= 50
+    for row in hints.oui_classes():
+        assert row.cls in hints.OUI_CLASS_NAMES, row
+        assert row.weight in (1, 2), row
+        assert row.comment, row
+    for table in (hints.hostname_hints(), hints.mdns_hints()):
+        assert len(table) >= 50
+        for hint in table:
+            assert hint.type is None or hint.type in DEVICE_TYPES, hint
+            assert hint.source, hint
+            assert 0 <= hint.weight <= 3, hint
+    for name in (
+        hints.OUI_CLASSES,
+        hints.HOSTNAME_TOKENS,
+        hints.MDNS_SERVICES,
+        "clouds.tsv",
+        "ha_domain_types.tsv",
+    ):
+        assert "Source" in read_header(name), name
+
+
+def test_oui_classes_on_aiooui_names() -> None:
+    from custom_components.totem.engine import vendor
+    from custom_components.totem.engine.knowledge import hints
+
+    esp = hints.oui_class(vendor.lookup(bytes.fromhex("5ccf7f000001")))
+    assert esp is not None
+    assert esp.cls == "iot_module"
+    intel = hints.oui_class(vendor.lookup(bytes.fromhex("3ca9f4000001")))
+    assert intel is not None
+    assert intel.cls == "laptop_wifi"
+    assert hints.oui_class(None) is None
+
+
+def test_hostname_tokens_and_patterns() -> None:
+    from custom_components.totem.engine.knowledge import hints
+
+    def types(name: str) -> set[str | None]:
+        return {h.type for h in hints.match_hostname(name)}
+
+    assert "light" in types("yeelink-light-lamp4_mio1")
+    assert "smart_plug" in types("HS100(EU)")
+    assert "iot" in types("ESP_0A1B2C")
+    assert "laptop" in types("someone-dell")
+    assert "camera" not in types("camille")  # a token matches a whole piece only
+    assert types("kitchen-lamp") == {"light"}
+
+
+def test_mdns_services_and_homekit_categories() -> None:
+    from custom_components.totem.engine.knowledge import hints
+
+    hit = hints.match_service("_ipp._tcp.local.")
+    assert hit is not None
+    assert hit.type == "printer"
+    cat = hints.homekit_category(17)
+    assert cat is not None
+    assert cat.type == "camera"
+    bridge = hints.homekit_category("2")
+    assert bridge is not None
+    assert bridge.type == "hub"
+
+
+def test_labels_cover_every_capture() -> None:
+    from pathlib import Path
+
+    from tests import eval_identify
+
+    labels = eval_identify.read_labels()
+    labelled = {lab.capture for lab in labels}
+    for lab in labels:
+        assert lab.split in ("dev", "heldout"), lab
+        assert lab.type in DEVICE_TYPES, lab
+        assert lab.mac != "00:00:00:00:00:00", lab
+    splits: dict[str, set[str]] = {}
+    for lab in labels:
+        splits.setdefault(lab.capture, set()).add(lab.split)
+    assert all(len(s) == 1 for s in splits.values())  # a capture is in one split
+    local = Path(__file__).resolve().parent.parent / "pcaps"
+    mine = {p.name for p in local.iterdir() if p.suffix in (".pcap", ".pcapng")}
+    assert mine <= labelled, sorted(mine - labelled)
+    shared = eval_identify.CAPTURE_DIRS[1]
+    if not shared.is_dir():
+        pytest.skip(f"{shared} absent: shared captures not checked")
+    theirs = {p.name for p in shared.iterdir() if p.suffix in (".pcap", ".pcapng")}
+    assert theirs <= labelled, sorted(theirs - labelled)
+
+
+def test_testbed_devices_run_through_the_engine() -> None:
+    from tests import eval_testbed
+
+    rows = eval_testbed.run()
+    assert len(rows) == len(eval_testbed.DEVICES) + 1
+    assert all(got in DEVICE_TYPES for _, _, got, _ in rows)
+    by_label = {label: got for label, _, got, _ in rows}
+    assert by_label["TP-Link HS100 plug"] == "smart_plug"
+    assert by_label["TP-Link router (serves DHCP)"] == "router"

@@ -198,3 +198,41 @@ async def test_device_known_to_another_integration_is_joined_not_renamed(
         assert totem_device.id == kasa_device.id
         assert totem_device.config_entries == {kasa.entry_id, entry.entry_id}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_mac_merged_later_joins_the_device_and_its_description_follows(
+    hass: HomeAssistant, tmp_path: Path, fake_probe
+) -> None:
+    """The registry keeps the device's connections and adds the new MAC (no
+    merge_connections, which Home Assistant 2026 deprecates)."""
+    phone, rotated = "3c:22:fb:00:00:01", "da:a1:19:00:00:02"
+    entry, coordinator = await _run(
+        hass,
+        tmp_path,
+        fake_probe,
+        [
+            snapshot(1, 1010.0, [row(phone, tx_bytes=1000)]),
+            snapshot(
+                2,
+                1020.0,
+                [
+                    row(phone, manufacturer="Apple", type="phone", tx_bytes=2000),
+                    row(rotated, same_device_as=phone, tx_bytes=500),
+                ],
+            ),
+        ],
+    )
+    devices = [
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, entry.entry_id) not in d.identifiers
+    ]
+    assert len(devices) == 1
+    assert devices[0].connections == {
+        (dr.CONNECTION_NETWORK_MAC, phone),
+        (dr.CONNECTION_NETWORK_MAC, rotated),
+    }
+    assert (devices[0].manufacturer, devices[0].model) == ("Apple", "Phone")
+    assert coordinator.devices.device_id(rotated) == devices[0].id
+    assert coordinator.devices.device_id("02:00:00:00:00:99") is None
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -148,3 +148,20 @@ def test_no_glue_module_is_over_600_logic_lines() -> None:
         print(f"  {size:4d}  {name}")
     too_big = {name: size for name, size in sizes.items() if size > MAX_LOGIC_LINES}
     assert not too_big, f"glue modules over {MAX_LOGIC_LINES} logic lines: {too_big}"
+
+
+def test_no_glue_class_shares_its_name_with_another_class() -> None:
+    """Two classes with one name (the glue's and the engine's DeviceRecord, once) make a
+    reader open the wrong one; the engine's own names are the engine's business."""
+    where: dict[str, list[str]] = {}
+    for path in sorted(GLUE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(str(path.relative_to(GLUE)))
+    glue_files = {str(p.relative_to(GLUE)) for p in glue_modules().values()}
+    shared = {
+        name: files
+        for name, files in where.items()
+        if len(files) > 1 and any(f in glue_files for f in files)
+    }
+    assert not shared, f"class names defined more than once: {shared}"

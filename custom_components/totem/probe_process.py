@@ -253,6 +253,10 @@ class ProbeProcess:
                 except Exception:
                     # A bug in one message's handling must not stop the supervision.
                     _LOGGER.exception("Error handling a probe message of type %s", msg.type)
+                # readline() does not yield while lines are buffered: a burst (a probe
+                # restarting with a full table, a batch of alerts) would otherwise be
+                # handled in one step of the event loop.
+                await asyncio.sleep(0)
         finally:
             returncode = await proc.wait()
             await stderr_task

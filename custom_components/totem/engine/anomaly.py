@@ -37,8 +37,9 @@ from . import netaddr
 from .baseline import DeviceBaseline
 from .blocklist import Blocklist, BlocklistError, load_blocklist
 from .detectors import Detector, Settled
+from .devices import DeviceRecord
 from .engine import Engine, EngineObserver
-from .flows import DeviceRecord, Flow
+from .flows import Flow
 from .identify import Identity, TrafficSummary
 from .model import Alert, Severity
 from .policy import GENERAL_PURPOSE, PolicyTable

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custom_components.totem.engine.anomaly import attach_detectors
+from custom_components.totem.engine.detectors.guard import attach_detectors
 from custom_components.totem.engine.engine import Engine
 from custom_components.totem.engine.sources import read_files
 from tests.conftest import VENDORED_PCAPS

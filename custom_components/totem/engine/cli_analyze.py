@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from .anomaly import attach_detectors
 from .blocklist import BlocklistError
+from .detectors.guard import attach_detectors
 from .engine import Engine, EngineConfig
 from .report import render_table
 from .sources import CaptureFileError, open_capture, read_files

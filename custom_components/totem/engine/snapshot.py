@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 
 from . import netaddr
 from .devices import DeviceRecord, add_traffic
+from .evidence import TrafficSummary
 from .flows import Flow
-from .identify import Identifier, TrafficSummary
+from .identify import Identifier
 from .model import Alert, DeviceRow, EngineStats, Snapshot
 from .protocols import by_port
 

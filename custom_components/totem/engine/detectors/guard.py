@@ -40,8 +40,9 @@ from .. import netaddr
 from ..blocklist import Blocklist, BlocklistError, load_blocklist
 from ..devices import DeviceRecord
 from ..engine import Engine, EngineObserver
+from ..evidence import TrafficSummary
 from ..flows import Flow
-from ..identify import Identity, TrafficSummary
+from ..identify import Identity
 from ..model import Alert, Severity
 from ..protocol import (
     OK,

@@ -12,7 +12,7 @@ from typing import Any
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.model import Snapshot
 from custom_components.totem.engine.protocol import ProtocolError, Reply, parse_command
-from custom_components.totem.engine.sources import read_captures
+from custom_components.totem.engine.sources import read_captures, read_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def analyze_files(paths: Iterable[Path], **config: Any) -> Snapshot:
     """Run the engine over files as ``analyze`` does and return the final snapshot."""
     engine = Engine(EngineConfig(**config))
-    engine.read_files(list(paths), lambda _msg: None)
+    read_files(engine, list(paths), lambda _msg: None)
     engine.flush()
     return engine.snapshot()
 

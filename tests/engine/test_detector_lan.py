@@ -3,7 +3,7 @@ rogue DHCP vs. a second interface of the same server."""
 
 from __future__ import annotations
 
-from custom_components.totem.engine.anomaly import attach_detectors
+from custom_components.totem.engine.detectors.guard import attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
 from tests.traffic.synth import (

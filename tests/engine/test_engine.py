@@ -131,7 +131,7 @@ def test_idle_flows_expire_on_packet_time() -> None:
     f1 = udp_frame(A, B, IP_A, IP_B, 1000, 53)
     f2 = udp_frame(A, B, IP_A, IP_B, 1001, 53)
     engine = run([(0.0, 60, f1, 1), (500.0, 60, f2, 1)], flow_idle_timeout=60.0)
-    assert len(engine._flows) == 1  # the first one expired 440 s before the second arrived
+    assert len(engine.flow_table) == 1  # the first one expired 440 s before the second arrived
     assert device(engine, A)["tx_packets"] == 2  # its counters were folded, not lost
 
 
@@ -146,7 +146,7 @@ def test_active_timeout_exports_long_flows_without_double_counting() -> None:
 def test_flow_table_bound_evicts_and_counts_but_keeps_device_counters_exact() -> None:
     frames = [(i * 0.001, 60, udp_frame(A, B, IP_A, IP_B, 1024 + i, 80), 1) for i in range(5000)]
     engine = run(frames, max_flows=1000)
-    assert len(engine._flows) <= 1000
+    assert len(engine.flow_table) <= 1000
     assert engine.stats.flows_evicted >= 4000
     a = device(engine, A)
     assert a["tx_packets"] == 5000

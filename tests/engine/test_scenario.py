@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.totem.engine.anomaly import Guard, attach_detectors
 from custom_components.totem.engine.blocklist import Blocklist
+from custom_components.totem.engine.detectors.guard import Guard, attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from tests.traffic.scenario import Scenario, build_scenario, score
 

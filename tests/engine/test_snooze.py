@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from custom_components.totem.engine.anomaly import attach_detectors
+from custom_components.totem.engine.detectors.guard import attach_detectors
 from custom_components.totem.engine.engine import Engine
+from custom_components.totem.engine.sources import read_files
 from tests.conftest import VENDORED_PCAPS
 from tests.engine.helpers import send_command
 
@@ -16,7 +17,7 @@ def _alerts(*commands: tuple[str, dict[str, object]]) -> list[tuple[str, str]]:
     attach_detectors(engine)
     for name, args in commands:
         assert send_command(engine, name, args).ok
-    engine.read_files([SCAN], lambda _m: None)
+    read_files(engine, [SCAN], lambda _m: None)
     return [(a.mac, a.kind) for a in engine.alerts]
 
 

@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     largest = 0
     for batch in flood_batches(count):
         engine.process(batch)
-        largest = max(largest, len(engine._flows))
+        largest = max(largest, len(engine.flow_table))
     snap = engine.snapshot()
     peak_kb = peak_rss_kb()
     print(

@@ -7,11 +7,11 @@ import json
 import sys
 from typing import Any
 
-from .anomaly import attach_detectors
 from .blocklist import BlocklistError
+from .detectors.guard import attach_detectors
 from .engine import Engine, EngineConfig
 from .report import render_table
-from .sources import CaptureFileError, open_capture
+from .sources import CaptureFileError, open_capture, read_files
 
 
 def non_negative(text: str) -> float:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         engine = build_engine(args.learn, args.blocklist)
         for path in args.files:
             open_capture(path).close()  # every file is checked before any is analysed
-        engine.read_files(args.files, warn)
+        read_files(engine, args.files, warn)
     except (CaptureFileError, BlocklistError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

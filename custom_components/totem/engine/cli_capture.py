@@ -15,13 +15,13 @@ import select
 import signal
 import sys
 import time
-from types import FrameType
 
 from .blocklist import BlocklistError
 from .capture import DEFAULT_SNAPLEN, CaptureError, LiveCapture, open_live
 from .cli_analyze import add_detector_options, build_engine, non_negative
 from .engine import Engine
 from .report import render_table
+from .signals import StopRequest
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -80,16 +80,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-class _Stop:
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
-        self.requested = True
-
-
 def capture_into(
-    cap: LiveCapture, engine: Engine, duration: float | None, stop: _Stop
+    cap: LiveCapture, engine: Engine, duration: float | None, stop: StopRequest
 ) -> CaptureError | None:
     """Feed ``engine`` until the duration ends or a stop; the error that ended it early."""
     poller = select.poll()
@@ -124,7 +116,7 @@ def capture_into(
 
 
 def run(args: argparse.Namespace) -> int:
-    stop = _Stop()
+    stop = StopRequest()
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         return _run(args, stop)
@@ -133,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def _run(args: argparse.Namespace, stop: _Stop) -> int:
+def _run(args: argparse.Namespace, stop: StopRequest) -> int:
     try:
         cap = open_live(args.iface, bpf=args.bpf, promisc=args.promisc, snaplen=args.snaplen)
     except CaptureError as err:

@@ -1,4 +1,4 @@
-"""Flow and device records: what the hot path updates and housekeeping folds.
+"""The flow table: what the hot path updates and housekeeping folds into devices.
 
 A ``Flow`` is one bidirectional conversation seen on the LAN segment: its key
 is the frame's MAC pair plus the IP 5-tuple, direction set by the initiator
@@ -6,18 +6,23 @@ is the frame's MAC pair plus the IP 5-tuple, direction set by the initiator
 frame belong to exactly one flow, so per-device counters folded from flows
 stay byte-exact, and per-device protocol bytes add up to its traffic.
 
-A ``DeviceRecord`` accumulates the folded counters of one MAC.
+The ``FlowTable`` indexes each flow under both directions' keys, so the hot
+loop finds a frame's flow and its direction in one dict lookup. It picks the
+flows to expire (idle, or long-lived ones whose counters are exported and
+reset) and to evict when full; the engine ends them, and :func:`fold` adds a
+flow's counters to its two devices.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import struct
 
-MAX_REMOTE_HOSTS = 10_000
-MAX_SOURCE_IPS = 32
-# Two distinct Internet addresses behind one MAC already mean it forwards: a device
-# has at most one address of its own outside the private ranges.
-GATEWAY_NONLOCAL_ADDRESSES = 2
+from . import netaddr
+from .devices import DeviceRecord, add_traffic
+from .model import EngineStats
+from .protocols import by_port
+
+_PORTS = struct.Struct("!HH").unpack_from
 
 
 class Flow:
@@ -100,33 +105,105 @@ class Flow:
         self.fwd_pkts = self.fwd_bytes = self.rev_pkts = self.rev_bytes = 0
 
 
-@dataclass(slots=True)
-class DeviceRecord:
-    """Folded counters and facts about one MAC."""
+class FlowTable:
+    """Flows by key, and both directions' keys -> (flow, is the initiator's direction)."""
 
-    mac: bytes
-    tx_packets: int = 0
-    tx_bytes: int = 0
-    rx_packets: int = 0
-    rx_bytes: int = 0
-    first_seen: float = 0.0
-    last_seen: float = 0.0
-    arp_packets: int = 0
-    flows: int = 0
-    active_flows: int = 0
-    upstream_bytes: int = 0
-    downstream_bytes: int = 0
-    sent_ip: bool = False
-    sent_dhcp: bool = False
-    answered: bool = False  # someone replied to it: not a spoofed source
-    remote: set[bytes] = field(default_factory=set)
-    source_ips: dict[bytes, int] = field(default_factory=dict)
-    nonlocal_behind: set[bytes] = field(default_factory=set)
-    arp_ips: set[bytes] = field(default_factory=set)
-    protocols: dict[str, int] = field(default_factory=dict)
-    server_ports: dict[tuple[int, int], int] = field(default_factory=dict)
+    def __init__(self, max_flows: int) -> None:
+        self.max_flows = max_flows
+        self.flows: dict[bytes, Flow] = {}
+        self.index: dict[bytes, tuple[Flow, bool]] = {}
+
+    def __len__(self) -> int:
+        return len(self.flows)
 
     @property
-    def is_gateway(self) -> bool:
-        """Internet addresses live behind this MAC (as source or destination): it forwards."""
-        return len(self.nonlocal_behind) >= GATEWAY_NONLOCAL_ADDRESSES
+    def full(self) -> bool:
+        return len(self.flows) >= self.max_flows
+
+    def add(self, key: bytes, ts: float, proto: int, alen: int) -> Flow:
+        """A new flow for a frame no flow knows, indexed under both directions' keys.
+
+        The key is MAC pair (12: destination, source) + source and destination
+        address (``alen`` each) + ports (4) + protocol (1); the reverse key
+        swaps every pair.
+        """
+        a = 12 + alen
+        b = a + alen
+        src_ip = key[12:a]
+        dst_ip = key[a:b]
+        ports = key[b : b + 4]
+        rkey = key[6:12] + key[:6] + dst_ip + src_ip + ports[2:] + ports[:2] + key[b + 4 :]
+        sport, dport = _PORTS(ports)
+        f = Flow(key, ts, proto, key[6:12], key[:6], src_ip, dst_ip, sport, dport)
+        f.rkey = rkey
+        self.flows[key] = f
+        self.index[key] = (f, True)
+        if rkey != key:  # a host talking to itself on one port keeps one direction
+            self.index[rkey] = (f, False)
+        return f
+
+    def drop(self, f: Flow) -> None:
+        del self.flows[f.key]
+        self.index.pop(f.key, None)
+        self.index.pop(f.rkey, None)
+
+    def drop_idle(self, ts: float, idle_timeout: float) -> list[Flow]:
+        """Take out the flows silent in both directions for ``idle_timeout``."""
+        idle_before = ts - idle_timeout
+        dead = [
+            f for f in self.flows.values() if f.last_fwd < idle_before and f.last_rev < idle_before
+        ]
+        for f in dead:
+            self.drop(f)
+        return dead
+
+    def drop_oldest(self) -> list[Flow]:
+        """Take out the least recently active eighth of the table."""
+        count = max(1, len(self.flows) // 8)
+        victims = sorted(self.flows.values(), key=lambda fl: fl.last)[:count]
+        for f in victims:
+            self.drop(f)
+        return victims
+
+    def long_lived(self, ts: float, active_timeout: float) -> list[Flow]:
+        """Flows whose counters started ``active_timeout`` ago: due for an export."""
+        active_before = ts - active_timeout
+        return [f for f in self.flows.values() if f.first < active_before]
+
+    def clear(self) -> None:
+        self.flows.clear()
+        self.index.clear()
+
+
+def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
+    """Add a flow's counters to its devices' records (and the unicast statistics)."""
+    app = f.app or by_port(f.proto, f.sport, f.dport)
+    total = f.fwd_bytes + f.rev_bytes
+    pkts = f.fwd_pkts + f.rev_pkts
+    src, dst = f.src_dev, f.dst_dev
+    if src is not None and dst is not None:
+        stats.unicast_frames += pkts
+        if own_macs and f.src_mac not in own_macs and f.dst_mac not in own_macs:
+            stats.unicast_between_others += pkts
+    if src is not None:
+        add_traffic(
+            src, f.fwd_pkts, f.fwd_bytes, f.rev_pkts, f.rev_bytes, f.first, f.last_fwd, app, total
+        )
+        if not netaddr.is_local_ip(f.dst_ip):
+            src.upstream_bytes += f.fwd_bytes
+            src.downstream_bytes += f.rev_bytes
+    if dst is not None:
+        add_traffic(
+            dst,
+            f.rev_pkts,
+            f.rev_bytes,
+            f.fwd_pkts,
+            f.fwd_bytes,
+            f.first_rev,
+            f.last_rev,
+            app,
+            total,
+        )
+        if f.rev_pkts:
+            port = (f.proto, f.dport)
+            dst.server_ports[port] = dst.server_ports.get(port, 0) + total

@@ -6,7 +6,12 @@ flow. ``inspect`` parses what identifies a device (DHCP, DHCPv6, DNS/mDNS/LLMNR,
 NetBIOS, SSDP, TLS SNI, HTTP Host/User-Agent) and keeps it per MAC, bounded.
 :meth:`Identifier.identity` turns that evidence plus the engine's traffic
 counters into an :class:`Identity` on demand (a snapshot), scoring device
-types with the data table in :mod:`type_rules`.
+types with the data table in :mod:`.type_rules` (see :mod:`.classify`).
+
+Payloads reach their parser through a dispatch table, dpkt's ``_protosw``:
+``(transport, port) -> route``. A route names its handler, whether either
+port or only the destination selects it, and a rank that decides between
+two routes when both ports have one (an mDNS packet from port 53 is mDNS).
 
 Evidence is attributed with care: a DHCP message belongs to its ``chaddr``
 (a relay forwards it from its own MAC); an mDNS answer belongs to its sender
@@ -20,10 +25,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import dissect, vendor
-from .type_rules import FALLBACK_TYPE, MIN_SCORE, RULES, TypeRule
+from .classify import TypeClassifier, behaviours
+from .evidence import Evidence, TrafficSummary
+from .type_rules import RULES, TypeRule
 
 # Every packet on these ports reaches ``inspect``: DNS, DHCP, NetBIOS-NS,
 # SSDP, mDNS, LLMNR, DHCPv6. Nothing else is per-packet.
@@ -73,9 +80,7 @@ _CONFLICT_SUFFIX = re.compile(r"\s*\(\d+\)$")
 _DOMAIN_CHARS = re.compile(r"[\w.-]+")
 _IPV4_LITERAL = re.compile(r"[\d.]+")
 _SSDP_SERVER_NOISE = ("upnp", "linux", "unspecified", "dlnadoc", "windows", "darwin", "posix")
-# Bytes per second of sustained upload that only video makes in a smart home.
-_VIDEO_UPSTREAM_RATE = 40_000
-_VIDEO_MIN_SECONDS = 60.0
+_TCP, _UDP = 6, 17
 
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
@@ -83,24 +88,6 @@ DhcpServerCallback = Callable[[float, bytes, str], None]
 
 def format_mac(mac: bytes) -> str:
     return ":".join(f"{b:02x}" for b in mac)
-
-
-@dataclass(slots=True)
-class TrafficSummary:
-    """What the engine counted for one MAC; behaviour rules read it."""
-
-    ips: list[str] = field(default_factory=list)
-    tx_bytes: int = 0
-    rx_bytes: int = 0
-    tx_packets: int = 0
-    rx_packets: int = 0
-    protocols: dict[str, int] = field(default_factory=dict)
-    server_ports: dict[tuple[int, int], int] = field(default_factory=dict)
-    remote_hosts: int = 0
-    upstream_bytes: int = 0
-    downstream_bytes: int = 0
-    is_gateway: bool = False
-    duration: float = 0.0
 
 
 @dataclass(slots=True)
@@ -113,30 +100,6 @@ class Identity:
     type_reason: str
     domains: list[str]
     same_device_as: str | None
-
-
-@dataclass(slots=True)
-class Evidence:
-    """What one MAC said about itself, bounded."""
-
-    first_seen: float
-    last_seen: float
-    names: dict[str, str] = field(default_factory=dict)
-    dhcp_vendor_class: str | None = None
-    dhcp_fingerprint: str | None = None
-    dhcp_client_id: bytes | None = None
-    dhcpv6_duid: bytes | None = None
-    mdns_services: set[str] = field(default_factory=set)
-    models: set[str] = field(default_factory=set)
-    ssdp_types: set[str] = field(default_factory=set)
-    ssdp_servers: set[str] = field(default_factory=set)
-    ssdp_locations: set[str] = field(default_factory=set)
-    user_agents: set[str] = field(default_factory=set)
-    domains: dict[str, None] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)  # behaviour tokens seen in payloads
-    ssdp_name_rank: int = 99
-    # (what the last classification saw, its result): snapshots repeat it.
-    classified: tuple[object, tuple[str, str]] | None = None
 
 
 def _add(bounded: set[str], value: str) -> None:
@@ -190,22 +153,13 @@ def _ssdp_product(server: str) -> str | None:
     return None
 
 
-class _CompiledRules:
-    def __init__(self, rules: Iterable[TypeRule]) -> None:
-        self.by_evidence: dict[str, list[tuple[re.Pattern[str], TypeRule]]] = {}
-        for rule in rules:
-            self.by_evidence.setdefault(rule.evidence, []).append(
-                (re.compile(rule.pattern, re.IGNORECASE), rule)
-            )
-
-
 class Identifier:
     """Collects identification evidence per MAC and answers ``identity`` on demand."""
 
     def __init__(
         self, *, rules: Iterable[TypeRule] = RULES, max_macs: int = DEFAULT_MAX_MACS
     ) -> None:
-        self._rules = _CompiledRules(rules)
+        self._classifier = TypeClassifier(rules)
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
@@ -260,7 +214,7 @@ class Identifier:
             return
         calls = self._calls
         try:
-            self._inspect(ts, src_mac, src_ip, dst_ip, proto, sport, dport, payload, calls)
+            self._inspect(Payload(ts, src_mac, src_ip, dst_ip, sport, dport, payload, calls), proto)
         except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
             self.weird += 1
         if not calls:
@@ -274,71 +228,103 @@ class Identifier:
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
 
-    def _inspect(
-        self,
-        ts: float,
-        src_mac: bytes,
-        src_ip: str,
-        dst_ip: str,
-        proto: int,
-        sport: int,
-        dport: int,
-        payload: bytes,
-        calls: list[tuple[str, tuple[object, ...]]],
-    ) -> None:
-        if proto == 17:
-            if sport in (67, 68) or dport in (67, 68):
-                self._dhcp(ts, src_mac, src_ip, sport, payload, calls)
+    def _inspect(self, p: Payload, proto: int) -> None:
+        """Hand a payload to the handlers its ports route to, best rank first.
+
+        A handler that declines (its port, but not its protocol) lets the next
+        route try; TCP payloads no port route took are told by their first
+        byte (TLS handshake, HTTP request).
+        """
+        by_dport = _ROUTES.get((proto, p.dport))
+        by_sport = _ROUTES.get((proto, p.sport))
+        if by_sport is not None and (not by_sport.either or by_sport is by_dport):
+            by_sport = None
+        routes = (by_dport, by_sport)
+        if by_dport is not None and by_sport is not None and by_sport.rank < by_dport.rank:
+            routes = (by_sport, by_dport)
+        for route in routes:
+            if route is not None and route.handler(self, p):
                 return
-            if dport == 5353 or sport == 5353:
-                self._mdns(ts, src_mac, src_ip, payload)
-                return
-            if dport == 53 or sport == 53:
-                self._dns(ts, src_mac, dst_ip, sport, dport, payload, calls)
-                return
-            if dport == 5355 or sport == 5355:
-                self._llmnr(ts, src_mac, src_ip, payload)
-                return
-            if dport == 1900 or sport == 1900:
-                self._ssdp(ts, src_mac, payload)
-                return
-            if dport == 137 or sport == 137:
-                self._nbns(ts, src_mac, src_ip, payload)
-                return
-            if dport == 547 and sport == 546:
-                self._dhcpv6(ts, src_mac, payload)
-                return
-            if dport in dissect.FLOW_EXPORT_PORTS and dissect.flow_export_kind(payload):
-                self._flag(ts, src_mac, "exports_flows")
-                return
-            first = payload[0]
-            if first == 0 and payload.startswith(b"\x00\x00\x55\xaa") and dport in (6666, 6667):
-                self._flag(ts, src_mac, "tuya_lan")
-            elif first == 0xD0 and payload.startswith(b"\xd0\xf2"):
-                if dport == 9999:
-                    self._flag(ts, src_mac, "kasa_client")
-                elif sport == 9999:
-                    self._flag(ts, src_mac, "kasa_server")
-            return
-        if proto == 6:
-            if dport == 53 or sport == 53:
-                # DNS over TCP: a two-byte length prefix, then the message.
-                self._dns(ts, src_mac, dst_ip, sport, dport, payload[2:], calls)
-                return
-            first = payload[0]
-            if first == 0x16:
-                sni = dissect.parse_tls_sni(payload)
-                if sni is not None:
-                    self._domain(ts, src_mac, sni)
-            elif 0x41 <= first <= 0x5A:  # an upper-case letter: maybe an HTTP request
-                request = dissect.parse_http_request(payload)
-                if request is not None:
-                    ev = self._get(src_mac, ts)
-                    if ev is not None:
-                        if request.host:
-                            self._domain(ts, src_mac, request.host)
-                        if request.user_agent:
-                            _add(ev.user_agents, request.user_agent)
+        by_first_byte = _FIRST_BYTE.get(proto)
+        if by_first_byte is not None:
+            handler = by_first_byte.get(p.data[0])
+            if handler is not None:
+                handler(self, p)
+
+    # Route handlers: True when the payload was theirs to parse.
+
+    def _on_dhcp(self, p: Payload) -> bool:
+        self._dhcp(p.ts, p.src_mac, p.src_ip, p.sport, p.data, p.calls)
+        return True
+
+    def _on_mdns(self, p: Payload) -> bool:
+        self._mdns(p.ts, p.src_mac, p.src_ip, p.data)
+        return True
+
+    def _on_dns(self, p: Payload) -> bool:
+        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data, p.calls)
+        return True
+
+    def _on_dns_tcp(self, p: Payload) -> bool:
+        # DNS over TCP: a two-byte length prefix, then the message.
+        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data[2:], p.calls)
+        return True
+
+    def _on_llmnr(self, p: Payload) -> bool:
+        self._llmnr(p.ts, p.src_mac, p.src_ip, p.data)
+        return True
+
+    def _on_ssdp(self, p: Payload) -> bool:
+        self._ssdp(p.ts, p.src_mac, p.data)
+        return True
+
+    def _on_nbns(self, p: Payload) -> bool:
+        self._nbns(p.ts, p.src_mac, p.src_ip, p.data)
+        return True
+
+    def _on_dhcpv6(self, p: Payload) -> bool:
+        if p.sport != 546:  # a client's message; servers' say nothing about the sender
+            return False
+        self._dhcpv6(p.ts, p.src_mac, p.data)
+        return True
+
+    def _on_flow_export(self, p: Payload) -> bool:
+        if not dissect.flow_export_kind(p.data):
+            return False
+        self._flag(p.ts, p.src_mac, "exports_flows")
+        return True
+
+    def _on_tuya(self, p: Payload) -> bool:
+        if not p.data.startswith(b"\x00\x00\x55\xaa"):
+            return False
+        self._flag(p.ts, p.src_mac, "tuya_lan")
+        return True
+
+    def _on_kasa(self, p: Payload) -> bool:
+        if not p.data.startswith(b"\xd0\xf2"):
+            return False
+        if p.dport == 9999:
+            self._flag(p.ts, p.src_mac, "kasa_client")
+        elif p.sport == 9999:
+            self._flag(p.ts, p.src_mac, "kasa_server")
+        return True
+
+    def _on_tls(self, p: Payload) -> bool:
+        sni = dissect.parse_tls_sni(p.data)
+        if sni is not None:
+            self._domain(p.ts, p.src_mac, sni)
+        return True
+
+    def _on_http(self, p: Payload) -> bool:
+        request = dissect.parse_http_request(p.data)
+        if request is not None:
+            ev = self._get(p.src_mac, p.ts)
+            if ev is not None:
+                if request.host:
+                    self._domain(p.ts, p.src_mac, request.host)
+                if request.user_agent:
+                    _add(ev.user_agents, request.user_agent)
+        return True
 
     def _flag(self, ts: float, mac: bytes, token: str) -> None:
         ev = self._get(mac, ts)
@@ -601,98 +587,6 @@ class Identifier:
 
     # ------------------------------------------------------------- identity
 
-    def behaviours(self, mac: bytes, traffic: TrafficSummary) -> set[str]:
-        """Behaviour tokens for the ``behaviour`` rules."""
-        ev = self._evidence.get(mac)
-        tokens = set(ev.flags) if ev is not None else set()
-        if traffic.is_gateway:
-            tokens.add("gateway")
-        for (proto, port), size in traffic.server_ports.items():
-            if size <= 0:
-                continue
-            token = _SERVER_TOKENS.get((proto, port))
-            if token is not None:
-                tokens.add(token)
-        if (
-            traffic.duration >= _VIDEO_MIN_SECONDS
-            and traffic.upstream_bytes >= 8 * max(traffic.downstream_bytes, 1)
-            and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
-        ):
-            tokens.add("upstream_video")
-        if "kasa_server" in tokens:
-            tokens.discard("kasa_client")
-        return tokens
-
-    def _classify_cached(
-        self, manufacturer: str | None, ev: Evidence | None, tokens: set[str]
-    ) -> tuple[str, str]:
-        """``_classify`` once per change of evidence: every set and dict only grows,
-        so sizes and the names say whether anything changed since last time."""
-        if ev is None:
-            return self._classify(manufacturer, ev, tokens)
-        seen = (
-            manufacturer,
-            frozenset(tokens),
-            tuple(ev.names.values()),
-            ev.dhcp_vendor_class,
-            ev.dhcp_fingerprint,
-            len(ev.mdns_services),
-            len(ev.models),
-            len(ev.ssdp_types),
-            len(ev.ssdp_servers),
-            len(ev.ssdp_locations),
-            len(ev.user_agents),
-            len(ev.domains),
-        )
-        if ev.classified is not None and ev.classified[0] == seen:
-            return ev.classified[1]
-        result = self._classify(manufacturer, ev, tokens)
-        ev.classified = (seen, result)
-        return result
-
-    def _classify(
-        self, manufacturer: str | None, ev: Evidence | None, tokens: set[str]
-    ) -> tuple[str, str]:
-        values: dict[str, Iterable[str]] = {
-            "vendor": [manufacturer] if manufacturer else [],
-            "behaviour": tokens,
-        }
-        if ev is not None:
-            values.update(
-                hostname=list(ev.names.values()),
-                dhcp_vendor_class=[ev.dhcp_vendor_class] if ev.dhcp_vendor_class else [],
-                dhcp_fingerprint=[ev.dhcp_fingerprint] if ev.dhcp_fingerprint else [],
-                mdns_service=ev.mdns_services,
-                model=ev.models,
-                ssdp_type=ev.ssdp_types,
-                ssdp_server=ev.ssdp_servers,
-                ssdp_location=ev.ssdp_locations,
-                domain=ev.domains,
-                user_agent=ev.user_agents,
-            )
-        scores: dict[str, int] = {}
-        labels: dict[str, list[str]] = {}
-        for kind, found in values.items():
-            rules = self._rules.by_evidence.get(kind)
-            if not rules:
-                continue
-            items = list(found)
-            for pattern, rule in rules:
-                if any(pattern.search(item) for item in items):
-                    scores[rule.type] = scores.get(rule.type, 0) + rule.weight
-                    labels.setdefault(rule.type, []).append(rule.label)
-        best: str | None = None
-        for type_, score in scores.items():
-            if type_ == FALLBACK_TYPE or score < MIN_SCORE:
-                continue
-            if best is None or score > scores[best]:
-                best = type_
-        if best is None and scores.get(FALLBACK_TYPE, 0) >= MIN_SCORE:
-            best = FALLBACK_TYPE
-        if best is None:
-            return "unknown", ""
-        return best, " + ".join(labels[best])
-
     def _merge_keys(self) -> dict[tuple[str, object], list[tuple[float, bytes]]]:
         if self._merge_version != self._dhcp_version:
             index: dict[tuple[str, object], list[tuple[float, bytes]]] = {}
@@ -731,7 +625,7 @@ class Identifier:
         ev = self._evidence.get(mac)
         names = dict(ev.names) if ev is not None else {}
         name = next((names[source] for source in NAME_ORDER if source in names), None)
-        type_, reason = self._classify_cached(manufacturer, ev, self.behaviours(mac, traffic))
+        type_, reason = self._classifier.classify(manufacturer, ev, behaviours(ev, traffic))
         return Identity(
             manufacturer=manufacturer,
             randomized=randomized,
@@ -759,15 +653,57 @@ def _merge_keys_of(mac: bytes, ev: Evidence) -> list[tuple[str, object]]:
     return keys
 
 
-_SERVER_TOKENS: dict[tuple[int, int], str] = {
-    (17, 67): "serves_dhcp",
-    (17, 53): "serves_dns",
-    (6, 53): "serves_dns",
-    (6, 631): "serves_ipp",
-    (6, 9100): "serves_printer_raw",
-    (6, 554): "serves_rtsp",
-    (6, 8554): "serves_rtsp",
-    (6, 9999): "kasa_server",
-    (17, 9999): "kasa_server",
-    (6, 1883): "serves_mqtt",
-}
+@dataclass(slots=True)
+class Payload:
+    """One packet's payload on its way to the handler its ports route it to."""
+
+    ts: float
+    src_mac: bytes
+    src_ip: str
+    dst_ip: str
+    sport: int
+    dport: int
+    data: bytes
+    calls: list[tuple[str, tuple[object, ...]]]  # callbacks to run once parsing is done
+
+
+RouteHandler = Callable[[Identifier, Payload], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    rank: int  # when both ports have a route, the lower rank goes first
+    handler: RouteHandler
+    either: bool  # the source port selects it too, not only the destination port
+
+
+def _route_table() -> dict[tuple[int, int], Route]:
+    table: dict[tuple[int, int], Route] = {}
+    routes: list[tuple[int, Iterable[int], RouteHandler, bool]] = [
+        (_UDP, (67, 68), Identifier._on_dhcp, True),
+        (_UDP, (5353,), Identifier._on_mdns, True),
+        (_UDP, (53,), Identifier._on_dns, True),
+        (_UDP, (5355,), Identifier._on_llmnr, True),
+        (_UDP, (1900,), Identifier._on_ssdp, True),
+        (_UDP, (137,), Identifier._on_nbns, True),
+        (_UDP, (547,), Identifier._on_dhcpv6, False),
+        (_UDP, sorted(dissect.FLOW_EXPORT_PORTS), Identifier._on_flow_export, False),
+        (_UDP, (6666, 6667), Identifier._on_tuya, False),
+        (_UDP, (9999,), Identifier._on_kasa, True),
+        (_TCP, (53,), Identifier._on_dns_tcp, True),
+    ]
+    for rank, (proto, ports, handler, either) in enumerate(routes):
+        route = Route(rank, handler, either)
+        for port in ports:
+            if (proto, port) in table:
+                raise ValueError(f"two routes for port {port}")
+            table[(proto, port)] = route
+    return table
+
+
+_ROUTES = _route_table()
+# Payloads no port route took: TCP's first byte tells a TLS handshake or an HTTP
+# request (an upper-case letter: the method).
+_TCP_FIRST_BYTE: dict[int, RouteHandler] = {0x16: Identifier._on_tls}
+_TCP_FIRST_BYTE.update((letter, Identifier._on_http) for letter in range(0x41, 0x5B))
+_FIRST_BYTE: dict[int, dict[int, RouteHandler]] = {_TCP: _TCP_FIRST_BYTE}

@@ -57,6 +57,7 @@ from .protocol import (
     decode_line,
     parse_command,
 )
+from .signals import StopRequest
 from .sources import CaptureFileError, Packet, read_captures
 
 # A looped replay restarts this long (packet time) after the file's last packet.
@@ -215,17 +216,7 @@ class Control:
             self.emitter.warning("state_not_saved", f"{self.state_file}: cannot save state ({err})")
 
 
-class _Stop:
-    """Set by SIGTERM/SIGINT; the loops poll it between short waits."""
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def __call__(self, _signum: int, _frame: object) -> None:
-        self.requested = True
-
-
-def _replay_packets(files: list[str], loop: bool, stop: _Stop) -> Iterator[Packet]:
+def _replay_packets(files: list[str], loop: bool, stop: StopRequest) -> Iterator[Packet]:
     shift = 0.0
     while True:
         first: float | None = None
@@ -246,7 +237,9 @@ def _replay_packets(files: list[str], loop: bool, stop: _Stop) -> Iterator[Packe
         shift += last - first + LOOP_GAP
 
 
-def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: Control) -> None:
+def run_replay(
+    args: argparse.Namespace, emitter: Emitter, stop: StopRequest, control: Control
+) -> None:
     engine = emitter.engine
     speed: float = args.speed
     interval: float = args.interval
@@ -285,7 +278,9 @@ def run_replay(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control:
         engine.process(chunk)
 
 
-def run_live(args: argparse.Namespace, emitter: Emitter, stop: _Stop, control: Control) -> None:
+def run_live(
+    args: argparse.Namespace, emitter: Emitter, stop: StopRequest, control: Control
+) -> None:
     from .capture import CaptureError, open_live
 
     engine = emitter.engine
@@ -349,7 +344,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     stream = out or sys.stdout
-    stop = _Stop()
+    stop = StopRequest()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if args.max_devices < 1:

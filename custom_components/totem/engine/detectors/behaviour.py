@@ -11,45 +11,41 @@
   answered connection to a LAN device it never talked to while learning
   (a plug talking to the NAS is lateral movement).
 - traffic_spike (baseline): per-minute upload volume far above the device's
-  own history (see :mod:`..baseline` for the model).
+  own history (see :mod:`.baseline` for the model).
 - blocklisted_host (rule): a flow to or from an address, or a DNS query for
   a name, in the user's offline blocklist.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .. import netaddr  # noqa: TID252 - the engine package is the parent
-from ..baseline import (  # noqa: TID252
+from .. import netaddr
+from ..flows import Flow
+from .base import Detector, DetectorContext, Settled, register
+from .baseline import (
     MAX_PEERS,
     MAX_PROTOCOLS,
     MAX_SERVERS,
     add_bounded,
 )
-from ..flows import Flow  # noqa: TID252
-from . import Detector, Settled
-
-if TYPE_CHECKING:
-    from ..anomaly import Guard  # noqa: TID252
 
 INSECURE = {"Telnet": "Telnet", "FTP": "FTP"}
 BUCKET_SECONDS = 60.0
 
 
+@register(order=60)
 class ProtocolDetector(Detector):
     kinds = ("insecure_protocol", "unexpected_protocol", "new_destination")
 
     def on_settled(self, s: Settled) -> None:
         if not s.answered:
             return
-        guard = self.guard
+        ctx = self.ctx
         f = s.flow
         ts = f.started
         app = s.app
         if app in INSECURE and f.proto == 6:
             culprit = s.server or s.origin
-            if culprit is not None and not guard.counted(ts, culprit, "insecure_protocol"):
+            if culprit is not None and not ctx.counted(ts, culprit, "insecure_protocol"):
                 serving = culprit == s.server
                 peer = netaddr.ip_str(f.src_ip if serving else f.dst_ip)
                 what = (
@@ -57,12 +53,12 @@ class ProtocolDetector(Detector):
                     if serving
                     else f"logged in to {peer} over unencrypted {app}"
                 )
-                guard.raise_alert(
+                ctx.raise_alert(
                     ts,
                     culprit,
                     "insecure_protocol",
                     "warning",
-                    f"{guard.describe(culprit, ts)} {what}: passwords travel in clear text "
+                    f"{ctx.describe(culprit, ts)} {what}: passwords travel in clear text "
                     f"and {app} is how botnets like Mirai take over devices.",
                     {"protocol": app, "peer": peer},
                 )
@@ -74,37 +70,37 @@ class ProtocolDetector(Detector):
         if s.origin is not None and s.server is not None:
             self._peer(ts, s.origin, s.server)
         if app == "NTP" and s.origin is not None:
-            base = guard.baseline(s.origin, ts)
-            if base is not None and (base.learning(ts) or not guard.alerted_recently(s.origin, ts)):
+            base = ctx.baseline(s.origin, ts)
+            if base is not None and (base.learning(ts) or not ctx.alerted_recently(s.origin, ts)):
                 add_bounded(base.ntp_servers, netaddr.ip_str(f.dst_ip), MAX_SERVERS)
 
     def _protocol(self, ts: float, mac: bytes, app: str) -> None:
-        guard = self.guard
-        base = guard.baseline(mac, ts)
+        ctx = self.ctx
+        base = ctx.baseline(mac, ts)
         if base is None or app in base.protocols:
             return
         if base.learning(ts):
             add_bounded(base.protocols, app, MAX_PROTOCOLS)
             return
-        prof = guard.profile(mac, ts)
-        if guard.policy.allows(prof.type, app):
+        prof = ctx.profile(mac, ts)
+        if ctx.policy.allows(prof.type, app):
             return
-        if guard.watched(mac, "unexpected_protocol", ts) is None:
+        if ctx.watched(mac, "unexpected_protocol", ts) is None:
             return
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "unexpected_protocol",
             "warning",
-            f"{guard.describe(mac, ts)} used {app}, which a device of its kind "
+            f"{ctx.describe(mac, ts)} used {app}, which a device of its kind "
             f"({prof.type.replace('_', ' ')}) does not need and which it never used while "
             "TOTEM was learning.",
             {"protocol": app},
         )
 
     def _peer(self, ts: float, origin: bytes, server: bytes) -> None:
-        guard = self.guard
-        base = guard.baseline(origin, ts)
+        ctx = self.ctx
+        base = ctx.baseline(origin, ts)
         if base is None:
             return
         peer = netaddr.mac_str(server)
@@ -113,30 +109,31 @@ class ProtocolDetector(Detector):
         if base.learning(ts):
             add_bounded(base.lan_peers, peer, MAX_PEERS)
             return
-        if guard.watched(origin, "new_destination", ts) is None:
+        if ctx.watched(origin, "new_destination", ts) is None:
             return
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             origin,
             "new_destination",
             "warning",
-            f"{guard.describe(origin, ts)} connected to {guard.profile(server, ts).label} on "
+            f"{ctx.describe(origin, ts)} connected to {ctx.profile(server, ts).label} on "
             "your network, which it never talked to while TOTEM was learning.",
             {"peer": peer},
         )
 
 
+@register(order=70)
 class TrafficSpikeDetector(Detector):
     """Per-minute upload of each device against its own history."""
 
     kinds = ("traffic_spike",)
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         self._next_bucket = 0.0
 
     def on_tick(self, ts: float) -> None:
-        if self.guard.learn_seconds <= 0:
+        if self.ctx.learn_seconds <= 0:
             return
         if self._next_bucket == 0.0:
             self._next_bucket = ts + BUCKET_SECONDS
@@ -148,10 +145,10 @@ class TrafficSpikeDetector(Detector):
 
     def _uploads(self) -> dict[bytes, int]:
         """Bytes each device has sent so far: folded counters plus live flows."""
-        engine = self.guard.engine
-        totals = {mac: dev.tx_bytes for mac, dev in engine.devices.items()}
+        ctx = self.ctx
+        totals = {mac: dev.tx_bytes for mac, dev in ctx.devices.items()}
         # Live flows hold what was not folded yet (long uploads fold every 30 minutes).
-        for f in engine.live_flows():
+        for f in ctx.live_flows():
             src = f.src_dev
             if src is not None and src.mac in totals:
                 totals[src.mac] += f.fwd_bytes
@@ -161,9 +158,9 @@ class TrafficSpikeDetector(Detector):
         return totals
 
     def _bucket(self, ts: float) -> None:
-        guard = self.guard
+        ctx = self.ctx
         for mac, total in self._uploads().items():
-            base = guard.baseline(mac, ts)
+            base = ctx.baseline(mac, ts)
             if base is None:
                 continue
             previous = base.last_total
@@ -173,29 +170,29 @@ class TrafficSpikeDetector(Detector):
             sent = max(0, total - previous)
             if base.learning(ts):
                 base.volume.add(float(sent))
-            elif self._usual(ts, mac, sent) and not guard.alerted_recently(mac, ts):
+            elif self._usual(ts, mac, sent) and not ctx.alerted_recently(mac, ts):
                 base.volume.add(float(sent))  # never learn from alerting or unusual minutes
 
     def _usual(self, ts: float, mac: bytes, sent: int) -> bool:
         """True for a minute within the device's usual range; alerts on a spike."""
-        guard = self.guard
-        t = guard.thresholds(mac)
-        base = guard.baseline(mac, ts)
+        ctx = self.ctx
+        t = ctx.thresholds(mac)
+        base = ctx.baseline(mac, ts)
         stats = base.volume.stats() if base is not None else None
         if stats is None:
             return True
         limit = max(t.spike_factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad)
         if sent <= limit:
             return True
-        if sent < t.spike_min_bytes or guard.watched(mac, "traffic_spike", ts) is None:
+        if sent < t.spike_min_bytes or ctx.watched(mac, "traffic_spike", ts) is None:
             return False
         usual = max(stats.median, 1.0)
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "traffic_spike",
             "warning",
-            f"{guard.describe(mac, ts)} uploaded {sent / 1e6:.1f} MB in the last minute, "
+            f"{ctx.describe(mac, ts)} uploaded {sent / 1e6:.1f} MB in the last minute, "
             f"{sent / usual:.0f} times its usual {usual / 1e6:.2f} MB. Something may be "
             "copying data out of your home, or the device joined an attack.",
             {"bytes": sent, "usual": round(stats.median), "p95": round(stats.p95)},
@@ -203,11 +200,12 @@ class TrafficSpikeDetector(Detector):
         return False
 
 
+@register(order=80)
 class BlocklistDetector(Detector):
     kinds = ("blocklisted_host",)
 
     def on_flow_start(self, ts: float, flow: Flow, origin: bytes | None) -> None:
-        blocklist = self.guard.blocklist
+        blocklist = self.ctx.blocklist
         if blocklist is None:
             return
         if origin is not None:
@@ -222,25 +220,25 @@ class BlocklistDetector(Detector):
                 self._alert(ts, flow.dst_mac, netaddr.ip_str(flow.src_ip), hit, outgoing=False)
 
     def on_dns_query(self, ts: float, mac: bytes, qname: str, qtype: int, server: str) -> None:
-        blocklist = self.guard.blocklist
-        if blocklist is None or self.guard.is_forwarder(mac):
+        blocklist = self.ctx.blocklist
+        if blocklist is None or self.ctx.is_forwarder(mac):
             return
         hit = blocklist.match_domain(qname)
         if hit is not None:
             self._alert(ts, mac, qname, hit, outgoing=True)
 
     def _alert(self, ts: float, mac: bytes, host: str, entry: str, outgoing: bool) -> None:
-        guard = self.guard
-        if guard.counted(ts, mac, "blocklisted_host"):
+        ctx = self.ctx
+        if ctx.counted(ts, mac, "blocklisted_host"):
             return
-        source = guard.blocklist.source if guard.blocklist is not None else "blocklist"
+        source = ctx.blocklist.source if ctx.blocklist is not None else "blocklist"
         what = "contacted" if outgoing else "was contacted by"
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "blocklisted_host",
             "critical",
-            f"{guard.describe(mac, ts)} {what} {host}, which your blocklist lists as "
+            f"{ctx.describe(mac, ts)} {what} {host}, which your blocklist lists as "
             "dangerous (malware, tracking or attack servers).",
             {"host": host, "entry": entry, "list": source},
         )

@@ -22,15 +22,12 @@ import ipaddress
 import math
 from collections import Counter
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .. import netaddr  # noqa: TID252 - the engine package is the parent
-from ..baseline import MAX_DOMAINS, MAX_SERVERS, add_bounded, base_domain  # noqa: TID252
-from . import Detector
-
-if TYPE_CHECKING:
-    from ..anomaly import Guard, Thresholds  # noqa: TID252
-
+from .. import netaddr
+from .base import Detector, DetectorContext, register
+from .baseline import MAX_DOMAINS, MAX_SERVERS, add_bounded, base_domain
+from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
 MAX_DEVICES = 256
@@ -80,19 +77,20 @@ class _DeviceDns:
         )
 
 
+@register(order=30)
 class DnsDetector(Detector):
     kinds = ("dns_tunnel", "unexpected_dns_server", "new_destination")
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         self._devices: dict[bytes, _DeviceDns] = {}
         self.home_servers: set[str] = set()
 
     def on_dns_query(self, ts: float, mac: bytes, qname: str, qtype: int, server: str) -> None:
-        guard = self.guard
-        if guard.is_forwarder(mac):
+        ctx = self.ctx
+        if ctx.is_forwarder(mac):
             return  # the router resolving for everyone: the asking device is behind it
-        t = guard.thresholds(mac)
+        t = ctx.thresholds(mac)
         state = self._devices.get(mac)
         if state is None:
             if len(self._devices) >= MAX_DEVICES:
@@ -112,24 +110,24 @@ class DnsDetector(Detector):
             self._destination(ts, mac, domain)
 
     def _tunnel(self, ts: float, mac: bytes, domain: str, what: str) -> None:
-        guard = self.guard
-        if guard.counted(ts, mac, "dns_tunnel"):
+        ctx = self.ctx
+        if ctx.counted(ts, mac, "dns_tunnel"):
             return
-        window = guard.thresholds(mac).dns_tunnel_window
-        guard.raise_alert(
+        window = ctx.thresholds(mac).dns_tunnel_window
+        ctx.raise_alert(
             ts,
             mac,
             "dns_tunnel",
             "critical",
-            f"{guard.describe(mac, ts)} sent {what} within {window:.0f} seconds "
+            f"{ctx.describe(mac, ts)} sent {what} within {window:.0f} seconds "
             f"(domain {domain}). Data is being smuggled through DNS: a tunnel or "
             "data theft.",
             {"domain": domain},
         )
 
     def _server(self, ts: float, mac: bytes, server: str) -> None:
-        guard = self.guard
-        base = guard.baseline(mac, ts)
+        ctx = self.ctx
+        base = ctx.baseline(mac, ts)
         if base is None:
             return
         if base.learning(ts):
@@ -142,34 +140,34 @@ class DnsDetector(Detector):
             # Another device's resolver, or one inside the home (router, Pi-hole).
             add_bounded(base.dns_servers, server, MAX_SERVERS)
             return
-        if guard.watched(mac, "unexpected_dns_server", ts) is None:
+        if ctx.watched(mac, "unexpected_dns_server", ts) is None:
             return
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "unexpected_dns_server",
             "warning",
-            f"{guard.describe(mac, ts)} asked the DNS server {server}, which no device "
+            f"{ctx.describe(mac, ts)} asked the DNS server {server}, which no device "
             "of your home used before. Malware often brings its own DNS server.",
             {"server": server},
         )
 
     def _destination(self, ts: float, mac: bytes, domain: str) -> None:
-        guard = self.guard
-        base = guard.baseline(mac, ts)
+        ctx = self.ctx
+        base = ctx.baseline(mac, ts)
         if base is None:
             return
         if base.learning(ts):
             add_bounded(base.domains, domain, MAX_DOMAINS)
             return
-        if domain in base.domains or guard.watched(mac, "new_destination", ts) is None:
+        if domain in base.domains or ctx.watched(mac, "new_destination", ts) is None:
             return
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "new_destination",
             "warning",
-            f"{guard.describe(mac, ts)} contacted {domain}, an Internet service it never "
+            f"{ctx.describe(mac, ts)} contacted {domain}, an Internet service it never "
             "used while TOTEM was learning its habits.",
             {"domain": domain},
         )

@@ -22,13 +22,10 @@ are legitimate; a DHCP offer or ack from another MAC is rogue.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .. import netaddr  # noqa: TID252 - the engine package is the parent
-from . import Detector
-
-if TYPE_CHECKING:
-    from ..anomaly import Guard  # noqa: TID252
+from .. import netaddr
+from .base import Detector, DetectorContext, register
 
 MAX_INVENTORY = 8192
 MAX_OWNERS = 4096
@@ -39,16 +36,17 @@ INVENTORY_SWEEP = 300.0
 FLOOD_MATURITY = 2.0  # seconds a new MAC has to show it is a device
 
 
-def _sent_something(guard: Guard, mac: bytes) -> bool:
-    dev = guard.engine.devices.get(mac)
+def _sent_something(ctx: DetectorContext, mac: bytes) -> bool:
+    dev = ctx.devices.get(mac)
     return dev is not None and (dev.sent_ip or dev.tx_packets > 0 or bool(dev.arp_ips))
 
 
+@register(order=10)
 class InventoryDetector(Detector):
     kinds = ("new_device", "mac_flood")
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         self.inventory: OrderedDict[str, float] = OrderedDict()
         self._pending: deque[tuple[float, bytes]] = deque(maxlen=4096)
         self._recent: deque[tuple[float, bytes]] = deque(maxlen=4096)
@@ -82,9 +80,9 @@ class InventoryDetector(Detector):
         had time to go out); non-IP frames only reach the device table at
         housekeeping, so judging goes by first-seen time, not by arrival.
         """
-        t = self.guard.thresholds(None)
+        t = self.ctx.thresholds(None)
         recent = self._recent
-        devices = self.guard.engine.devices
+        devices = self.ctx.devices
         keep: list[tuple[float, bytes]] = []
         while recent:
             first, mac = recent.popleft()
@@ -117,7 +115,7 @@ class InventoryDetector(Detector):
             ((s, m) for s, m in self._pending if m not in flooded), maxlen=self._pending.maxlen
         )
         self._fake.clear()
-        self.guard.raise_alert(
+        self.ctx.raise_alert(
             newest,
             self._flood_mac,
             "mac_flood",
@@ -130,7 +128,7 @@ class InventoryDetector(Detector):
         )
 
     def on_tick(self, ts: float) -> None:
-        guard = self.guard
+        ctx = self.ctx
         if self._recent:
             self._flood_check(ts)
         pending = self._pending
@@ -140,14 +138,14 @@ class InventoryDetector(Detector):
         for first, mac in due:
             if self._in_flood(first):
                 continue
-            if not _sent_something(guard, mac):
+            if not _sent_something(ctx, mac):
                 if ts - first < NEW_DEVICE_GIVE_UP:
                     pending.append((first, mac))  # look again on a later tick
                 continue
             self._arrived(first, mac)
         if ts >= self._next_sweep:
             self._next_sweep = ts + INVENTORY_SWEEP
-            for mac, dev in guard.engine.devices.items():
+            for mac, dev in ctx.devices.items():
                 if dev.tx_packets or dev.sent_ip or dev.arp_ips:
                     key = netaddr.mac_str(mac)
                     if key in self.inventory:
@@ -159,23 +157,23 @@ class InventoryDetector(Detector):
         return any(start <= ts <= end for start, end in self._floods)
 
     def _arrived(self, ts: float, mac: bytes) -> None:
-        guard = self.guard
+        ctx = self.ctx
         key = netaddr.mac_str(mac)
         if key in self.inventory:
             return
         self._remember(mac, ts)
-        if guard.learn_seconds <= 0 or ts < guard.learn_end:
+        if ctx.learn_seconds <= 0 or ts < ctx.learn_end:
             return
-        ident = guard.identity(mac)
+        ident = ctx.identity(mac)
         if ident.same_device_as in self.inventory:
             return  # a phone's rotated private address, already known under another MAC
         randomized = netaddr.is_locally_administered(mac)
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "new_device",
             "info",
-            f"A new device joined your network: {guard.profile(mac, ts, fresh=True).label}"
+            f"A new device joined your network: {ctx.profile(mac, ts, fresh=True).label}"
             + (" (it uses a private, randomised address)." if randomized else "."),
             {"randomized": randomized},
         )
@@ -187,7 +185,7 @@ class InventoryDetector(Detector):
         for first, mac in self._pending:
             key = netaddr.mac_str(mac)
             fresh = key not in inventory and not self._in_flood(first)
-            if fresh and _sent_something(self.guard, mac):
+            if fresh and _sent_something(self.ctx, mac):
                 inventory[key] = first
         return {"inventory": inventory}
 
@@ -202,11 +200,12 @@ class InventoryDetector(Detector):
             self.inventory.popitem(last=False)
 
 
+@register(order=40)
 class ArpDetector(Detector):
     kinds = ("arp_spoof",)
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         # IPv4 address -> (owner MAC, last time the owner claimed it)
         self._owners: OrderedDict[bytes, tuple[bytes, float]] = OrderedDict()
         self.gateway_ips: set[bytes] = set()
@@ -220,7 +219,7 @@ class ArpDetector(Detector):
             self.gateway_ips.add(raw)
 
     def _is_gateway_ip(self, ip: bytes, owner: bytes) -> bool:
-        return ip in self.gateway_ips or self.guard.is_forwarder(owner)
+        return ip in self.gateway_ips or self.ctx.is_forwarder(owner)
 
     def on_arp(
         self,
@@ -242,22 +241,22 @@ class ArpDetector(Detector):
                 owners.popitem(last=False)
             return
         owner, last = held
-        window = self.guard.thresholds(sender_mac).arp_conflict_window
+        window = self.ctx.thresholds(sender_mac).arp_conflict_window
         if ts - last > window:
             owners[sender_ip] = (sender_mac, ts)  # the old owner left; the address moved
             return
-        guard = self.guard
-        if guard.counted(ts, sender_mac, "arp_spoof"):
+        ctx = self.ctx
+        if ctx.counted(ts, sender_mac, "arp_spoof"):
             return
         ip = netaddr.ip_str(sender_ip)
         gateway = self._is_gateway_ip(sender_ip, owner)
-        victim = guard.profile(owner, ts).label
-        guard.raise_alert(
+        victim = ctx.profile(owner, ts).label
+        ctx.raise_alert(
             ts,
             sender_mac,
             "arp_spoof",
             "critical" if gateway else "warning",
-            f"{guard.describe(sender_mac, ts)} claims the address {ip}, which belongs to "
+            f"{ctx.describe(sender_mac, ts)} claims the address {ip}, which belongs to "
             + (f"your router ({victim.split('(')[-1].rstrip(')')})" if gateway else victim)
             + ". "
             + (
@@ -269,11 +268,12 @@ class ArpDetector(Detector):
         )
 
 
+@register(order=50)
 class DhcpDetector(Detector):
     kinds = ("rogue_dhcp",)
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         self.servers: set[str] = set()  # MACs
         self.server_ips: set[str] = set()
 
@@ -281,20 +281,20 @@ class DhcpDetector(Detector):
         key = netaddr.mac_str(mac)
         if key in self.servers:
             return
-        guard = self.guard
+        ctx = self.ctx
         # A known server's address from another MAC is the same host on another
         # interface (a Mac sharing its connection answers from its bridge too).
-        if not self.servers or guard.learning(ts) or server_ip in self.server_ips:
+        if not self.servers or ctx.learning(ts) or server_ip in self.server_ips:
             if len(self.servers) < MAX_DHCP_SERVERS:
                 self.servers.add(key)
                 self.server_ips.add(server_ip)
             return
-        guard.raise_alert(
+        ctx.raise_alert(
             ts,
             mac,
             "rogue_dhcp",
             "critical",
-            f"{guard.describe(mac, ts)} is handing out network addresses (DHCP server "
+            f"{ctx.describe(mac, ts)} is handing out network addresses (DHCP server "
             f"{server_ip}) although another device does that on your network. A rogue "
             "DHCP server can send your devices' traffic through an attacker.",
             {"server_ip": server_ip, "known_servers": sorted(self.servers)},

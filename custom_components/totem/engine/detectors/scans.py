@@ -17,14 +17,9 @@ connections count, per origin device:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .. import netaddr  # noqa: TID252 - the engine package is the parent
-from . import Detector, Settled
-
-if TYPE_CHECKING:
-    from ..anomaly import Guard, Thresholds  # noqa: TID252
-
+from .. import netaddr
+from .base import Detector, DetectorContext, Settled, register
+from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
 MAX_DEVICES = 256
@@ -66,11 +61,12 @@ class _DeviceScans:
         self.arp = DistinctInWindow(t.scan_window, max(t.arp_sweep_targets, gateway_arp) + 1)
 
 
+@register(order=20)
 class ScanDetector(Detector):
     kinds = ("host_scan", "port_scan", "syn_flood", "brute_force")
 
-    def __init__(self, guard: Guard) -> None:
-        super().__init__(guard)
+    def __init__(self, ctx: DetectorContext) -> None:
+        super().__init__(ctx)
         self._devices: dict[bytes, _DeviceScans] = {}
 
     def _scans(self, mac: bytes) -> _DeviceScans:
@@ -79,7 +75,7 @@ class ScanDetector(Detector):
         if scans is None:
             if len(self._devices) >= MAX_DEVICES:
                 del self._devices[next(iter(self._devices))]  # the longest-tracked goes
-            t = self.guard.thresholds(mac)
+            t = self.ctx.thresholds(mac)
             scans = self._devices[mac] = _DeviceScans(t, t.arp_sweep_targets_gateway)
         return scans
 
@@ -88,14 +84,14 @@ class ScanDetector(Detector):
         if origin is None:
             return
         f = s.flow
-        guard = self.guard
-        t = guard.thresholds(origin)
+        ctx = self.ctx
+        t = ctx.thresholds(origin)
         ts = f.started
         scans = self._scans(origin)
         if s.probe:
             if f.proto == 1:
                 n = scans.pings.add(f.dst_ip, ts)
-                if n >= t.ping_sweep_hosts and not guard.counted(ts, origin, "host_scan"):
+                if n >= t.ping_sweep_hosts and not ctx.counted(ts, origin, "host_scan"):
                     self._host_scan(ts, origin, n, "with pings (ICMP echo)", scans.pings.keys())
             return
         if f.proto == 17 and f.sport in SERVER_PORTS:
@@ -105,10 +101,10 @@ class ScanDetector(Detector):
             n = scans.hosts.get(service).add(f.dst_ip, ts)
             limit = (
                 t.host_scan_hosts_general
-                if guard.general_purpose(origin, ts)
+                if ctx.general_purpose(origin, ts)
                 else (t.host_scan_hosts)
             )
-            if n >= limit and not guard.counted(ts, origin, "host_scan"):
+            if n >= limit and not ctx.counted(ts, origin, "host_scan"):
                 self._host_scan(
                     ts,
                     origin,
@@ -117,14 +113,14 @@ class ScanDetector(Detector):
                     scans.hosts.get(service).keys(),
                 )
             m = scans.ports.get(f.dst_ip).add((f.proto, f.dport), ts)
-            if m >= t.port_scan_ports and not guard.counted(ts, origin, "port_scan"):
+            if m >= t.port_scan_ports and not ctx.counted(ts, origin, "port_scan"):
                 host = netaddr.ip_str(f.dst_ip)
-                guard.raise_alert(
+                ctx.raise_alert(
                     ts,
                     origin,
                     "port_scan",
                     "warning",
-                    f"{guard.describe(origin, ts)} probed {m} different ports on {host} "
+                    f"{ctx.describe(origin, ts)} probed {m} different ports on {host} "
                     f"within {t.scan_window:.0f} seconds, looking for open services. "
                     "This is a port scan: fine if you ran it yourself, otherwise the "
                     "device may be compromised.",
@@ -132,14 +128,14 @@ class ScanDetector(Detector):
                 )
             if f.proto == 6:
                 k = scans.syns.get((f.dst_ip, f.dport)).add(ts)
-                if k >= t.syn_flood_half_open and not guard.counted(ts, origin, "syn_flood"):
+                if k >= t.syn_flood_half_open and not ctx.counted(ts, origin, "syn_flood"):
                     host = netaddr.ip_str(f.dst_ip)
-                    guard.raise_alert(
+                    ctx.raise_alert(
                         ts,
                         origin,
                         "syn_flood",
                         "critical",
-                        f"{guard.describe(origin, ts)} opened {k} connections to {host} "
+                        f"{ctx.describe(origin, ts)} opened {k} connections to {host} "
                         f"port {f.dport} within {t.syn_flood_window:.0f} seconds without "
                         "finishing any: a SYN flood, typical of a device taking part in "
                         "a denial-of-service attack.",
@@ -147,31 +143,31 @@ class ScanDetector(Detector):
                     )
         elif s.answered and (f.proto, f.dport) in LOGIN_PORTS:
             k = scans.logins.get((f.dst_ip, f.dport)).add(ts)
-            if k >= t.brute_force_connections and not guard.counted(ts, origin, "brute_force"):
+            if k >= t.brute_force_connections and not ctx.counted(ts, origin, "brute_force"):
                 host = netaddr.ip_str(f.dst_ip)
-                guard.raise_alert(
+                ctx.raise_alert(
                     ts,
                     origin,
                     "brute_force",
                     "warning",
-                    f"{guard.describe(origin, ts)} logged in to {host} "
+                    f"{ctx.describe(origin, ts)} logged in to {host} "
                     f"({s.app}) {k} times within {t.brute_force_window:.0f} seconds: "
                     "it looks like password guessing.",
                     {"target": host, "port": f.dport, "connections": k},
                 )
 
     def _host_scan(self, ts: float, mac: bytes, n: int, what: str, targets: list[object]) -> None:
-        guard = self.guard
+        ctx = self.ctx
         sample = [netaddr.ip_str(t) for t in targets[:5] if isinstance(t, bytes)]
         internet = any(not netaddr.is_local_ip(t) for t in targets if isinstance(t, bytes))
         where = "Internet hosts" if internet else "devices on your network"
-        window = guard.thresholds(mac).scan_window
-        guard.raise_alert(
+        window = ctx.thresholds(mac).scan_window
+        ctx.raise_alert(
             ts,
             mac,
             "host_scan",
             "critical" if internet else "warning",
-            f"{guard.describe(mac, ts)} tried to reach {n} different {where} "
+            f"{ctx.describe(mac, ts)} tried to reach {n} different {where} "
             f"{what} within {window:.0f} seconds: it is scanning"
             + (" and may be infected." if internet else "; fine if you ran a scan yourself."),
             {"service": what, "hosts": n, "sample": sample},
@@ -190,13 +186,11 @@ class ScanDetector(Detector):
             return
         scans = self._scans(src_mac)
         n = scans.arp.add(target_ip, ts)
-        t = self.guard.thresholds(src_mac)
+        t = self.ctx.thresholds(src_mac)
         limit = (
-            t.arp_sweep_targets_gateway
-            if self.guard.is_forwarder(src_mac)
-            else (t.arp_sweep_targets)
+            t.arp_sweep_targets_gateway if self.ctx.is_forwarder(src_mac) else (t.arp_sweep_targets)
         )
-        if n >= limit and not self.guard.counted(ts, src_mac, "host_scan"):
+        if n >= limit and not self.ctx.counted(ts, src_mac, "host_scan"):
             self._host_scan(ts, src_mac, n, "with ARP requests", scans.arp.keys())
 
     def forget(self, mac: bytes | None) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.totem.engine.anomaly import Guard, attach_detectors
 from custom_components.totem.engine.blocklist import BlocklistError, load_blocklist
+from custom_components.totem.engine.detectors.guard import Guard, attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
 from tests.engine.helpers import send_command

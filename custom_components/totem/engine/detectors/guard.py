@@ -1,11 +1,14 @@
-"""The guard: per-device baselines and anomaly detectors plugged into the engine.
+"""The guard: per-device baselines and alert detectors plugged into the engine.
 
 ``attach_detectors(engine)`` adds one :class:`Guard` observer. The guard
-owns what every detector shares: thresholds (one place, :class:`Thresholds`,
-overridable per device), the learning clock, device profiles (type and a
-name a person recognises), baselines, the device-type policy table, the
-blocklist, and the alert sink (dedup, cooldown, snooze). Detectors live in
-:mod:`.detectors`, one small unit per family of kinds.
+owns what every detector shares: thresholds (one place,
+:class:`~.thresholds.Thresholds`, overridable per device), the learning
+clock, device profiles (type and a name a person recognises), baselines, the
+device-type policy table, the blocklist, and the alert sink (dedup,
+cooldown, snooze). It builds one of each detector in the registry
+(:mod:`.base`) and offers itself to them as their
+:class:`~.base.DetectorContext`; the detector modules are imported here,
+which is what registers them.
 
 Kinds. Rule kinds work without learning: host_scan, port_scan, syn_flood,
 brute_force, insecure_protocol, arp_spoof, rogue_dhcp, dns_tunnel,
@@ -15,9 +18,9 @@ Nothing is raised inside the learning period (``learn_seconds`` from the
 first packet, persisted so a restart does not learn again); with
 ``learn_seconds == 0`` baseline kinds are off.
 
-Control commands (:mod:`.protocol`): ``ResetBaseline``, ``Snooze``,
+Control commands (:mod:`..protocol`): ``ResetBaseline``, ``Snooze``,
 ``Unsnooze``, ``SetThresholds``, ``SetPolicy`` and ``LoadBlocklist`` are the
-guard's; each gets a :class:`~.protocol.Reply`, a refusal with its reason.
+guard's; each gets a :class:`~..protocol.Reply`, a refusal with its reason.
 
 State (``--state FILE``): learning start, device inventory, baselines,
 legitimate DHCP servers, home DNS servers, snoozes, overrides, policy edits.
@@ -29,20 +32,19 @@ import contextlib
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any
 
-from . import netaddr
-from .baseline import DeviceBaseline
-from .blocklist import Blocklist, BlocklistError, load_blocklist
-from .detectors import Detector, Settled
-from .engine import Engine, EngineObserver
-from .flows import DeviceRecord, Flow
-from .identify import Identity, TrafficSummary
-from .model import Alert, Severity
-from .policy import GENERAL_PURPOSE, PolicyTable
-from .protocol import (
+from .. import netaddr
+from ..blocklist import Blocklist, BlocklistError, load_blocklist
+from ..devices import DeviceRecord
+from ..engine import Engine, EngineObserver
+from ..evidence import TrafficSummary
+from ..flows import Flow
+from ..identify import Identity
+from ..model import Alert, Severity
+from ..protocol import (
     OK,
     Command,
     LoadBlocklist,
@@ -53,15 +55,19 @@ from .protocol import (
     Snooze,
     Unsnooze,
 )
-from .protocols import by_port
+from ..protocols import by_port
+from ..snapshot import summary_of
+from . import behaviour, dns, lan, scans  # noqa: F401 - importing them registers their detectors
+from .base import Detector, Profile, Settled, registered
+from .baseline import DeviceBaseline
+from .policy import GENERAL_PURPOSE, PolicyTable
+from .thresholds import Thresholds
 
 BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
 MAX_BASELINES = 2048
 MAX_PENDING_FLOWS = 50_000
 MAX_SNOOZES = 4096
 PROFILE_REFRESH = 300.0  # seconds of packet time between identity refreshes
-# Above any meaningful count, byte volume or duration, and finite (int(inf) raises).
-MAX_THRESHOLD = 1e12
 
 _SYN, _RST, _ACK = 0x02, 0x04, 0x10
 _LEGAL_WORDS = frozenset(
@@ -105,77 +111,6 @@ _TYPE_WORDS = {
 }
 
 
-@dataclass(slots=True)
-class Thresholds:
-    """Every detector threshold, in one place; per-device overrides replace fields."""
-
-    cooldown: float = 3600.0  # one alert per device and kind per cooldown; repeats count
-    settle_seconds: float = 3.0  # a flow is judged (answered or not) this long after it starts
-    scan_window: float = 60.0
-    host_scan_hosts: int = 20  # distinct hosts on one port, unanswered, in scan_window
-    host_scan_hosts_general: int = 60  # the same for laptops, phones, unknown devices
-    ping_sweep_hosts: int = 12  # distinct hosts pinged in scan_window
-    arp_sweep_targets: int = 40  # distinct addresses asked for by ARP in scan_window
-    arp_sweep_targets_gateway: int = 160
-    port_scan_ports: int = 15  # distinct ports on one host, unanswered or half-open
-    syn_flood_window: float = 10.0
-    syn_flood_half_open: int = 50  # half-open connections to one host and port
-    brute_force_window: float = 120.0
-    brute_force_connections: int = 8  # logins (SSH, Telnet, FTP, RDP, VNC) to one host
-    dns_tunnel_window: float = 60.0
-    dns_tunnel_queries: int = 10  # queries that look like encoded data
-    dns_tunnel_subdomains: int = 80  # distinct names under one domain
-    dns_tunnel_label: int = 24  # a label this long with high entropy is data
-    dns_tunnel_name: int = 60  # or this many characters left of the domain
-    mac_flood_window: float = 10.0
-    mac_flood_new_macs: int = 40
-    arp_conflict_window: float = 300.0  # the other owner claimed the address this recently
-    spike_min_bytes: int = 2_000_000  # per minute of upload
-    spike_factor: float = 5.0  # x the 95th percentile of the device's history
-    spike_mad: float = 10.0  # and median + this x 1.4826 x MAD
-
-    def with_values(self, values: dict[str, Any]) -> Thresholds:
-        """A copy with some fields replaced; ValueError on an unknown name or bad value."""
-        known = {f.name: f.type for f in fields(self)}
-        clean: dict[str, Any] = {}
-        for name, value in values.items():
-            if name not in known:
-                raise ValueError(f"unknown threshold: {name!r}")
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not 0 <= value <= MAX_THRESHOLD
-            ):
-                raise ValueError(f"threshold {name} must be a number from 0 to {MAX_THRESHOLD:g}")
-            clean[name] = int(value) if known[name] in (int, "int") else float(value)
-        return replace(self, **clean)
-
-
-@dataclass(slots=True)
-class Profile:
-    type: str
-    label: str  # "Espressif smart plug (ESP_68664A)"
-    checked: float
-
-
-def summary_of(dev: DeviceRecord) -> TrafficSummary:
-    """The identifier's view of a device from its folded counters (no snapshot)."""
-    return TrafficSummary(
-        ips=[netaddr.ip_str(ip) for ip in dev.source_ips],
-        tx_bytes=dev.tx_bytes,
-        rx_bytes=dev.rx_bytes,
-        tx_packets=dev.tx_packets,
-        rx_packets=dev.rx_packets,
-        protocols=dev.protocols,
-        server_ports=dev.server_ports,
-        remote_hosts=len(dev.remote),
-        upstream_bytes=dev.upstream_bytes,
-        downstream_bytes=dev.downstream_bytes,
-        is_gateway=dev.is_gateway,
-        duration=max(0.0, dev.last_seen - dev.first_seen),
-    )
-
-
 def short_maker(manufacturer: str | None) -> str:
     """'Hewlett Packard' from 'Hewlett Packard', 'Espressif' from 'Espressif Inc.'."""
     words: list[str] = []
@@ -213,25 +148,7 @@ class Guard(EngineObserver):
         # Insertion-ordered by start time; OrderedDict pops its oldest in O(1).
         self._pending: OrderedDict[bytes, tuple[float, Flow]] = OrderedDict()
         self._now = 0.0
-        from .detectors.behaviour import (
-            BlocklistDetector,
-            ProtocolDetector,
-            TrafficSpikeDetector,
-        )
-        from .detectors.dns import DnsDetector
-        from .detectors.lan import ArpDetector, DhcpDetector, InventoryDetector
-        from .detectors.scans import ScanDetector
-
-        self.detectors: list[Detector] = [
-            InventoryDetector(self),
-            ScanDetector(self),
-            DnsDetector(self),
-            ArpDetector(self),
-            DhcpDetector(self),
-            ProtocolDetector(self),
-            TrafficSpikeDetector(self),
-            BlocklistDetector(self),
-        ]
+        self.detectors: list[Detector] = [cls(self) for cls in registered()]
 
         # Per hook, only the detectors that override it: flows are the hot case.
         def using(hook: str) -> list[Detector]:
@@ -281,6 +198,15 @@ class Guard(EngineObserver):
     @property
     def now(self) -> float:
         return self._now
+
+    # -- the engine, read-only ---------------------------------------------------------
+
+    @property
+    def devices(self) -> Mapping[bytes, DeviceRecord]:
+        return self.engine.devices
+
+    def live_flows(self) -> list[Flow]:
+        return self.engine.live_flows()
 
     # -- devices -----------------------------------------------------------------------
 

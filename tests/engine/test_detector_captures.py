@@ -8,12 +8,13 @@ import pytest
 
 from custom_components.totem.engine.cli_analyze import build_engine
 from custom_components.totem.engine.model import Alert
+from custom_components.totem.engine.sources import read_files
 from tests.conftest import SHARED_PCAPS, VENDORED_PCAPS, any_pcap
 
 
 def alerts_of(path: Path, learn: float = 0.0) -> list[Alert]:
     engine = build_engine(learn)
-    engine.read_files([path], lambda _msg: None)
+    read_files(engine, [path], lambda _msg: None)
     engine.flush()
     return engine.alerts
 
@@ -79,7 +80,7 @@ def test_nothing_is_raised_inside_the_learning_period(name: str):
 def test_alert_time_is_a_packet_time_of_the_capture():
     path = any_pcap("attack_syn_flood_synthetic.pcap")
     engine = build_engine(0.0)
-    engine.read_files([path], lambda _msg: None)
+    read_files(engine, [path], lambda _msg: None)
     engine.flush()
     (alert,) = engine.alerts
     assert engine.first_time is not None

@@ -28,7 +28,7 @@ from .blocking import enforce_error
 from .compat import device_config_entries
 from .const import DOMAIN
 from .data import TotemConfigEntry
-from .engine.anomaly import Thresholds
+from .engine.detectors.thresholds import Thresholds
 from .engine.enforce import EnforceError, parse_mac
 from .engine.model import ALERT_KINDS
 from .engine.protocol import Command, ResetBaseline, SetThresholds, Snooze

@@ -67,10 +67,12 @@ async def test_device_appearing_mid_run_gets_entities_without_reload(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:
     early, late = "a4:cf:12:00:00:01", "a4:cf:12:00:00:02"
-    # The late device starts 50 s of packet time (0.5 s at speed 100) after the
-    # early one: the probe sends snapshots in between.
+    # The late device starts 250 s of packet time (2.5 s at speed 100) after the
+    # early one: the probe sends snapshots (every 0.1 s) in between. A shorter gap
+    # (0.5 s) proved too short on a loaded 2-core machine: the reader saw no
+    # snapshot between the two devices.
     capture = write(
-        tmp_path / "late.pcap", chat(early, 10, 1000.0, 10) + chat(late, 11, 1050.0, 10)
+        tmp_path / "late.pcap", chat(early, 10, 1000.0, 10) + chat(late, 11, 1250.0, 10)
     )
     entry = replay_entry(capture, speed=100, **{CONF_UPDATE_INTERVAL: 0.1})
     await setup_entry(hass, entry)

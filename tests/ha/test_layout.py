@@ -9,23 +9,13 @@ below and is not part of the glue's graph.
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 from pathlib import Path
+
+from tests.layout import MAX_LOGIC_LINES, find_cycle, logic_lines
 
 GLUE = Path(__file__).resolve().parents[2] / "custom_components" / "totem"
 PACKAGE = "custom_components.totem"
 BELOW = ("engine",)  # folders that are layers of their own
-MAX_LOGIC_LINES = 600
-NOT_LOGIC = {
-    tokenize.COMMENT,
-    tokenize.NL,
-    tokenize.NEWLINE,
-    tokenize.INDENT,
-    tokenize.DEDENT,
-    tokenize.ENCODING,
-    tokenize.ENDMARKER,
-}
 
 
 def glue_modules() -> dict[str, Path]:
@@ -78,46 +68,6 @@ def import_graph() -> dict[str, set[str]]:
     return {name: imported(name, path, names) for name, path in modules.items()}
 
 
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle as a path that ends where it starts, or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                return [*path[path.index(nxt) :], nxt]
-            if nxt not in state and (cycle := visit(nxt)) is not None:
-                return cycle
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (cycle := visit(node)) is not None:
-            return cycle
-    return None
-
-
-def logic_lines(source: str) -> int:
-    """Lines holding code: blank lines, comments and docstrings are not counted."""
-    docstrings: set[int] = set()
-    for node in ast.walk(ast.parse(source)):
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            docstrings.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
-    code: set[int] = set()
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type not in NOT_LOGIC:
-            code.update(range(token.start[0], token.end[0] + 1))
-    return len(code - docstrings)
-
-
 def test_the_glue_has_modules_and_sees_its_imports() -> None:
     graph = import_graph()
     assert {"coordinator", "alerts", "activity", "setup", "sensor"} <= set(graph)
@@ -133,7 +83,7 @@ def test_the_checks_catch_what_they_look_for() -> None:
         '"""Doc\n\nstring."""\n\n# comment\nx = 1\n\n\n'
         'def f():\n    """Doc."""\n    return (\n        x\n    )\n'
     )
-    assert logic_lines(source) == 5
+    assert logic_lines(source) == 4  # def, return over three lines; x = 1 is data
 
 
 def test_no_import_cycle_between_glue_modules() -> None:

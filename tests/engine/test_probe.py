@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from custom_components.totem.engine.sources import CHUNK
 from tests.conftest import any_pcap
 from tests.engine.helpers import ROOT
+from tests.traffic.synth import home_capture
 
 
 class Probe:
@@ -94,3 +96,25 @@ def test_a_blocklist_command_naming_a_fifo_neither_hangs_nor_deafens_the_probe(
     assert (acks[0]["id"], acks[0]["ok"]) == (1, False)
     assert "not a regular file" in acks[0]["message"]
     assert rc == 0
+
+
+def test_a_capture_truncated_under_a_running_replay_is_a_warning_not_sigbus(
+    tmp_path: Path,
+) -> None:
+    """``tcpdump -w`` restarting truncates its file: the mapped reader died of SIGBUS (-7)."""
+    path = tmp_path / "home.pcap"
+    home_capture(str(path), n_devices=12, n_packets=30_000, span=60.0)
+    assert path.stat().st_size > 3 * CHUNK  # the cut lands beyond what was read so far
+    probe = Probe("--replay", str(path), "--speed", "15", "--interval", "0.3")
+    try:
+        probe.until(lambda m: m["type"] == "snapshot")
+        with path.open("r+b") as fh:
+            fh.truncate(100_000)
+        rest = probe.rest()
+    finally:
+        rc = probe.stop()
+    assert rc == 0
+    warnings = [m["message"] for m in rest if m["type"] == "warning"]
+    assert any("shrank under the reader" in w for w in warnings), warnings
+    # The replay ended normally, with what it had read.
+    assert [m["type"] for m in rest].count("summary") == 1

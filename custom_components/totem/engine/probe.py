@@ -216,13 +216,23 @@ class Control:
             self.emitter.warning("state_not_saved", f"{self.state_file}: cannot save state ({err})")
 
 
-def _replay_packets(files: list[str], loop: bool, stop: StopRequest) -> Iterator[Packet]:
+def _replay_packets(
+    files: list[str], loop: bool, stop: StopRequest, emitter: Emitter
+) -> Iterator[Packet]:
+    said: set[str] = set()
+
+    def warn(message: str) -> None:
+        # A file cut off or truncated under the replay: said once, not on every loop.
+        if message not in said and len(said) < 64:
+            said.add(message)
+            emitter.warning("capture_file", message)
+
     shift = 0.0
     while True:
         first: float | None = None
         last = 0.0
         try:
-            for batch in read_captures(files, lambda _msg: None):
+            for batch in read_captures(files, warn):
                 for ts, wirelen, data, linktype in batch:
                     if first is None:
                         first = ts
@@ -247,7 +257,7 @@ def run_replay(
     ts0: float | None = None
     next_emit = wall0 + interval
     chunk: list[Packet] = []
-    for pkt in _replay_packets(args.replay, args.loop, stop):
+    for pkt in _replay_packets(args.replay, args.loop, stop, emitter):
         if ts0 is None:
             ts0 = pkt[0]
         if speed > 0:

@@ -118,3 +118,53 @@ def test_a_capture_truncated_under_a_running_replay_is_a_warning_not_sigbus(
     assert any("shrank under the reader" in w for w in warnings), warnings
     # The replay ended normally, with what it had read.
     assert [m["type"] for m in rest].count("summary") == 1
+
+
+def _replay_with_state(state: Path) -> list[dict[str, Any]]:
+    probe = Probe(
+        "--replay", str(any_pcap("attack_syn_flood_synthetic.pcap")), "--speed", "0",
+        "--interval", "3600", "--state", str(state),
+    )  # fmt: skip
+    try:
+        out = probe.rest()
+    finally:
+        rc = probe.stop()
+    assert rc == 0, out[-3:]
+    return out
+
+
+def test_a_state_file_with_wrong_types_is_salvaged_backed_up_and_reported(
+    tmp_path: Path,
+) -> None:
+    """Valid JSON, wrong types: the probe raised at start (restarted forever, no word)."""
+    state = tmp_path / "engine.json"
+    bad = {
+        "version": 1,
+        "observers": {"Guard": {"snoozed": 7, "baselines": [1], "learn_start": 1234.0}},
+    }
+    state.write_text(json.dumps(bad))
+    out = _replay_with_state(state)
+    assert out[0]["type"] == "hello"
+    warnings = [m for m in out if m["type"] == "warning"]
+    assert [w["code"] for w in warnings] == ["state_repaired"]
+    assert "Guard.snoozed" in warnings[0]["message"]
+    assert "Guard.baselines" in warnings[0]["message"]
+    assert json.loads((tmp_path / "engine.json.corrupt").read_text()) == bad
+    # What was valid is kept and saved again.
+    assert json.loads(state.read_text())["observers"]["Guard"]["learn_start"] == 1234.0
+
+
+def test_an_unreadable_state_file_is_kept_aside_not_overwritten(tmp_path: Path) -> None:
+    state = tmp_path / "engine.json"
+    state.write_bytes(b'{"version": 1, "observers": {"Guard": {"learn_')  # cut by a crash
+    out = _replay_with_state(state)
+    assert [m["code"] for m in out if m["type"] == "warning"] == ["state_unreadable"]
+    assert (tmp_path / "engine.json.corrupt").read_bytes().startswith(b'{"version": 1')
+    assert "Guard" in json.loads(state.read_text())["observers"]  # a fresh state saved
+
+
+def test_a_failing_save_is_reported_once(tmp_path: Path) -> None:
+    out = _replay_with_state(tmp_path / "gone" / "engine.json")
+    warnings = [m for m in out if m["type"] == "warning"]
+    assert [w["code"] for w in warnings] == ["state_not_saved"]
+    assert "cannot save state" in warnings[0]["message"]

@@ -109,6 +109,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self._on_message,
             self._on_exit,
             may_finish=config.source.may_finish,
+            heartbeat=config.update_interval,
         )
         self.source_available = False
         self.finished = False

@@ -42,6 +42,7 @@ from .correlation import (
 from .engine.model import Alert, Severity
 from .engine.protocol import AlertMessage
 from .inventory import TotemData
+from .store import CheckedStore
 
 __all__ = ["EVENT_DEVICE_ACTIVITY", "ActivityLog"]
 
@@ -109,9 +110,7 @@ class ActivityLog:
         self.hass = hass
         self.entry = entry
         self.coordinator = coordinator
-        self.store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}.activity", private=True
-        )
+        self.store = CheckedStore(hass, f"{DOMAIN}.{entry.entry_id}.activity", entry.entry_id)
         self.correlator = Correlator(
             hour_of=lambda t: dt_util.as_local(dt_util.utc_from_timestamp(t)).hour
         )
@@ -129,15 +128,34 @@ class ActivityLog:
     # -- life cycle -------------------------------------------------------
 
     async def async_load(self) -> None:
-        data = await self.store.async_load() or {}
-        for item in data.get("log", []):
+        await self.store.async_load_checked(self._parse)
+
+    def _parse(self, data: dict[str, Any]) -> list[str]:
+        """One damaged line costs only itself; returns what was dropped."""
+        dropped: list[str] = []
+        self.log.clear()
+        self.last.clear()
+        log = data.get("log", [])
+        if not isinstance(log, list):
+            dropped.append("log (not a list)")
+            log = []
+        for index, item in enumerate(log):
             try:
                 record = ActivityRecord.from_json(item)
-            except (KeyError, TypeError, ValueError):
-                continue  # one damaged line does not cost the rest of the log
+            except (AttributeError, KeyError, TypeError, ValueError) as err:
+                dropped.append(f"log[{index}] ({err})")
+                continue
             self.log.append(record)
             self.last[record.mac] = record
-        self.correlator.load_learned(data.get("learned", {}))
+        learned = data.get("learned", {})
+        try:
+            self.correlator.load_learned(learned if isinstance(learned, dict) else {})
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            self.correlator.load_learned({})
+            dropped.append(f"learned ({err})")
+        if not isinstance(learned, dict):
+            dropped.append("learned (not a mapping)")
+        return dropped
 
     @callback
     def async_start(self) -> None:

@@ -82,6 +82,13 @@ COUNTER_MIN_WRITE_SECONDS: Final = 60.0
 BACKOFF_INITIAL: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 STOP_GRACE_SECONDS: Final = 5.0
+# The probe writes a snapshot and a heartbeat every update interval: silent for this many
+# intervals (a SIGSTOP, a deadlock, a hung disk) it is killed and restarted. Never under
+# the floor: a state save or a Pi's big snapshot can take a few seconds.
+SILENT_HEARTBEATS: Final = 3
+SILENCE_MIN_SECONDS: Final = 5.0
+# Until its first heartbeat a probe may be loading a big state file on a slow SD card.
+SILENCE_STARTUP_SECONDS: Final = 60.0
 # A probe answers a command between two batches of packets, within milliseconds.
 ACK_TIMEOUT: Final = 10.0
 # Ask for a first snapshot this soon after the probe starts instead of waiting a

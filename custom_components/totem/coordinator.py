@@ -40,9 +40,12 @@ from .engine.protocol import (
 )
 from .inventory import VISIBILITY_OWN_TRAFFIC, DeviceInventory, InventoryOptions, TotemData
 from .issues import (
+    ISSUE_STATE_NOT_SAVED,
+    ISSUE_STATE_REPAIRED,
     REPAIRABLE_ERRORS,
     clear_capture_issues,
     raise_capture_issue,
+    raise_state_issue,
     set_visibility_issue,
 )
 from .options import TotemConfig
@@ -106,6 +109,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self._on_message,
             self._on_exit,
             may_finish=config.source.may_finish,
+            heartbeat=config.update_interval,
         )
         self.source_available = False
         self.finished = False
@@ -202,8 +206,21 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self.heartbeat_stats = msg.stats
         elif isinstance(msg, WarningMessage):
             _LOGGER.warning("TOTEM probe on %s: %s", self.source, msg.message)
+            self._state_warning(msg)
         elif isinstance(msg, ErrorMessage):
             self.last_error = msg
+
+    def _state_warning(self, msg: WarningMessage) -> None:
+        """The probe's state file could not be read or saved: a repair issue, not only
+        a log line (learning since the last save would be lost unseen)."""
+        path = engine_state_file(self.hass, self.entry_id)
+        if msg.code in ("state_unreadable", "state_repaired"):
+            kind, backup = ISSUE_STATE_REPAIRED, f"{path}.corrupt"
+        elif msg.code == "state_not_saved":
+            kind, backup = ISSUE_STATE_NOT_SAVED, "-"
+        else:
+            return
+        raise_state_issue(self.hass, self.entry_id, kind, path, msg.message, backup)
 
     @callback
     def _refresh_after_alerts(self) -> None:

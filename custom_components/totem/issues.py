@@ -60,3 +60,24 @@ def set_visibility_issue(hass: HomeAssistant, entry_id: str, source: str, limite
         translation_key=ISSUE_LIMITED_VISIBILITY,
         translation_placeholders={"source": source},
     )
+
+
+ISSUE_STATE_REPAIRED = "state_repaired"
+ISSUE_STATE_NOT_SAVED = "state_not_saved"
+
+
+def raise_state_issue(
+    hass: HomeAssistant, entry_id: str, kind: str, what: str, message: str, backup: str = "-"
+) -> None:
+    """Stored state could not be read (``state_repaired``) or saved (``state_not_saved``):
+    said once per entry, kind and file, until Home Assistant restarts."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"{kind}_{entry_id}_{what.rsplit('/', 1)[-1]}",
+        is_fixable=False,
+        is_persistent=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=kind,
+        translation_placeholders={"what": what, "message": message[:300], "backup": backup},
+    )

@@ -14,15 +14,25 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .const import ACK_TIMEOUT, BACKOFF_INITIAL, BACKOFF_MAX, STOP_GRACE_SECONDS
+from .const import (
+    ACK_TIMEOUT,
+    BACKOFF_INITIAL,
+    BACKOFF_MAX,
+    SILENCE_MIN_SECONDS,
+    SILENCE_STARTUP_SECONDS,
+    SILENT_HEARTBEATS,
+    STOP_GRACE_SECONDS,
+)
 from .engine.protocol import (
     Ack,
     Command,
     ErrorMessage,
+    Heartbeat,
     Hello,
     Message,
     ProtocolError,
@@ -75,6 +85,7 @@ class ProbeProcess:
         may_finish: bool = False,
         backoff_initial: float = BACKOFF_INITIAL,
         backoff_max: float = BACKOFF_MAX,
+        heartbeat: float | None = None,
     ) -> None:
         self._args = args
         self._on_message = on_message
@@ -84,6 +95,13 @@ class ProbeProcess:
         self._may_finish = may_finish
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
+        # The liveness watchdog: a probe silent this long is killed (None: no watchdog).
+        self.silence_limit = (
+            None if heartbeat is None else max(SILENT_HEARTBEATS * heartbeat, SILENCE_MIN_SECONDS)
+        )
+        self._last_line = 0.0
+        self._heartbeats = False  # this run proved it sends them: the short limit applies
+        self.silenced = 0  # how many runs the watchdog ended
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -139,6 +157,18 @@ class ProbeProcess:
         except (BrokenPipeError, ConnectionResetError):
             return None
         return ident
+
+    async def _watch(self, proc: asyncio.subprocess.Process, limit: float) -> bool:
+        """Kill PROC when it stays silent for LIMIT seconds; True when it did."""
+        while proc.returncode is None:
+            silent = time.monotonic() - self._last_line
+            if silent >= (limit if self._heartbeats else max(limit, SILENCE_STARTUP_SECONDS)):
+                # SIGKILL also ends a stopped (SIGSTOP) process; SIGTERM would wait.
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                return True
+            await asyncio.sleep(1.0)
+        return False
 
     def _acknowledged(self, ack: Ack) -> None:
         future = self._waiting.pop(ack.id, None) if ack.id is not None else None
@@ -212,6 +242,11 @@ class ProbeProcess:
         assert proc.stderr is not None
         stderr_tail: list[str] = []
         stderr_task = asyncio.create_task(_drain_stderr(proc.stderr, stderr_tail))
+        self._last_line = time.monotonic()
+        self._heartbeats = False
+        watchdog: asyncio.Task[bool] | None = None
+        if self.silence_limit is not None:
+            watchdog = asyncio.create_task(self._watch(proc, self.silence_limit))
         error_code: str | None = None
         error_message = ""
         got_data = False
@@ -227,6 +262,7 @@ class ProbeProcess:
                     break
                 if not line:
                     break
+                self._last_line = time.monotonic()
                 if len(line) > INLINE_PARSE_LIMIT:
                     # A big device table takes tens of milliseconds to decode: off the loop.
                     msg = await asyncio.get_running_loop().run_in_executor(None, _parse, line)
@@ -248,6 +284,8 @@ class ProbeProcess:
                     finished = msg.final
                 elif isinstance(msg, Ack):
                     self._acknowledged(msg)
+                elif isinstance(msg, Heartbeat):
+                    self._heartbeats = True
                 try:
                     self._on_message(msg)
                 except Exception:
@@ -258,6 +296,18 @@ class ProbeProcess:
                 # handled in one step of the event loop.
                 await asyncio.sleep(0)
         finally:
+            # The watchdog returns as soon as it kills, before the pipe's end is read.
+            silenced = False
+            if watchdog is not None:
+                silenced = watchdog.done() and not watchdog.cancelled() and watchdog.result()
+                watchdog.cancel()
+            if silenced:
+                self.silenced += 1
+                error_code = "unresponsive"
+                error_message = (
+                    f"the probe sent nothing for {self.silence_limit:g} s "
+                    "(stopped or hung); killed it"
+                )
             returncode = await proc.wait()
             await stderr_task
             self._proc = None

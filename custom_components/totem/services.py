@@ -11,6 +11,7 @@ translation key per reason.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import timedelta
@@ -28,7 +29,7 @@ from .blocking import enforce_error
 from .compat import device_config_entries
 from .const import DOMAIN
 from .data import TotemConfigEntry
-from .engine.detectors.thresholds import Thresholds
+from .engine.detectors.thresholds import MAX_THRESHOLD, Thresholds
 from .engine.enforce import EnforceError, parse_mac
 from .engine.model import ALERT_KINDS
 from .engine.protocol import Command, ResetBaseline, SetThresholds, Snooze
@@ -78,11 +79,23 @@ SNOOZE_SCHEMA: Final = _schema(
         ),
     }
 )
+
+
+def _finite(value: float) -> float:
+    """NaN passes every comparison of vol.Range, inf passes Range(min=0)."""
+    if not math.isfinite(value):
+        raise vol.Invalid("must be a finite number")
+    return value
+
+
 THRESHOLDS_SCHEMA: Final = _schema(
     {
         # Empty: the device goes back to the defaults.
         vol.Required(ATTR_VALUES): {
-            vol.In(THRESHOLD_NAMES): vol.All(vol.Coerce(float), vol.Range(min=0))
+            # Finite and bounded: inf passes Range(min=0) and the probe cannot use it.
+            vol.In(THRESHOLD_NAMES): vol.All(
+                vol.Coerce(float), _finite, vol.Range(min=0, max=MAX_THRESHOLD)
+            )
         },
     }
 )

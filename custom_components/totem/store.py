@@ -7,7 +7,11 @@ from going back to zero when the probe or Home Assistant restarts.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +19,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
+from .issues import ISSUE_STATE_REPAIRED, raise_state_issue
+
+_LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 30.0
@@ -67,17 +74,113 @@ class StoredDevice:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StoredDevice:
+        """A stored record; TypeError when a field has the wrong type (a hand edit)."""
         known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        for name in ("first_seen", "last_active", "last_seen"):
+            value = getattr(record, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} is not a number")
+            setattr(record, name, float(value))
+        for name in ("name", "manufacturer", "user_name"):
+            if not isinstance(getattr(record, name), str | None):
+                raise TypeError(f"{name} is not text")
+        if not isinstance(record.mac, str) or not isinstance(record.type, str):
+            raise TypeError("mac or type is not text")
+        for name in ("ips", "macs"):
+            value = getattr(record, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise TypeError(f"{name} is not a list of text")
+        return record
+
+
+def _counters(data: Any) -> MacCounters:
+    def part(key: str) -> dict[str, int]:
+        values = data[key]
+        out = {}
+        for name in COUNTERS:
+            value = values.get(name, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise TypeError(f"{key}.{name} is not a count")
+            out[name] = value
+        return out
+
+    return MacCounters(offset=part("offset"), raw=part("raw"))
+
+
+def _write_backup(path: str, data: Any) -> None:
+    """What was read, as it was read: the next save replaces the file itself."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1)
+
+
+class CheckedStore(Store[dict[str, Any]]):
+    """A Store whose reader validates what it read. What it could not use is kept
+    beside the file (``.corrupt``) and said in a repair issue; the reader starts from
+    what is valid. (Store itself already moves aside a file that is not JSON.)"""
+
+    def __init__(self, hass: HomeAssistant, key: str, entry_id: str) -> None:
+        super().__init__(hass, STORAGE_VERSION, key, private=True)
+        self._entry_id = entry_id
+
+    async def async_load_checked(self, parse: Callable[[dict[str, Any]], list[str]]) -> None:
+        """Call PARSE with the stored document ({} when none, or when PARSE failed on
+        it); PARSE returns what it dropped."""
+        data = await self.async_load()
+        if data is None:
+            parse({})
+            return
+        try:
+            if not isinstance(data, dict):
+                raise TypeError(f"a {type(data).__name__}, not a mapping")
+            dropped = parse(data)
+        except Exception as err:  # any wrong type anywhere: start empty, keep the file
+            parse({})
+            dropped = [f"the whole file ({type(err).__name__}: {err})"]
+        if not dropped:
+            return
+        backup = f"{self.path}.corrupt"
+        try:
+            await self.hass.async_add_executor_job(_write_backup, backup, data)
+        except (OSError, TypeError, ValueError) as err:
+            backup = f"- (no copy: {err})"
+        shown = "; ".join(dropped[:5]) + (
+            f"; and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+        )
+        _LOGGER.warning(
+            "TOTEM could not read part of %s (%s); a copy is kept as %s", self.path, shown, backup
+        )
+        raise_state_issue(self.hass, self._entry_id, ISSUE_STATE_REPAIRED, self.path, shown, backup)
+
+
+def _section[T](
+    data: dict[str, Any], key: str, check: Callable[[Any], T], dropped: list[str]
+) -> dict[str, T]:
+    section = data.get(key, {})
+    if not isinstance(section, dict):
+        dropped.append(f"{key} (not a mapping)")
+        return {}
+    out: dict[str, T] = {}
+    for mac, value in section.items():
+        try:
+            out[mac] = check(value)
+        except (AttributeError, KeyError, TypeError, ValueError) as err:
+            dropped.append(f"{key}.{mac} ({err})")
+    return out
+
+
+def _stamp(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a time")
+    return float(value)
 
 
 class InventoryStore:
     """The per-config-entry store: inventory and counter offsets."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}", private=True
-        )
+        self._store = CheckedStore(hass, f"{DOMAIN}.{entry_id}", entry_id)
         self.devices: dict[str, StoredDevice] = {}
         self.counters: dict[str, MacCounters] = {}
         # Removed devices and the last packet time seen then: they come back
@@ -85,15 +188,15 @@ class InventoryStore:
         self.removed: dict[str, float] = {}
 
     async def async_load(self) -> None:
-        data = await self._store.async_load() or {}
-        self.devices = {
-            mac: StoredDevice.from_json(rec) for mac, rec in data.get("devices", {}).items()
-        }
-        self.counters = {
-            mac: MacCounters(offset=dict(c["offset"]), raw=dict(c["raw"]))
-            for mac, c in data.get("counters", {}).items()
-        }
-        self.removed = dict(data.get("removed", {}))
+        await self._store.async_load_checked(self._parse)
+
+    def _parse(self, data: dict[str, Any]) -> list[str]:
+        """Every record checked on its own: a bad one costs only itself."""
+        dropped: list[str] = []
+        self.devices = _section(data, "devices", StoredDevice.from_json, dropped)
+        self.counters = _section(data, "counters", _counters, dropped)
+        self.removed = _section(data, "removed", _stamp, dropped)
+        return dropped
 
     def add_device(self, mac: str, now: float | None = None) -> StoredDevice:
         stamp = time.time() if now is None else now

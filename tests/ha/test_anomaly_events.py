@@ -3,6 +3,7 @@ and totem.reset_baseline reaches the probe."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -329,6 +330,16 @@ async def test_thresholds_reach_the_probe(hass: HomeAssistant, tmp_path: Path) -
         await hass.services.async_call(
             DOMAIN, "set_thresholds", {"mac": PLUG, "values": {"no_such": 1}}, blocking=True
         )
+    # inf passed the schema and then killed the probe in int(inf) (issue 16, item 5).
+    for value in (math.inf, math.nan, -1.0, 1e13):
+        with pytest.raises(vol.Invalid):
+            await hass.services.async_call(
+                DOMAIN,
+                "set_thresholds",
+                {"mac": PLUG, "values": {"cooldown": value}},
+                blocking=True,
+            )
+    assert len(acks) == 2  # nothing reached the probe
 
 
 async def test_a_refusal_from_the_probe_reaches_the_caller(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,74 @@ async def test_home_assistant_restart_keeps_devices_entity_ids_and_counters(
         assert round(float(sent.state) * 1e6) == 2 * expected[plug].tx_bytes
         await hass2.config_entries.async_unload(again.entry_id)
         await hass2.async_stop()
+
+
+async def test_stores_with_wrong_types_start_from_what_is_valid_and_raise_a_repair(
+    hass: HomeAssistant, hass_storage: dict, tmp_path: Path
+) -> None:
+    """Valid JSON, wrong types (a hand edit): the entry stayed in SETUP_ERROR for good."""
+    from homeassistant.config_entries import ConfigEntryState
+    from homeassistant.helpers import issue_registry as ir
+
+    plug, bad = "50:c7:bf:00:00:01", "a4:cf:12:00:00:02"
+    capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10))
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2})
+    now = time.time()  # a stale record would be removed at start
+    good_record = {
+        "mac": plug,
+        "first_seen": now,
+        "last_active": now,
+        "last_seen": now,
+        "macs": [plug],
+    }
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}",
+        "data": {
+            "devices": {plug: good_record, bad: {"mac": bad, "first_seen": "yesterday"}},
+            "counters": {plug: {"offset": {"tx_bytes": 5000}, "raw": {}}, bad: 7},
+            "removed": [1, 2],
+        },
+    }
+    hass_storage[f"{DOMAIN}.{entry.entry_id}.activity"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{entry.entry_id}.activity",
+        "data": {"log": 5, "learned": []},
+    }
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    store = entry.runtime_data.coordinator.store
+    assert store.devices[plug].first_seen == now
+    assert bad not in store.devices
+    assert store.counters[plug].offset["tx_bytes"] == 5000
+    issues = [i for (domain, _id), i in ir.async_get(hass).issues.items() if domain == DOMAIN]
+    repaired = [i for i in issues if i.translation_key == "state_repaired"]
+    assert len(repaired) == 2  # the inventory and the activity log
+    for issue in repaired:
+        backup = Path(issue.translation_placeholders["backup"])
+        assert backup.name.endswith(".corrupt")
+        assert backup.exists()
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.finished, what="the replay")
+
+
+async def test_an_unreadable_engine_state_file_raises_a_repair(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The probe keeps the damaged file aside and says so; Home Assistant shows it."""
+    from homeassistant.helpers import issue_registry as ir
+
+    from custom_components.totem.coordinator import engine_state_file
+
+    plug = "50:c7:bf:00:00:01"
+    capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10))
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2})
+    state = Path(engine_state_file(hass, entry.entry_id))
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text('{"version": 1, "observers": {"Guard": {"snoozed": 7}}}')
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.finished, what="the replay")
+    issues = [i for (d, _i), i in ir.async_get(hass).issues.items() if d == DOMAIN]
+    assert [i.translation_key for i in issues if i.translation_key.startswith("state_")] == [
+        "state_repaired"
+    ]
+    assert Path(f"{state}.corrupt").exists()

@@ -101,6 +101,35 @@ async def test_killed_probe_makes_entities_unavailable_then_back(
     assert not Path(f"/proc/{coordinator.probe.pid}").exists()
 
 
+async def test_a_stopped_probe_is_killed_and_restarted_by_the_watchdog(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """SIGSTOP: the probe neither exits nor talks. Entities stayed online for good."""
+    capture = write(tmp_path / "home.pcap", chat("a4:cf:12:00:00:01", 10, 1000.0, 20))
+    entry = replay_entry(capture, speed=1, loop=True, **{CONF_UPDATE_INTERVAL: 0.5})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    mac = "a4:cf:12:00:00:01"
+    await wait_for(hass, lambda: _online_state(hass, mac) == "on", what="device online")
+    stopped = coordinator.probe.pid
+    assert stopped is not None
+    assert coordinator.probe.silence_limit == 5.0  # three heartbeats, never under 5 s
+    os.kill(stopped, signal.SIGSTOP)
+    try:
+        await wait_for(
+            hass, lambda: _online_state(hass, mac) == STATE_UNAVAILABLE, 20, "unavailable"
+        )
+        assert coordinator.last_update_success is False
+        await wait_for(hass, lambda: _online_state(hass, mac) == "on", 30, "available again")
+    finally:
+        if Path(f"/proc/{stopped}").exists():
+            os.kill(stopped, signal.SIGKILL)
+    assert coordinator.probe.pid != stopped
+    assert coordinator.probe.silenced == 1
+    assert not Path(f"/proc/{stopped}").exists()  # killed, not left behind
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_vanished_capture_file_raises_issue_and_recovers(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:

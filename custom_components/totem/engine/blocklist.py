@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import stat
 from dataclasses import dataclass, field
 
 MAX_ENTRIES = 500_000
+# A hosts-format list of MAX_ENTRIES lines is about 20 MB; past this it is not a blocklist.
+MAX_BYTES = 64 * 1024 * 1024
 _HOSTS_SINKS = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1"})
 
 
@@ -81,13 +84,34 @@ class Blocklist:
         return None
 
 
-def load_blocklist(path: str | os.PathLike[str]) -> Blocklist:
-    """Parse a blocklist file; BlocklistError (one line) when it cannot be read."""
+def _read_bounded(path: str | os.PathLike[str]) -> bytes:
+    """A regular file's bytes, at most MAX_BYTES. The probe reads this between batches:
+    a FIFO or a device would block it forever, so open never waits and only regular
+    files are read."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.readlines()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as err:
         raise BlocklistError(f"{path}: cannot read blocklist ({err.strerror or err})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BlocklistError(f"{path}: cannot read blocklist (not a regular file)")
+        if info.st_size > MAX_BYTES:
+            raise BlocklistError(f"{path}: cannot read blocklist (larger than {MAX_BYTES} bytes)")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise BlocklistError(f"{path}: cannot read blocklist ({err.strerror or err})") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:  # it grew while being read
+        raise BlocklistError(f"{path}: cannot read blocklist (larger than {MAX_BYTES} bytes)")
+    return data
+
+
+def load_blocklist(path: str | os.PathLike[str]) -> Blocklist:
+    """Parse a blocklist file; BlocklistError (one line) when it cannot be read."""
+    lines = _read_bounded(path).decode("utf-8", errors="replace").splitlines()
     out = Blocklist(source=str(path))
     for line in lines:
         text = line.split("#", 1)[0].strip()

@@ -609,11 +609,23 @@ class Engine:
                 out[type(obs).__name__] = state
         return out
 
-    def import_state(self, state: dict[str, Any]) -> None:
+    def import_state(self, state: dict[str, Any]) -> list[str]:
+        """Restore what the observers saved; the parts that could not be read are left
+        out (returned by name, e.g. ``Guard.snoozed``) and the rest is kept."""
+        dropped: list[str] = []
         for obs in self.observers:
-            saved = state.get(type(obs).__name__)
-            if isinstance(saved, dict):
+            name = type(obs).__name__
+            saved = state.get(name)
+            if saved is None:
+                continue
+            if not isinstance(saved, dict):
+                dropped.append(name)
+                continue
+            try:
                 obs.restore(saved)
+            except Exception:  # wrong types in valid JSON: salvage part by part
+                dropped += _salvage(obs, name, saved)
+        return dropped
 
     # -- output -------------------------------------------------------------------
 
@@ -640,3 +652,25 @@ class Engine:
             alerts=self.alerts,
             stats=self.stats,
         )
+
+
+def _salvage(obs: EngineObserver, name: str, saved: dict[str, Any]) -> list[str]:
+    """Restore ``saved`` one key at a time, and a mapping's entries one at a time, so
+    one bad value costs only itself. Restores add to what is there, so the parts that
+    passed before the failure stay."""
+    dropped: list[str] = []
+    for key, value in saved.items():
+        try:
+            obs.restore({key: value})
+            continue
+        except Exception:
+            pass
+        if not isinstance(value, dict):
+            dropped.append(f"{name}.{key}")
+            continue
+        for sub, item in value.items():
+            try:
+                obs.restore({key: {sub: item}})
+            except Exception:
+                dropped.append(f"{name}.{key}.{sub}")
+    return dropped

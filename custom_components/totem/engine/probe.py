@@ -63,6 +63,8 @@ from .sources import CaptureFileError, Packet, read_captures
 # A looped replay restarts this long (packet time) after the file's last packet.
 LOOP_GAP = 1.0
 STATE_SAVE_INTERVAL = 60.0
+# Baselines of the 4,096 devices the table holds fit in a few MB; a bigger file is not ours.
+MAX_STATE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -128,6 +130,7 @@ class Control:
         self.state_file = state_file
         self._queue: queue.Queue[_Queued] = queue.Queue()
         self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
+        self._save_error: str | None = None
 
     def start_reader(self, stream: IO[str]) -> None:
         threading.Thread(
@@ -188,19 +191,47 @@ class Control:
         self.emitter.send(Ack.of(cmd.name, cmd.id, reply))
 
     def load(self) -> None:
-        if not self.state_file or not os.path.exists(self.state_file):
+        """Restore the state file. What cannot be read is kept beside it (``.corrupt``),
+        said in a warning, and the probe starts from what is valid: never a crash."""
+        path = self.state_file
+        if not path or not os.path.exists(path):
             return
         try:
-            with open(self.state_file, encoding="utf-8") as fh:
-                state = json.load(fh)
-        except (OSError, ValueError) as err:
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_STATE_BYTES + 1)
+            if len(raw) > MAX_STATE_BYTES:
+                raise ValueError(f"larger than {MAX_STATE_BYTES} bytes")
+            state = json.loads(raw)
+            if not isinstance(state, dict) or not isinstance(state.get("observers"), dict):
+                raise ValueError("not a TOTEM state document")
+        except (OSError, ValueError, RecursionError) as err:
             # A damaged state file must not stop monitoring: start fresh, say why.
+            kept = self._keep_corrupt(path)
             self.emitter.warning(
-                "state_unreadable", f"{self.state_file}: unreadable state ({err}); starting fresh"
+                "state_unreadable", f"{path}: unreadable state ({err}); {kept}; starting fresh"
             )
             return
-        if isinstance(state, dict) and isinstance(state.get("observers"), dict):
-            self.engine.import_state(state["observers"])
+        dropped = self.engine.import_state(state["observers"])
+        if dropped:
+            kept = self._keep_corrupt(path)
+            shown = ", ".join(dropped[:8]) + (
+                f" and {len(dropped) - 8} more" if len(dropped) > 8 else ""
+            )
+            self.emitter.warning(
+                "state_repaired",
+                f"{path}: {len(dropped)} part(s) of the state had wrong types ({shown}); "
+                f"{kept}; the rest is restored",
+            )
+
+    @staticmethod
+    def _keep_corrupt(path: str) -> str:
+        """Move an unreadable state file aside, so the next save cannot overwrite it."""
+        backup = f"{path}.corrupt"
+        try:
+            os.replace(path, backup)
+        except OSError as err:
+            return f"could not keep a copy ({err.strerror or err})"
+        return f"a copy is kept in {backup}"
 
     def save(self) -> None:
         self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
@@ -211,18 +242,37 @@ class Control:
         try:
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, separators=(",", ":"))
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, self.state_file)
         except OSError as err:
-            self.emitter.warning("state_not_saved", f"{self.state_file}: cannot save state ({err})")
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # a half-written file on a full disk helps no one
+            message = f"{self.state_file}: cannot save state ({err.strerror or err})"
+            if message != self._save_error:  # once per cause, not every minute
+                self._save_error = message
+                self.emitter.warning("state_not_saved", message)
+            return
+        self._save_error = None
 
 
-def _replay_packets(files: list[str], loop: bool, stop: StopRequest) -> Iterator[Packet]:
+def _replay_packets(
+    files: list[str], loop: bool, stop: StopRequest, emitter: Emitter
+) -> Iterator[Packet]:
+    said: set[str] = set()
+
+    def warn(message: str) -> None:
+        # A file cut off or truncated under the replay: said once, not on every loop.
+        if message not in said and len(said) < 64:
+            said.add(message)
+            emitter.warning("capture_file", message)
+
     shift = 0.0
     while True:
         first: float | None = None
         last = 0.0
         try:
-            for batch in read_captures(files, lambda _msg: None):
+            for batch in read_captures(files, warn):
                 for ts, wirelen, data, linktype in batch:
                     if first is None:
                         first = ts
@@ -247,7 +297,7 @@ def run_replay(
     ts0: float | None = None
     next_emit = wall0 + interval
     chunk: list[Packet] = []
-    for pkt in _replay_packets(args.replay, args.loop, stop):
+    for pkt in _replay_packets(args.replay, args.loop, stop, emitter):
         if ts0 is None:
             ts0 = pkt[0]
         if speed > 0:

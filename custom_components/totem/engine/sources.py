@@ -1,7 +1,8 @@
 """Capture files in, raw packets out: pcap and pcapng read with ``struct``.
 
 A packet is ``(timestamp, wire_length, captured_bytes, linktype)``. Files are
-read through ``mmap`` in batches so the engine's loop sees plain lists, and
+read in chunks with ordinary reads (a mapping would turn a file truncated
+under the reader into SIGBUS) in batches so the engine's loop sees plain lists, and
 several files are merged in packet-time order. A file cut off mid-packet (a
 capture that was killed) yields everything up to the cut and reports a
 warning instead of failing.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import heapq
 import mmap
 import os
+import stat
 import struct
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from .decode import LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2
 
@@ -53,6 +55,9 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 # pcap's own maximum snaplen is 256 KB).
 MAX_RECORD = 262144 * 4
 BATCH = 4096
+# Read this much of a file at a time: big enough that the per-chunk cost vanishes, small
+# enough that a replay on a Pi holds little of the file.
+CHUNK = 1024 * 1024
 
 
 class CaptureFileError(Exception):
@@ -87,9 +92,9 @@ def _check_linktype(path: Path, linktype: int) -> None:
         )
 
 
-def _open_map(path: Path) -> mmap.mmap:
+def _open_file(path: Path) -> IO[bytes]:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fh = open(path, "rb")  # noqa: SIM115 - the batches' generator owns and closes it
     except FileNotFoundError:
         raise CaptureFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -99,59 +104,100 @@ def _open_map(path: Path) -> mmap.mmap:
     except OSError as err:
         raise CaptureFileError(f"{path}: cannot open ({err.strerror})") from None
     try:
-        size = os.fstat(fd).st_size
-        if os.path.isdir(path):
+        info = os.fstat(fh.fileno())
+        if stat.S_ISDIR(info.st_mode):
             raise CaptureFileError(f"{path}: is a directory, not a capture file")
-        if size == 0:
+        if info.st_size == 0:
             raise CaptureFileError(f"{path}: empty file")
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
+class _Window:
+    """A capture file read in chunks with ordinary reads, never mapped: a file
+    truncated or rewritten under a replay (``tcpdump -w`` restarting) ends the read
+    with a warning; a mapping of it would kill the process with SIGBUS."""
+
+    def __init__(self, fh: IO[bytes], cur: _Cursor, offset: int) -> None:
+        self.fh = fh
+        self.cur = cur
+        self.offset = offset
+
+    def read(self) -> bytes:
+        """The next chunk; b"" at the end, or when the file shrank below what was read."""
         try:
-            return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError) as err:
-            raise CaptureFileError(f"{path}: cannot read ({err})") from None
-    finally:
-        os.close(fd)
+            if os.fstat(self.fh.fileno()).st_size < self.offset:
+                self.cur.warn(
+                    f"{self.cur.path}: the file shrank under the reader (truncated or "
+                    f"rewritten) after {self.cur.packets} packets; stopped there"
+                )
+                return b""
+            chunk = self.fh.read(CHUNK)
+        except OSError as err:
+            self.cur.warn(
+                f"{self.cur.path}: read error after {self.cur.packets} packets "
+                f"({err.strerror or err}); stopped there"
+            )
+            return b""
+        self.offset += len(chunk)
+        return chunk
 
 
-def _pcap_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet]]:
-    size = len(mm)
-    if size < 24:
-        raise CaptureFileError(f"{path}: truncated pcap header ({size} bytes)")
-    endian, tick = PCAP_MAGICS[mm[:4]]
-    linktype = struct.unpack_from(endian + "I", mm, 20)[0] & 0x0FFFFFFF
+def _pcap_batches(path: Path, fh: IO[bytes], cur: _Cursor) -> Generator[list[Packet]]:
+    head = fh.read(24)
+    if len(head) < 24:
+        raise CaptureFileError(f"{path}: truncated pcap header ({len(head)} bytes)")
+    endian, tick = PCAP_MAGICS[head[:4]]
+    linktype = struct.unpack_from(endian + "I", head, 20)[0] & 0x0FFFFFFF
     _check_linktype(path, linktype)
     rec = struct.Struct(endian + "IIII")
     unpack_rec = rec.unpack_from
-    pos = 24
+    window = _Window(fh, cur, 24)
+    buf = b""
+    pos = 0
     batch: list[Packet] = []
     append = batch.append
-    while pos + 16 <= size:
-        sec, frac, incl, orig = unpack_rec(mm, pos)
-        end = pos + 16 + incl
-        if incl > MAX_RECORD:
-            cur.warn(
-                f"{path}: corrupt record after {cur.packets} packets "
-                f"(claims {incl} bytes); analysed up to there"
+    done = False
+    while not done:
+        chunk = window.read()
+        done = not chunk
+        buf = buf[pos:] + chunk
+        pos = 0
+        size = len(buf)
+        while pos + 16 <= size:
+            sec, frac, incl, orig = unpack_rec(buf, pos)
+            end = pos + 16 + incl
+            if incl > MAX_RECORD:
+                cur.warn(
+                    f"{path}: corrupt record after {cur.packets} packets "
+                    f"(claims {incl} bytes); analysed up to there"
+                )
+                done = True
+                break
+            if end > size:
+                if done:
+                    cur.warn(
+                        f"{path}: file cut off mid-packet after {cur.packets} packets; "
+                        "analysed up to the cut"
+                    )
+                break
+            append(
+                (sec + frac * tick, orig if orig >= incl else incl, buf[pos + 16 : end], linktype)
             )
-            break
-        if end > size:
-            cur.warn(
-                f"{path}: file cut off mid-packet after {cur.packets} packets; "
-                "analysed up to the cut"
-            )
-            break
-        append((sec + frac * tick, orig if orig >= incl else incl, mm[pos + 16 : end], linktype))
-        cur.packets += 1
-        pos = end
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-            append = batch.append
-    else:
-        if pos < size:
-            cur.warn(
-                f"{path}: file cut off mid-packet after {cur.packets} packets "
-                f"({size - pos} trailing bytes); analysed up to the cut"
-            )
+            cur.packets += 1
+            pos = end
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+                append = batch.append
+        else:
+            if done and pos < size:
+                cur.warn(
+                    f"{path}: file cut off mid-packet after {cur.packets} packets "
+                    f"({size - pos} trailing bytes); analysed up to the cut"
+                )
     if batch:
         yield batch
 
@@ -179,83 +225,97 @@ def _if_tsresol(opts: bytes, endian: str) -> float:
     return 1e-6
 
 
-def _pcapng_batches(path: Path, mm: mmap.mmap, cur: _Cursor) -> Generator[list[Packet]]:
-    size = len(mm)
-    pos = 0
+def _pcapng_batches(path: Path, fh: IO[bytes], cur: _Cursor) -> Generator[list[Packet]]:
+    window = _Window(fh, cur, 0)
     endian = "<"
     ifaces: list[_Iface] = []
     batch: list[Packet] = []
-    cut = False
-    while pos < size:
-        if pos + 12 > size:
-            cut = True
-            break
-        btype = mm[pos : pos + 4]
-        if btype == PCAPNG_MAGIC:
-            bom = mm[pos + 8 : pos + 12]
-            if bom == b"\x4d\x3c\x2b\x1a":
-                endian = "<"
-            elif bom == b"\x1a\x2b\x3c\x4d":
-                endian = ">"
-            else:
-                raise CaptureFileError(f"{path}: corrupt pcapng section header")
-            ifaces = []
-        block_type, block_len = struct.unpack_from(endian + "II", mm, pos)
-        if block_len < 12 or block_len % 4 or block_len > MAX_RECORD + 64:
-            if pos + 12 <= size and block_len > size - pos:
-                cut = True
-            else:
-                cur.warn(f"{path}: corrupt block after {cur.packets} packets; analysed up to there")
-            break
-        if pos + block_len > size:
-            cut = True
-            break
-        body = pos + 8
-        if block_type == 1:  # interface description
-            linktype, _res, snaplen = struct.unpack_from(endian + "HHI", mm, body)
-            opts = mm[body + 8 : pos + block_len - 4]
-            ifaces.append(_Iface(linktype, _if_tsresol(opts, endian), snaplen))
-        elif block_type in (6, 2):  # enhanced packet / obsolete packet block
-            if block_type == 6:
-                ifid, ts_hi, ts_lo, incl, orig = struct.unpack_from(endian + "IIIII", mm, body)
-            else:
-                ifid, _drops, ts_hi, ts_lo, incl, orig = struct.unpack_from(
-                    endian + "HHIIII", mm, body
-                )
-            data_at = body + 20
-            if ifid >= len(ifaces) or data_at + incl > pos + block_len:
-                cur.warn(
-                    f"{path}: corrupt packet block after {cur.packets} packets; "
-                    "analysed up to there"
-                )
+    buf = b""
+    pos = 0
+    done = False
+    stopped = False
+    while not done and not stopped:
+        chunk = window.read()
+        done = not chunk
+        buf = buf[pos:] + chunk
+        pos = 0
+        size = len(buf)
+        short = False  # the window ends inside a block: read on, or cut at the end
+        while pos < size:
+            if pos + 12 > size:
+                short = True
                 break
-            iface = ifaces[ifid]
-            _check_linktype(path, iface.linktype)
-            batch.append(
-                (
-                    ((ts_hi << 32) | ts_lo) * iface.tick,
-                    orig if orig >= incl else incl,
-                    mm[data_at : data_at + incl],
-                    iface.linktype,
+            btype = buf[pos : pos + 4]
+            if btype == PCAPNG_MAGIC:
+                bom = buf[pos + 8 : pos + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    endian = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    endian = ">"
+                else:
+                    raise CaptureFileError(f"{path}: corrupt pcapng section header")
+                ifaces = []
+            block_type, block_len = struct.unpack_from(endian + "II", buf, pos)
+            if block_len < 12 or block_len % 4 or block_len > MAX_RECORD + 64:
+                if done and block_len > size - pos:
+                    short = True
+                else:
+                    cur.warn(
+                        f"{path}: corrupt block after {cur.packets} packets; analysed up to there"
+                    )
+                    stopped = True
+                break
+            if pos + block_len > size:
+                short = True
+                break
+            body = pos + 8
+            if block_type == 1:  # interface description
+                linktype, _res, snaplen = struct.unpack_from(endian + "HHI", buf, body)
+                opts = buf[body + 8 : pos + block_len - 4]
+                ifaces.append(_Iface(linktype, _if_tsresol(opts, endian), snaplen))
+            elif block_type in (6, 2):  # enhanced packet / obsolete packet block
+                if block_type == 6:
+                    ifid, ts_hi, ts_lo, incl, orig = struct.unpack_from(endian + "IIIII", buf, body)
+                else:
+                    ifid, _drops, ts_hi, ts_lo, incl, orig = struct.unpack_from(
+                        endian + "HHIIII", buf, body
+                    )
+                data_at = body + 20
+                if ifid >= len(ifaces) or data_at + incl > pos + block_len:
+                    cur.warn(
+                        f"{path}: corrupt packet block after {cur.packets} packets; "
+                        "analysed up to there"
+                    )
+                    stopped = True
+                    break
+                iface = ifaces[ifid]
+                _check_linktype(path, iface.linktype)
+                batch.append(
+                    (
+                        ((ts_hi << 32) | ts_lo) * iface.tick,
+                        orig if orig >= incl else incl,
+                        buf[data_at : data_at + incl],
+                        iface.linktype,
+                    )
                 )
+                cur.packets += 1
+            elif block_type == 3:  # simple packet block: no timestamp, interface 0
+                if not ifaces:
+                    raise CaptureFileError(f"{path}: packet before any interface description")
+                (orig,) = struct.unpack_from(endian + "I", buf, body)
+                incl = min(orig, ifaces[0].snaplen or orig, block_len - 16)
+                _check_linktype(path, ifaces[0].linktype)
+                batch.append((0.0, orig, buf[body + 4 : body + 4 + incl], ifaces[0].linktype))
+                cur.packets += 1
+            pos += block_len
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if done and short and not stopped:
+            cur.warn(
+                f"{path}: file cut off mid-packet after {cur.packets} packets; "
+                "analysed up to the cut"
             )
-            cur.packets += 1
-        elif block_type == 3:  # simple packet block: no timestamp, interface 0
-            if not ifaces:
-                raise CaptureFileError(f"{path}: packet before any interface description")
-            (orig,) = struct.unpack_from(endian + "I", mm, body)
-            incl = min(orig, ifaces[0].snaplen or orig, block_len - 16)
-            _check_linktype(path, ifaces[0].linktype)
-            batch.append((0.0, orig, mm[body + 4 : body + 4 + incl], ifaces[0].linktype))
-            cur.packets += 1
-        pos += block_len
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if cut:
-        cur.warn(
-            f"{path}: file cut off mid-packet after {cur.packets} packets; analysed up to the cut"
-        )
     if batch:
         yield batch
 
@@ -295,18 +355,27 @@ def open_capture(
     be opened or is not a capture TOTEM reads.
     """
     p = Path(path)
-    mm = _open_map(p)
-    fmt = sniff_format(mm[:4])
+    fh = _open_file(p)
+    try:
+        fmt = sniff_format(fh.read(4))
+        fh.seek(0)
+    except OSError as err:
+        fh.close()
+        raise CaptureFileError(f"{p}: cannot read ({err.strerror or err})") from None
     cur = _Cursor(p, warn or (lambda _msg: None))
     if fmt == "pcap":
-        gen = _pcap_batches(p, mm, cur)
+        gen = _pcap_batches(p, fh, cur)
     elif fmt == "pcapng":
-        gen = _pcapng_batches(p, mm, cur)
+        gen = _pcapng_batches(p, fh, cur)
     else:
-        mm.close()
+        fh.close()
         raise CaptureFileError(f"{p}: not a pcap or pcapng capture file")
     # Validate the header eagerly so errors surface at open time.
-    first = next(gen, None)
+    try:
+        first = next(gen, None)
+    except BaseException:
+        fh.close()
+        raise
 
     def chained() -> Generator[list[Packet]]:
         try:
@@ -315,6 +384,7 @@ def open_capture(
             yield from gen
         finally:
             gen.close()
+            fh.close()
 
     return chained()
 

@@ -81,7 +81,12 @@ class InventoryDetector(Detector):
         if netaddr.mac_str(mac) in self.inventory:
             return
         self._pending.append((ts, mac))
-        self._recent.append((ts, mac))
+        recent = self._recent
+        if len(recent) == recent.maxlen:
+            # More new MACs than a housekeeping tick can judge (4,096 within seconds):
+            # no home's devices arrive like that, so the one pushed out counts as fake.
+            self._fake.append(recent.popleft())
+        recent.append((ts, mac))
 
     def _flood_check(self, ts: float) -> None:
         """Count recent MACs that do not behave like devices (no DHCP, no ARP).
@@ -102,7 +107,9 @@ class InventoryDetector(Detector):
                 keep.append((first, mac))
                 continue
             dev = devices.get(mac)
-            if dev is not None and not dev.sent_dhcp and not dev.arp_ips:
+            # Gone already: the device table evicted it within seconds of its first
+            # frame, which only a flood of new MACs does (independent of the table).
+            if dev is None or (not dev.sent_dhcp and not dev.arp_ips):
                 self._fake.append((first, mac))
         recent.extend(keep)
         if not self._fake:

@@ -2,7 +2,8 @@
 
 Each device learns for ``learn_seconds`` of packet time from its first
 appearance (never earlier than the end of the global learning period): the
-Internet services (registered domains) it looks up, the application
+Internet services (registered domains) it looks up, the Internet networks
+(IPv4 /24, IPv6 /48) it reached, the application
 protocols it speaks, its DNS and NTP servers, its LAN peers, and its upload
 volume per minute. After that the sets only grow from traffic that raised
 no alert, and the volume history slides (one day of minutes), so a baseline
@@ -40,6 +41,7 @@ MAX_DOMAINS = 256
 MAX_PROTOCOLS = 64
 MAX_SERVERS = 16
 MAX_PEERS = 64
+MAX_PREFIXES = 256  # Internet networks (IPv4 /24, IPv6 /48) a device reached
 VOLUME_MINUTES = 1440  # one day of one-minute buckets
 MIN_VOLUME_BUCKETS = 30  # no spike verdict before half an hour of history
 STATS_EVERY = 15  # recompute order statistics every this many buckets
@@ -143,6 +145,7 @@ class DeviceBaseline:
     dns_servers: set[str] = field(default_factory=set)
     ntp_servers: set[str] = field(default_factory=set)
     lan_peers: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
     volume: VolumeHistory = field(default_factory=VolumeHistory)
     # Cumulative upload counter at the last minute boundary (not persisted).
     last_total: int = -1
@@ -158,6 +161,7 @@ class DeviceBaseline:
             "dns_servers": sorted(self.dns_servers),
             "ntp_servers": sorted(self.ntp_servers),
             "lan_peers": sorted(self.lan_peers),
+            "prefixes": sorted(self.prefixes),
             "volume": [round(v) for v in self.volume.ordered()],
         }
 
@@ -175,6 +179,7 @@ class DeviceBaseline:
             dns_servers=names("dns_servers", MAX_SERVERS),
             ntp_servers=names("ntp_servers", MAX_SERVERS),
             lan_peers=names("lan_peers", MAX_PEERS),
+            prefixes=names("prefixes", MAX_PREFIXES),
             volume=VolumeHistory(
                 [float(v) for v in volume if isinstance(v, int | float)]
                 if isinstance(volume, list)

@@ -57,7 +57,7 @@ from ..protocol import (
 )
 from ..protocols import by_port
 from ..snapshot import summary_of
-from . import behaviour, dns, lan, scans  # noqa: F401 - importing them registers their detectors
+from . import behaviour, destinations, dns, lan, scans  # noqa: F401 - importing them registers their detectors
 from .base import Detector, Profile, Settled, registered
 from .baseline import DeviceBaseline
 from .policy import GENERAL_PURPOSE, PolicyTable

@@ -57,7 +57,13 @@ from ..protocol import (
 )
 from ..protocols import by_port
 from ..snapshot import summary_of
-from . import behaviour, destinations, dns, lan, scans  # noqa: F401 - importing them registers their detectors
+from . import (  # noqa: F401 - importing them registers their detectors
+    behaviour,
+    destinations,
+    dns,
+    lan,
+    scans,
+)
 from .base import Detector, Profile, Settled, registered
 from .baseline import DeviceBaseline
 from .policy import GENERAL_PURPOSE, PolicyTable

@@ -15,6 +15,7 @@ its device, so each alert can name its Home Assistant device. It then
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ SEVERITY_WEIGHT: Final = {"info": 1, "warning": 3, "critical": 10}
 SCORE_WINDOW: Final = 86400.0
 # Bounds memory whatever the engine sends (its own dedup keeps this far lower).
 RECENT_ALERTS: Final = 200
+# At most this many new alerts a minute reach the bus and the event entities; past
+# it they are kept (score, diagnostics) and counted in ``rate_limited``. A real
+# incident is a handful of alerts; more is a storm, which the engine folds into one
+# counted alert, and Home Assistant must not write thousands of states for it.
+RATE_LIMIT: Final = 20
+RATE_WINDOW: Final = 60.0
 
 HUB_KEY: Final = ""  # the subscriber key of the hub's event entity
 
@@ -63,6 +70,8 @@ class RoutedAlert:
             "message": alert.message,
             "count": alert.count,
             "time": alert.time,
+            "direction": alert.direction,
+            "attribution": alert.attribution,
         }
 
 
@@ -75,6 +84,8 @@ class AlertRouter:
         self.recent: deque[RoutedAlert] = deque(maxlen=RECENT_ALERTS)
         self._listeners: dict[str, EventListener] = {}
         self._pending: dict[str, dict[str, Any]] = {}
+        self._fired: deque[float] = deque(maxlen=RATE_LIMIT)  # monotonic times
+        self.rate_limited = 0  # alerts kept but not fired (diagnostics)
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -95,6 +106,7 @@ class AlertRouter:
             if (alert.mac, alert.kind, alert.time) == (update.mac, update.kind, update.time):
                 alert.count = update.count
                 alert.details = update.details
+                alert.message = update.message  # a storm's message tells its count
 
     def _route(self, alert: Alert) -> None:
         """A new alert: once on the bus and once on its event entity."""
@@ -105,6 +117,12 @@ class AlertRouter:
         hub_id = self.coordinator.hub_device_id
         device_id = devices.get(owner, hub_id) if owner is not None else hub_id
         data = record.event_data(device_id)
+        now = time.monotonic()
+        fired = self._fired
+        if len(fired) == RATE_LIMIT and now - fired[0] < RATE_WINDOW:
+            self.rate_limited += 1
+            return
+        fired.append(now)
         self.hass.bus.async_fire(EVENT_ANOMALY, data)
         self._deliver(owner if owner is not None and owner in devices else HUB_KEY, data)
 

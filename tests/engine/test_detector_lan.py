@@ -97,13 +97,75 @@ def rogue_offer(ts: float, server_mac: bytes, server_ip: bytes) -> Packet:
     return (ts, len(frame), frame, 1)
 
 
-def test_a_second_dhcp_server_is_rogue_but_the_same_server_on_another_interface_is_not():
+def test_a_new_mac_answering_dhcp_is_rogue_whatever_option_54_says():
     rogue = bytes.fromhex("b827eb000001")
-    bridge = bytes.fromhex("a6d18c1fce64")
+    copycat = bytes.fromhex("a6d18c1fce64")
     packets = [
         rogue_offer(T0, ROUTER_MAC, ROUTER_IP),
-        rogue_offer(T0 + 10, bridge, ROUTER_IP),  # same server address: a second interface
+        rogue_offer(T0 + 10, copycat, ROUTER_IP),  # the real server's address copied
         rogue_offer(T0 + 20, rogue, bytes([192, 168, 1, 250])),
     ]
     engine = run(packets)
-    assert [(a.kind, a.mac) for a in engine.alerts] == [("rogue_dhcp", "b8:27:eb:00:00:01")]
+    assert [(a.kind, a.mac) for a in engine.alerts] == [
+        ("rogue_dhcp", "a6:d1:8c:1f:ce:64"),
+        ("rogue_dhcp", "b8:27:eb:00:00:01"),
+    ]
+    assert "What you can do" in engine.alerts[0].message
+
+
+def test_a_second_interface_of_the_server_is_allowed_by_a_snooze():
+    from tests.engine.helpers import send_command
+
+    bridge = bytes.fromhex("a6d18c1fce64")
+    engine = Engine(EngineConfig(learn_seconds=0.0))
+    guard = attach_detectors(engine)
+    assert send_command(
+        guard, "snooze", {"mac": "a6:d1:8c:1f:ce:64", "kind": "rogue_dhcp", "until": T0 + 1e8}
+    ).ok
+    engine.process(
+        [rogue_offer(T0, ROUTER_MAC, ROUTER_IP), rogue_offer(T0 + 10, bridge, ROUTER_IP)]
+    )
+    engine.flush()
+    assert engine.alerts == []
+
+
+def _router_known(ts: float) -> list[Packet]:
+    """The router hands out an address (so TOTEM knows it) and answers ARP once."""
+    return [rogue_offer(ts, ROUTER_MAC, ROUTER_IP), arp_frame(ts + 1, ROUTER_MAC, ROUTER_IP)]
+
+
+def test_a_spoofer_never_takes_over_a_quiet_routers_address():
+    spoofer = bytes.fromhex("50c7bf000099")
+    # The router says nothing by ARP for ten minutes, then the spoofer claims its address,
+    # then the router answers again: the spoofer is blamed every time, the router never.
+    packets = _router_known(T0)
+    packets += [arp_frame(T0 + 600 + i, spoofer, ROUTER_IP) for i in range(3)]
+    packets += [arp_frame(T0 + 610, ROUTER_MAC, ROUTER_IP)]
+    packets += [arp_frame(T0 + 620 + i, spoofer, ROUTER_IP) for i in range(3)]
+    engine = run(packets)
+    spoofs = [a for a in engine.alerts if a.kind == "arp_spoof"]
+    assert [a.mac for a in spoofs] == ["50:c7:bf:00:00:99"]
+    assert spoofs[0].severity == "critical"
+    assert "50:c7:bf:00:00:99" in spoofs[0].message
+    assert spoofs[0].details["owner"] == "00:b5:6d:06:08:ba"
+
+
+def test_a_capture_that_begins_mid_attack_blames_the_spoofer_not_the_router():
+    spoofer = bytes.fromhex("50c7bf000099")
+    packets = [arp_frame(T0 + i, spoofer, ROUTER_IP) for i in range(3)]  # it came first
+    packets += _router_known(T0 + 5)
+    engine = run(packets)
+    spoofs = [a for a in engine.alerts if a.kind == "arp_spoof"]
+    assert [a.mac for a in spoofs] == ["50:c7:bf:00:00:99"]
+
+
+def test_a_dhcp_address_stays_its_owners_while_the_owner_is_quiet():
+    spoofer = bytes.fromhex("50c7bf000099")
+    plug = HomeTraffic(make_home(2, seed=5), 5, T0)
+    dev = plug.devices[1]
+    packets = list(plug.join(dev))
+    frame = eth(LAPTOP, spoofer, 0x0806, arp(2, spoofer, dev.ip, LAPTOP, LAPTOP_IP))
+    packets.append((T0 + 900, len(frame), frame, 1))
+    engine = run(packets)
+    spoofs = [a for a in engine.alerts if a.kind == "arp_spoof"]
+    assert [a.mac for a in spoofs] == ["50:c7:bf:00:00:99"]

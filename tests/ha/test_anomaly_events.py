@@ -368,3 +368,44 @@ async def test_a_refusal_from_the_probe_reaches_the_caller(
     assert err.value.translation_key == "command_refused"
     assert err.value.translation_placeholders == {"mac": PLUG, "message": "too many"}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_an_alert_storm_is_rate_limited_towards_home_assistant(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    """Hundreds of alerts in one snapshot: a bounded number of events, the rest kept
+    (score, diagnostics) and counted; direction and attribution reach the event."""
+    from custom_components.totem.alerts import RATE_LIMIT
+
+    storm = [
+        Alert(
+            1001.0 + i * 0.01,
+            f"02:00:00:00:{i >> 8:02x}:{i & 0xFF:02x}",
+            "arp_spoof",
+            "warning",
+            "claim",
+            direction="outbound",
+            attribution="doubtful",
+        )
+        for i in range(300)
+    ]
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                *_alert_snapshot(1, 1004.0, [row(PLUG, tx_packets=5)], storm),
+                {"fake": "hang"},
+            ],
+        )
+    )
+    events = async_capture_events(hass, EVENT_ANOMALY)
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    router = entry.runtime_data.alerts
+    await wait_for(hass, lambda: router.rate_limited == 300 - RATE_LIMIT, what="the storm's alerts")
+    await hass.async_block_till_done()
+    assert len(events) == RATE_LIMIT
+    assert len(router.recent) == 200  # kept, bounded
+    assert events[0].data["attribution"] == "doubtful"
+    assert events[0].data["direction"] == "outbound"

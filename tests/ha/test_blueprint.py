@@ -178,3 +178,25 @@ async def test_hub_alert_notifies_without_blocking(
     await hass.async_block_till_done()
     assert [c.data["message"] for c in notify] == ["TOTEM: flood"]
     assert turn_off == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("attribution", "doubtful"), ("direction", "inbound")]
+)
+async def test_a_doubtful_or_victim_alert_is_notified_but_never_blocks(
+    hass: HomeAssistant, home: dict[str, Any], field: str, value: str
+) -> None:
+    """A scan under a forged MAC, or a device under attack from the Internet: the
+    person is told, the device keeps its network access (the blueprint does not
+    even look for its switch)."""
+    notify = async_mock_service(hass, "notify", "phone")
+    turn_off = async_mock_service(hass, "switch", "turn_off")
+    await _automation(hass, min_severity="info", block=True)
+
+    anomaly = {**_anomaly(home["plug"].id, "port_scan", "warning", "scan"), field: value}
+    hass.bus.async_fire(EVENT_ANOMALY, anomaly)
+    await hass.async_block_till_done()
+    assert len(notify) == 1
+    assert turn_off == []
+    trace = hass.states.get("automation.totem_notify")
+    assert trace is not None

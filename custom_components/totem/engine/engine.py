@@ -153,6 +153,7 @@ class Engine:
         self.first_time: float | None = None
         self.last_time: float | None = None
         self.alerts: list[Alert] = []
+        self.alerts_trimmed = 0  # oldest alerts dropped from the front of ``alerts``
         self.observers: list[EngineObserver] = []
         self.identifier = Identifier()
         self.device_table = DeviceTable(

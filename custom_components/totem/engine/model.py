@@ -130,6 +130,12 @@ class Alert:
     message: str
     count: int = 1
     details: dict[str, Any] = field(default_factory=dict)
+    # "outbound": the device did it; "inbound": the device suffered it (the victim
+    # of a flood or a scan from the Internet): never a reason to block it.
+    direction: str = "outbound"
+    # "confident": the MAC's learned addresses agree with the frames blamed on it;
+    # "doubtful": they do not (a forged source MAC can frame an innocent device).
+    attribution: str = "confident"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -85,6 +85,7 @@ class Emitter:
         self.seq = 0
         # The count each alert had when it was last sent, in engine.alerts order.
         self._sent_counts: list[int] = []
+        self._trimmed = 0  # engine.alerts_trimmed when last sent
 
     def send(self, message: Message) -> None:
         self.out.write(message.to_line() + "\n")
@@ -94,7 +95,10 @@ class Emitter:
         """The device table, then each new alert and each open one whose count grew."""
         snap = self.engine.snapshot()
         alerts, snap.alerts = snap.alerts, []
-        sent = self._sent_counts
+        # The guard trims the oldest alerts (bounded memory): realign with the list.
+        dropped = self.engine.alerts_trimmed - self._trimmed
+        self._trimmed = self.engine.alerts_trimmed
+        sent = self._sent_counts[dropped:] if dropped > 0 else self._sent_counts
         # A repeat inside the cooldown raises an alert's count instead of a new alert:
         # those go out as updates, apart from the new alerts Home Assistant announces.
         updates = [a for a, count in zip(alerts, sent, strict=False) if a.count != count]

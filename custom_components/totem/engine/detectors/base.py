@@ -104,6 +104,9 @@ class DetectorContext(Protocol):
         severity: Severity,
         message: str,
         details: dict[str, Any] | None = None,
+        *,
+        direction: str = "outbound",
+        src_ip: bytes | None = None,
     ) -> bool: ...
 
     def describe(self, mac: bytes, ts: float) -> str: ...

@@ -2,7 +2,8 @@
 
 Each device learns for ``learn_seconds`` of packet time from its first
 appearance (never earlier than the end of the global learning period): the
-Internet services (registered domains) it looks up, the application
+Internet services (registered domains) it looks up, the Internet networks
+(IPv4 /24, IPv6 /48) it reached, the application
 protocols it speaks, its DNS and NTP servers, its LAN peers, and its upload
 volume per minute. After that the sets only grow from traffic that raised
 no alert, and the volume history slides (one day of minutes), so a baseline
@@ -17,14 +18,21 @@ day of per-minute upload volumes and use order statistics instead: a minute
 is a spike when it exceeds all of ``spike_min_bytes``, ``spike_factor`` x
 the 95th percentile of the history, and median + ``spike_mad`` x 1.4826 x
 MAD. Percentiles and MAD ignore the outliers that would drag an average,
-and a day of history covers the daily cycle. Minutes above that limit are
-never learned, even when too small to alert (the ramp of an attack must
-not raise the bar for its peak).
+and a day of history covers the daily cycle; the bar is each device's own
+scale (a plug's KB, a camera's MB).
+
+What is learned after the device's learning period: minutes up to the 95th
+percentile freely; minutes above it only at the rate a 95th percentile
+allows (``TAIL_SHARE`` of the recent learned minutes), so a device's usual
+bursts keep the tail alive while a slow ramp, whose minutes all sit above
+the old tail, cannot raise its own bar; minutes above the alert limit are
+never learned.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -33,9 +41,12 @@ MAX_DOMAINS = 256
 MAX_PROTOCOLS = 64
 MAX_SERVERS = 16
 MAX_PEERS = 64
+MAX_PREFIXES = 256  # Internet networks (IPv4 /24, IPv6 /48) a device reached
 VOLUME_MINUTES = 1440  # one day of one-minute buckets
 MIN_VOLUME_BUCKETS = 30  # no spike verdict before half an hour of history
 STATS_EVERY = 15  # recompute order statistics every this many buckets
+TAIL_WINDOW = 100  # learned minutes over which the tail's share is counted
+TAIL_SHARE = 5  # at most this many of them above the 95th percentile (5 %)
 
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
 _LOCAL_TLDS = frozenset({"local", "lan", "home", "internal", "localdomain", "arpa", "localhost"})
@@ -73,13 +84,24 @@ class VolumeStats:
 class VolumeHistory:
     """One day of per-minute byte counts in a ring, with cached order statistics."""
 
-    __slots__ = ("_pos", "_since_stats", "_stats", "values")
+    __slots__ = ("_pos", "_since_stats", "_stats", "_tail", "values")
 
     def __init__(self, values: list[float] | None = None) -> None:
         self.values: array[float] = array("f", (values or [])[-VOLUME_MINUTES:])
         self._pos = len(self.values) % VOLUME_MINUTES
         self._stats: VolumeStats | None = None
         self._since_stats = STATS_EVERY
+        self._tail: deque[bool] = deque(maxlen=TAIL_WINDOW)  # learned minute above p95?
+
+    def learn(self, value: float) -> bool:
+        """Learn a minute after the learning period, keeping the tail at its share."""
+        stats = self.stats()
+        above = stats is not None and value > stats.p95
+        if above and sum(self._tail) >= TAIL_SHARE:
+            return False
+        self._tail.append(above)
+        self.add(value)
+        return True
 
     def __len__(self) -> int:
         return len(self.values)
@@ -123,6 +145,7 @@ class DeviceBaseline:
     dns_servers: set[str] = field(default_factory=set)
     ntp_servers: set[str] = field(default_factory=set)
     lan_peers: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
     volume: VolumeHistory = field(default_factory=VolumeHistory)
     # Cumulative upload counter at the last minute boundary (not persisted).
     last_total: int = -1
@@ -138,6 +161,7 @@ class DeviceBaseline:
             "dns_servers": sorted(self.dns_servers),
             "ntp_servers": sorted(self.ntp_servers),
             "lan_peers": sorted(self.lan_peers),
+            "prefixes": sorted(self.prefixes),
             "volume": [round(v) for v in self.volume.ordered()],
         }
 
@@ -155,6 +179,7 @@ class DeviceBaseline:
             dns_servers=names("dns_servers", MAX_SERVERS),
             ntp_servers=names("ntp_servers", MAX_SERVERS),
             lan_peers=names("lan_peers", MAX_PEERS),
+            prefixes=names("prefixes", MAX_PREFIXES),
             volume=VolumeHistory(
                 [float(v) for v in volume if isinstance(v, int | float)]
                 if isinstance(volume, list)

@@ -171,7 +171,7 @@ class TrafficSpikeDetector(Detector):
             if base.learning(ts):
                 base.volume.add(float(sent))
             elif self._usual(ts, mac, sent) and not ctx.alerted_recently(mac, ts):
-                base.volume.add(float(sent))  # never learn from alerting or unusual minutes
+                base.volume.learn(float(sent))  # never learn from alerting or unusual minutes
 
     def _usual(self, ts: float, mac: bytes, sent: int) -> bool:
         """True for a minute within the device's usual range; alerts on a spike."""
@@ -181,10 +181,13 @@ class TrafficSpikeDetector(Detector):
         stats = base.volume.stats() if base is not None else None
         if stats is None:
             return True
-        limit = max(t.spike_factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad)
+        roomy = ctx.policy.roomy_volume(ctx.profile(mac, ts).type)
+        factor = t.spike_factor_roomy if roomy else t.spike_factor
+        floor = t.spike_min_bytes_roomy if roomy else t.spike_min_bytes
+        limit = max(factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad, floor)
         if sent <= limit:
             return True
-        if sent < t.spike_min_bytes or ctx.watched(mac, "traffic_spike", ts) is None:
+        if ctx.watched(mac, "traffic_spike", ts) is None:
             return False
         usual = max(stats.median, 1.0)
         ctx.raise_alert(
@@ -192,12 +195,22 @@ class TrafficSpikeDetector(Detector):
             mac,
             "traffic_spike",
             "warning",
-            f"{ctx.describe(mac, ts)} uploaded {sent / 1e6:.1f} MB in the last minute, "
-            f"{sent / usual:.0f} times its usual {usual / 1e6:.2f} MB. Something may be "
-            "copying data out of your home, or the device joined an attack.",
+            f"{ctx.describe(mac, ts)} uploaded {_size(sent)} in the last minute, "
+            f"{sent / usual:.0f} times its usual {_size(usual)}. Something may be copying "
+            "data out of your home, or the device joined an attack. What you can do: "
+            "check what the device is doing, and block it if you do not know why.",
             {"bytes": sent, "usual": round(stats.median), "p95": round(stats.p95)},
         )
         return False
+
+
+def _size(n: float) -> str:
+    """'1.2 MB', '34 KB', '800 bytes': a person's unit for a byte count."""
+    if n >= 1e6:
+        return f"{n / 1e6:.1f} MB"
+    if n >= 1e3:
+        return f"{n / 1e3:.0f} KB"
+    return f"{n:.0f} bytes"
 
 
 @register(order=80)

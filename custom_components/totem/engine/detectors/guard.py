@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
@@ -57,13 +57,34 @@ from ..protocol import (
 )
 from ..protocols import by_port
 from ..snapshot import summary_of
-from . import behaviour, dns, lan, scans  # noqa: F401 - importing them registers their detectors
+from . import (  # noqa: F401 - importing them registers their detectors
+    behaviour,
+    destinations,
+    dns,
+    lan,
+    scans,
+)
 from .base import Detector, Profile, Settled, registered
 from .baseline import DeviceBaseline
 from .policy import GENERAL_PURPOSE, PolicyTable
 from .thresholds import Thresholds
 
 BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
+# The engine keeps this many alerts (Home Assistant keeps its own recent ones):
+# a week of a troubled home is a few dozen; past the cap the oldest quarter goes.
+MAX_ALERTS = 1000
+# A storm: this many new alerts of one kind within STORM_WINDOW. A home has a few
+# dozen devices, so twenty of them raising the same kind within a minute is one
+# event (spoofed sources, a flooding port), told as one alert whose count grows.
+STORM_ALERTS = 20
+STORM_WINDOW = 60.0
+STORM_SOURCES = 8192  # distinct source MACs remembered per storm (counted beyond)
+_STORM_WORDS = {
+    "arp_spoof": ("ARP spoofing storm", "claims of other devices' addresses"),
+    "new_device": ("New device storm", "new devices"),
+    "host_scan": ("Scan storm", "scans"),
+    "rogue_dhcp": ("Rogue DHCP storm", "DHCP answers"),
+}
 MAX_BASELINES = 2048
 MAX_PENDING_FLOWS = 50_000
 MAX_SNOOZES = 4096
@@ -144,6 +165,8 @@ class Guard(EngineObserver):
         self.suppressed = 0  # alerts dropped by snooze or learning (diagnostics)
         self._profiles: dict[bytes, Profile] = {}
         self._open: dict[tuple[bytes, str], Alert] = {}
+        self._kind_times: dict[str, deque[float]] = {}  # new alerts' times, per kind
+        self._storms: dict[str, tuple[Alert, set[bytes]]] = {}
         self._snoozed: dict[tuple[bytes, str], float] = {}
         # Insertion-ordered by start time; OrderedDict pops its oldest in O(1).
         self._pending: OrderedDict[bytes, tuple[float, Flow]] = OrderedDict()
@@ -307,7 +330,95 @@ class Guard(EngineObserver):
                 if ts > last:
                     open_alert.details["last_time"] = ts
                 return True
+        storm = self._storms.get(kind)
+        if storm is not None:
+            alert, sources = storm
+            if ts - float(alert.details["last_time"]) < STORM_WINDOW:
+                self._fold(alert, sources, mac, ts)
+                return True
+            del self._storms[kind]  # a quiet minute: the storm is over
         return False
+
+    def _fold(self, alert: Alert, sources: set[bytes], mac: bytes, ts: float) -> None:
+        """One more event of a storm: its count, its sources, its message."""
+        alert.count += 1
+        info = alert.details
+        if mac not in sources:
+            info["sources"] += 1
+            if len(sources) >= STORM_SOURCES:
+                sources.clear()
+            sources.add(mac)
+        info["last_time"] = max(ts, float(info["last_time"]))
+        title, what = _STORM_WORDS.get(
+            alert.kind, (f"{alert.kind.replace('_', ' ')} storm", "alerts")
+        )
+        span = float(info["last_time"]) - alert.time
+        alert.message = (
+            f"{title}: {alert.count} {what} from {info['sources']} network addresses within "
+            f"{span:.0f} seconds. One thing is flooding your network with forged or "
+            "misbehaving devices; TOTEM groups them into this one alert. What you can do: "
+            "unplug what was connected last, or the port or access point that floods, "
+            "and watch whether the count stops growing."
+        )
+
+    def _storm_check(self, alert: Alert, mac: bytes, ts: float) -> None:
+        times = self._kind_times.get(alert.kind)
+        if times is None:
+            times = self._kind_times[alert.kind] = deque(maxlen=STORM_ALERTS)
+        times.append(ts)
+        if len(times) < STORM_ALERTS or ts - times[0] > STORM_WINDOW:
+            return
+        storm = Alert(
+            ts,
+            alert.mac,
+            alert.kind,
+            alert.severity,
+            "",
+            STORM_ALERTS - 1,
+            {"storm": True, "sources": STORM_ALERTS - 1, "last_time": ts},
+            alert.direction,
+            "doubtful",  # many sources at once: any one of them may be forged
+        )
+        sources: set[bytes] = set()
+        self._fold(storm, sources, mac, ts)
+        self._storms[alert.kind] = (storm, sources)
+        times.clear()
+        self._append(storm)
+
+    def _append(self, alert: Alert) -> None:
+        alerts = self.engine.alerts
+        alerts.append(alert)
+        if len(alerts) > MAX_ALERTS:
+            drop = MAX_ALERTS // 4
+            gone = {id(a) for a in alerts[:drop]}
+            del alerts[:drop]
+            self.engine.alerts_trimmed += drop
+            self._open = {k: a for k, a in self._open.items() if id(a) not in gone}
+
+    def attribution(self, mac: bytes, ip: bytes | None) -> str:
+        """How sure is it that ``mac`` did what was seen from ``ip``?
+
+        Confident when the MAC's own addresses agree: it claimed ``ip`` by ARP,
+        or sent from it and from no other home address. Doubtful when the MAC
+        speaks from several home addresses (two hosts, one forging the other's
+        MAC) or from an address another MAC owns by ARP.
+        """
+        if ip is None or not netaddr.is_local_ip(ip):
+            return "confident"
+        dev = self.engine.devices.get(mac)
+        if dev is None or dev.is_gateway:
+            return "confident"
+        if ip in dev.arp_ips:
+            return "confident"
+        if any(len(a) == len(ip) for a in dev.arp_ips):
+            return "doubtful"  # it claims its addresses by ARP, and this is not one
+        local = [a for a in dev.source_ips if len(a) == len(ip) and netaddr.is_local_ip(a)]
+        if len(local) > 1:
+            return "doubtful"
+        for other, record in self.engine.devices.items():
+            if other != mac and ip in record.arp_ips:
+                return "doubtful"
+        return "confident"
 
     def raise_alert(
         self,
@@ -317,17 +428,26 @@ class Guard(EngineObserver):
         severity: Severity,
         message: str,
         details: dict[str, Any] | None = None,
+        *,
+        direction: str = "outbound",
+        src_ip: bytes | None = None,
     ) -> bool:
-        """Append a new alert; False when it was only counted or dropped (see ``counted``)."""
+        """Append a new alert; False when it was only counted or dropped (see ``counted``).
+
+        ``direction`` is "inbound" when ``mac`` is the victim; ``src_ip`` is the
+        address the blamed frames came from, for the attribution.
+        """
         if self.counted(ts, mac, kind):
             return False
         info = dict(details or {})
         info["last_time"] = ts
-        alert = Alert(ts, netaddr.mac_str(mac), kind, severity, message, 1, info)
-        self.engine.alerts.append(alert)
+        sure = self.attribution(mac, src_ip) if direction == "outbound" else "confident"
+        alert = Alert(ts, netaddr.mac_str(mac), kind, severity, message, 1, info, direction, sure)
+        self._append(alert)
         if len(self._open) > 8 * MAX_SNOOZES:
             self._open.clear()
         self._open[(mac, kind)] = alert
+        self._storm_check(alert, mac, ts)
         return True
 
     def describe(self, mac: bytes, ts: float) -> str:

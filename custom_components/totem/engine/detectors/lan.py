@@ -10,13 +10,24 @@ MACs (``mac_flood_new_macs`` in ``mac_flood_window``) is a MAC flood: one
 alert, and none of the flood's MACs becomes a new_device alert or an
 inventory entry.
 
-ARP. The last MAC that claimed each IPv4 address (as ARP sender) is its
-owner. Another MAC claiming it while the owner claimed it within
+ARP. The first MAC that claimed each IPv4 address (as ARP sender) is its
+owner; the owner stays alive while it claims the address or sends IP from
+it. Another MAC claiming it while the owner was alive within
 ``arp_conflict_window`` is spoofing (critical for the gateway's address).
-An owner silent for longer has left: the address moves without alert.
+Ownership is sticky where addresses do not move by themselves: the
+gateway's address never changes hands silently, and an address its owner
+got by DHCP moves only to a claimant that asked DHCP too (a lease handed
+on). Elsewhere an owner silent for longer has left and the address moves
+without alert. The blame is always on the claimant, named, unless the
+claimant is the address's proven owner (the DHCP server that announced it,
+or the router against a non-router) and the held owner is not: then the
+held owner was the impostor (a capture that began mid-attack) and is blamed.
 
 DHCP. Servers seen while learning (or the first one when learning is off)
-are legitimate; a DHCP offer or ack from another MAC is rogue.
+are legitimate; a DHCP offer or ack from another MAC is rogue whatever it
+writes in option 54 (an attacker copies the real server's address there).
+A second interface of the real server is allowed with a snooze of
+rogue_dhcp on its MAC (Home Assistant's snooze service), never by guess.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from .. import netaddr
+from ..flows import Flow
 from .base import Detector, DetectorContext, register
 
 MAX_INVENTORY = 8192
@@ -69,7 +81,12 @@ class InventoryDetector(Detector):
         if netaddr.mac_str(mac) in self.inventory:
             return
         self._pending.append((ts, mac))
-        self._recent.append((ts, mac))
+        recent = self._recent
+        if len(recent) == recent.maxlen:
+            # More new MACs than a housekeeping tick can judge (4,096 within seconds):
+            # no home's devices arrive like that, so the one pushed out counts as fake.
+            self._fake.append(recent.popleft())
+        recent.append((ts, mac))
 
     def _flood_check(self, ts: float) -> None:
         """Count recent MACs that do not behave like devices (no DHCP, no ARP).
@@ -90,7 +107,9 @@ class InventoryDetector(Detector):
                 keep.append((first, mac))
                 continue
             dev = devices.get(mac)
-            if dev is not None and not dev.sent_dhcp and not dev.arp_ips:
+            # Gone already: the device table evicted it within seconds of its first
+            # frame, which only a flood of new MACs does (independent of the table).
+            if dev is None or (not dev.sent_dhcp and not dev.arp_ips):
                 self._fake.append((first, mac))
         recent.extend(keep)
         if not self._fake:
@@ -206,9 +225,10 @@ class ArpDetector(Detector):
 
     def __init__(self, ctx: DetectorContext) -> None:
         super().__init__(ctx)
-        # IPv4 address -> (owner MAC, last time the owner claimed it)
+        # IPv4 address -> (owner MAC, last time the owner claimed or used it)
         self._owners: OrderedDict[bytes, tuple[bytes, float]] = OrderedDict()
         self.gateway_ips: set[bytes] = set()
+        self._announced: dict[bytes, bytes] = {}  # address -> the DHCP server MAC using it
 
     def on_dhcp_server(self, ts: float, mac: bytes, server_ip: str) -> None:
         try:
@@ -217,9 +237,34 @@ class ArpDetector(Detector):
             return
         if len(raw) == 4 and len(self.gateway_ips) < 8:
             self.gateway_ips.add(raw)
+            self._announced.setdefault(raw, bytes(mac))
+
+    def on_flow_start(self, ts: float, flow: Flow, origin: bytes | None) -> None:
+        held = self._owners.get(flow.src_ip)
+        if held is not None and held[0] == flow.src_mac:
+            self._owners[flow.src_ip] = (held[0], ts)  # alive: it sends from the address
 
     def _is_gateway_ip(self, ip: bytes, owner: bytes) -> bool:
         return ip in self.gateway_ips or self.ctx.is_forwarder(owner)
+
+    def _proof(self, ip: bytes, mac: bytes) -> int:
+        """How surely ``mac`` owns ``ip``: announced it as DHCP server (2), routes (1)."""
+        if self._announced.get(ip) == mac:
+            return 2
+        return 1 if self.ctx.is_forwarder(mac) else 0
+
+    def _moves(self, ts: float, ip: bytes, owner: bytes, last: float, claimant: bytes) -> bool:
+        """May the address pass silently from ``owner`` to ``claimant``?"""
+        if ts - last <= self.ctx.thresholds(claimant).arp_conflict_window:
+            return False  # the owner is alive
+        if self._is_gateway_ip(ip, owner):
+            return False  # the router's address never changes hands by itself
+        devices = self.ctx.devices
+        owned = devices.get(owner)
+        if owned is not None and owned.sent_dhcp:
+            new = devices.get(claimant)
+            return new is not None and new.sent_dhcp  # a lease handed on, asked for
+        return True
 
     def on_arp(
         self,
@@ -241,31 +286,45 @@ class ArpDetector(Detector):
                 owners.popitem(last=False)
             return
         owner, last = held
-        window = self.ctx.thresholds(sender_mac).arp_conflict_window
-        if ts - last > window:
+        if self._moves(ts, sender_ip, owner, last, sender_mac):
             owners[sender_ip] = (sender_mac, ts)  # the old owner left; the address moved
             return
+        claimant = sender_mac
+        if self._proof(sender_ip, sender_mac) > self._proof(sender_ip, owner):
+            # The proven owner speaks: the one that held the address was the impostor.
+            owners[sender_ip] = (sender_mac, ts)
+            claimant, owner = owner, sender_mac
         ctx = self.ctx
-        if ctx.counted(ts, sender_mac, "arp_spoof"):
+        if ctx.counted(ts, claimant, "arp_spoof"):
             return
         ip = netaddr.ip_str(sender_ip)
         gateway = self._is_gateway_ip(sender_ip, owner)
         victim = ctx.profile(owner, ts).label
         ctx.raise_alert(
             ts,
-            sender_mac,
+            claimant,
             "arp_spoof",
             "critical" if gateway else "warning",
-            f"{ctx.describe(sender_mac, ts)} claims the address {ip}, which belongs to "
+            f"{ctx.describe(claimant, ts)} ({netaddr.mac_str(claimant)}) claims the address "
+            f"{ip}, which belongs to "
             + (f"your router ({victim.split('(')[-1].rstrip(')')})" if gateway else victim)
             + ". "
             + (
-                "It is trying to intercept your network's traffic (ARP spoofing)."
+                "It is trying to intercept your network's traffic (ARP spoofing). What you "
+                "can do: find and unplug this device, or block it."
                 if gateway
-                else "Either two devices share one address or one is impersonating the other."
+                else "Either two devices share one address or one is impersonating the "
+                "other. What you can do: check that device's network settings."
             ),
             {"ip": ip, "owner": netaddr.mac_str(owner), "gateway": gateway},
         )
+
+    def forget(self, mac: bytes | None) -> None:
+        if mac is None:
+            self._owners.clear()
+        else:
+            for ip in [ip for ip, (m, _) in self._owners.items() if m == mac]:
+                del self._owners[ip]
 
 
 @register(order=50)
@@ -282,9 +341,9 @@ class DhcpDetector(Detector):
         if key in self.servers:
             return
         ctx = self.ctx
-        # A known server's address from another MAC is the same host on another
-        # interface (a Mac sharing its connection answers from its bridge too).
-        if not self.servers or ctx.learning(ts) or server_ip in self.server_ips:
+        # Option 54 is written by the sender: a known server's address from a new
+        # MAC proves nothing (copying it is how a rogue server hides).
+        if not self.servers or ctx.learning(ts) or self._is_the_router(mac, server_ip):
             if len(self.servers) < MAX_DHCP_SERVERS:
                 self.servers.add(key)
                 self.server_ips.add(server_ip)
@@ -296,9 +355,25 @@ class DhcpDetector(Detector):
             "critical",
             f"{ctx.describe(mac, ts)} is handing out network addresses (DHCP server "
             f"{server_ip}) although another device does that on your network. A rogue "
-            "DHCP server can send your devices' traffic through an attacker.",
+            "DHCP server can send your devices' traffic through an attacker. What you can "
+            "do: unplug or block it, unless it is a second interface of your router (then "
+            "snooze this alert on it).",
             {"server_ip": server_ip, "known_servers": sorted(self.servers)},
         )
+
+    def _is_the_router(self, mac: bytes, server_ip: str) -> bool:
+        """The router itself: it routes for the Internet and it alone claims the
+        server's address by ARP (what the ARP detector guards), so option 54 is
+        backed by more than the sender's word."""
+        try:
+            raw = bytes(int(p) for p in server_ip.split("."))
+        except ValueError:
+            return False
+        devices = self.ctx.devices
+        dev = devices.get(mac)
+        if dev is None or not dev.is_gateway or raw not in dev.arp_ips:
+            return False
+        return not any(raw in d.arp_ips for m, d in devices.items() if m != mac)
 
     def state(self) -> dict[str, Any] | None:
         return {"servers": sorted(self.servers), "server_ips": sorted(self.server_ips)}

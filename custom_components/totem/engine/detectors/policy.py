@@ -7,13 +7,20 @@ TLS, cameras RTSP/RTP. The table below starts from the same place and adds the
 vendor protocols our detector names (Kasa, Tuya, Hue, Cast...). ``None`` means
 "anything goes": general-purpose machines and routers speak every protocol.
 
-``watch`` says which baseline kinds apply to a type:
+``watch`` says which baseline kinds apply to a type (rule kinds - scans,
+floods, tunnels, spoofing - apply to every device whatever its type):
 - ``strict``  stable IoT behaviour: new_destination, traffic_spike,
-  unexpected_protocol and unexpected_dns_server;
+  unexpected_protocol and unexpected_dns_server. Unknown devices are
+  watched this way too: the devices TOTEM cannot name are the ones to watch
+  most (a camera it could not type is still a camera);
 - ``service`` media and appliances that roam between services (TVs, speakers,
-  consoles, NAS): only unexpected_protocol and unexpected_dns_server;
-- ``none``    laptops, phones, tablets, desktops, routers, unknown devices:
-  a busy normal day on a laptop must raise nothing.
+  consoles, NAS): unexpected_protocol, unexpected_dns_server and
+  traffic_spike on the roomy ``general`` volume model;
+- ``general`` laptops, phones, tablets, desktops: unexpected_dns_server and
+  traffic_spike on the ``general`` volume model (see
+  :mod:`.behaviour`), never new_destination or unexpected_protocol: a
+  person's machine goes everywhere and speaks everything on a normal day;
+- ``none``    routers and access points: they carry everyone's traffic.
 
 The user edits the table with the ``policy`` control command (persisted).
 """
@@ -23,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Watch = Literal["strict", "service", "none"]
+Watch = Literal["strict", "service", "general", "none"]
 
 # Allowed for every type (ntopng's defaults, with our protocol names).
 BASE_ALLOWED: frozenset[str] = frozenset(
@@ -66,7 +73,7 @@ MEDIA_ALLOWED: frozenset[str] = IOT_ALLOWED | {
     "XMPP",
 }
 
-# Types whose owner uses them for everything; they learn nothing stable.
+# Types whose owner uses them for everything: wider scan limits, the roomy volume model.
 GENERAL_PURPOSE: frozenset[str] = frozenset(
     {"laptop", "desktop", "phone", "tablet", "unknown", "router", "access_point"}
 )
@@ -81,11 +88,13 @@ class TypePolicy:
 DEFAULT_POLICIES: dict[str, TypePolicy] = {
     "router": TypePolicy(None, "none"),
     "access_point": TypePolicy(None, "none"),
-    "laptop": TypePolicy(None, "none"),
-    "desktop": TypePolicy(None, "none"),
-    "phone": TypePolicy(None, "none"),
-    "tablet": TypePolicy(None, "none"),
-    "unknown": TypePolicy(None, "none"),
+    "laptop": TypePolicy(None, "general"),
+    "desktop": TypePolicy(None, "general"),
+    "phone": TypePolicy(None, "general"),
+    "tablet": TypePolicy(None, "general"),
+    # Unknown: watched like IoT, with the widest non-general protocol set (it
+    # may be a TV or a speaker TOTEM could not name).
+    "unknown": TypePolicy(MEDIA_ALLOWED, "strict"),
     "nas": TypePolicy(None, "service"),
     "tv": TypePolicy(MEDIA_ALLOWED, "service"),
     "media_player": TypePolicy(MEDIA_ALLOWED, "service"),
@@ -106,7 +115,10 @@ DEFAULT_POLICIES: dict[str, TypePolicy] = {
 STRICT_KINDS = frozenset(
     {"new_destination", "traffic_spike", "unexpected_protocol", "unexpected_dns_server"}
 )
-SERVICE_KINDS = frozenset({"unexpected_protocol", "unexpected_dns_server"})
+SERVICE_KINDS = frozenset({"unexpected_protocol", "unexpected_dns_server", "traffic_spike"})
+GENERAL_KINDS = frozenset({"unexpected_dns_server", "traffic_spike"})
+# Types whose volume is judged on the roomy model (streaming, backups, calls).
+ROOMY_VOLUME: frozenset[str] = frozenset({"service", "general"})
 
 
 class PolicyTable:
@@ -138,7 +150,13 @@ class PolicyTable:
             return kind in STRICT_KINDS
         if watch == "service":
             return kind in SERVICE_KINDS
+        if watch == "general":
+            return kind in GENERAL_KINDS
         return False
+
+    def roomy_volume(self, device_type: str) -> bool:
+        """Is this type's upload judged on the roomy (person-driven) volume model?"""
+        return self.policy(device_type).watch in ROOMY_VOLUME
 
     def edit(self, device_type: str, allow: list[str], deny: list[str]) -> None:
         if device_type not in DEFAULT_POLICIES:

@@ -23,6 +23,7 @@ from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
 MAX_DEVICES = 256
+_SYN, _ACK = 0x02, 0x10
 MAX_KEYS_PER_DEVICE = 16
 LOGIN_PORTS = frozenset({(6, 22), (6, 23), (6, 2323), (6, 21), (6, 3389), (6, 5900)})
 _PROTO_NAMES = {6: "TCP", 17: "UDP"}
@@ -61,6 +62,21 @@ class _DeviceScans:
         self.arp = DistinctInWindow(t.scan_window, max(t.arp_sweep_targets, gateway_arp) + 1)
 
 
+class _Victim:
+    """A home device attacked from the Internet: half-open connections per port,
+    distinct ports probed, and the sources (spoofed or not) seen doing it."""
+
+    __slots__ = ("ports", "sources", "syns")
+
+    def __init__(self, t: Thresholds) -> None:
+        self.syns: LruTable[int, CountInWindow] = LruTable(
+            MAX_KEYS_PER_DEVICE,
+            lambda: CountInWindow(t.syn_flood_window, t.syn_flood_half_open + 1),
+        )
+        self.ports = DistinctInWindow(t.scan_window, t.port_scan_ports + 1)
+        self.sources = DistinctInWindow(t.syn_flood_window, 4096)
+
+
 @register(order=20)
 class ScanDetector(Detector):
     kinds = ("host_scan", "port_scan", "syn_flood", "brute_force")
@@ -68,6 +84,65 @@ class ScanDetector(Detector):
     def __init__(self, ctx: DetectorContext) -> None:
         super().__init__(ctx)
         self._devices: dict[bytes, _DeviceScans] = {}
+        self._victims: dict[bytes, _Victim] = {}
+
+    def _victim(self, mac: bytes) -> _Victim:
+        victim = self._victims.get(mac)
+        if victim is None:
+            if len(self._victims) >= MAX_DEVICES:
+                del self._victims[next(iter(self._victims))]
+            victim = self._victims[mac] = _Victim(self.ctx.thresholds(mac))
+        return victim
+
+    def _inbound(self, s: Settled) -> None:
+        """A flow the router forwarded in from the Internet: the home device is the victim.
+
+        Spoofed sources make the attacker unknowable, and the router only
+        forwards: the one to tell is the device under attack.
+        """
+        f = s.flow
+        dst = f.dst_dev
+        if dst is None or dst.is_gateway or not (s.failed or s.half_open) or f.proto != 6:
+            return
+        if f.fwd_flags & _ACK or not f.fwd_flags & _SYN:
+            return  # a capture that missed the device's own SYN: an answer, not an attack
+        if netaddr.is_local_ip(f.src_ip) or f.dst_mac == netaddr.ZERO_MAC:
+            return
+        ctx = self.ctx
+        mac = f.dst_mac
+        t = ctx.thresholds(mac)
+        ts = f.started
+        victim = self._victim(mac)
+        victim.sources.add(f.src_ip, ts)
+        k = victim.syns.get(f.dport).add(ts)
+        if k >= t.syn_flood_half_open and not ctx.counted(ts, mac, "syn_flood"):
+            sources = len(victim.sources.keys())
+            ctx.raise_alert(
+                ts,
+                mac,
+                "syn_flood",
+                "critical",
+                f"{ctx.describe(mac, ts)} is being SYN-flooded from the Internet through "
+                f"port {f.dport}: {k} connection attempts from {sources} addresses within "
+                f"{t.syn_flood_window:.0f} seconds, none completed. What you can do: close "
+                "the port forwarding (or UPnP) on your router that exposes this device.",
+                {"port": f.dport, "half_open": k, "sources": sources},
+                direction="inbound",
+            )
+        m = victim.ports.add(f.dport, ts)
+        if m >= t.port_scan_ports and not ctx.counted(ts, mac, "port_scan"):
+            ctx.raise_alert(
+                ts,
+                mac,
+                "port_scan",
+                "warning",
+                f"{ctx.describe(mac, ts)} is being port-scanned from the Internet: {m} "
+                f"ports probed within {t.scan_window:.0f} seconds (the last from "
+                f"{netaddr.ip_str(f.src_ip)}). What you can do: check which ports your "
+                "router forwards to this device and close the ones you do not use.",
+                {"ports": m, "source": netaddr.ip_str(f.src_ip)},
+                direction="inbound",
+            )
 
     def _scans(self, mac: bytes) -> _DeviceScans:
         """The device's windows, sized by its own thresholds when first needed."""
@@ -82,6 +157,7 @@ class ScanDetector(Detector):
     def on_settled(self, s: Settled) -> None:
         origin = s.origin
         if origin is None:
+            self._inbound(s)
             return
         f = s.flow
         ctx = self.ctx
@@ -92,7 +168,9 @@ class ScanDetector(Detector):
             if f.proto == 1:
                 n = scans.pings.add(f.dst_ip, ts)
                 if n >= t.ping_sweep_hosts and not ctx.counted(ts, origin, "host_scan"):
-                    self._host_scan(ts, origin, n, "with pings (ICMP echo)", scans.pings.keys())
+                    self._host_scan(
+                        ts, origin, n, "with pings (ICMP echo)", scans.pings.keys(), f.src_ip
+                    )
             return
         if f.proto == 17 and f.sport in SERVER_PORTS:
             return  # a server's own message (a DHCP offer, an NTP reply): nothing to answer
@@ -111,6 +189,7 @@ class ScanDetector(Detector):
                     n,
                     _port_name(f.proto, f.dport, s.app),
                     scans.hosts.get(service).keys(),
+                    f.src_ip,
                 )
             m = scans.ports.get(f.dst_ip).add((f.proto, f.dport), ts)
             if m >= t.port_scan_ports and not ctx.counted(ts, origin, "port_scan"):
@@ -123,8 +202,10 @@ class ScanDetector(Detector):
                     f"{ctx.describe(origin, ts)} probed {m} different ports on {host} "
                     f"within {t.scan_window:.0f} seconds, looking for open services. "
                     "This is a port scan: fine if you ran it yourself, otherwise the "
-                    "device may be compromised.",
+                    "device may be compromised. What you can do: if you did not run it, "
+                    "block the device and check it.",
                     {"target": host, "ports": m},
+                    src_ip=f.src_ip,
                 )
             if f.proto == 6:
                 k = scans.syns.get((f.dst_ip, f.dport)).add(ts)
@@ -138,8 +219,10 @@ class ScanDetector(Detector):
                         f"{ctx.describe(origin, ts)} opened {k} connections to {host} "
                         f"port {f.dport} within {t.syn_flood_window:.0f} seconds without "
                         "finishing any: a SYN flood, typical of a device taking part in "
-                        "a denial-of-service attack.",
+                        "a denial-of-service attack. What you can do: block the device and "
+                        "reset it to factory settings.",
                         {"target": host, "port": f.dport, "half_open": k},
+                        src_ip=f.src_ip,
                     )
         elif s.answered and (f.proto, f.dport) in LOGIN_PORTS:
             k = scans.logins.get((f.dst_ip, f.dport)).add(ts)
@@ -152,11 +235,21 @@ class ScanDetector(Detector):
                     "warning",
                     f"{ctx.describe(origin, ts)} logged in to {host} "
                     f"({s.app}) {k} times within {t.brute_force_window:.0f} seconds: "
-                    "it looks like password guessing.",
+                    "it looks like password guessing. What you can do: if it is not you, "
+                    "block the device and change the password on that host.",
                     {"target": host, "port": f.dport, "connections": k},
+                    src_ip=f.src_ip,
                 )
 
-    def _host_scan(self, ts: float, mac: bytes, n: int, what: str, targets: list[object]) -> None:
+    def _host_scan(
+        self,
+        ts: float,
+        mac: bytes,
+        n: int,
+        what: str,
+        targets: list[object],
+        src_ip: bytes | None = None,
+    ) -> None:
         ctx = self.ctx
         sample = [netaddr.ip_str(t) for t in targets[:5] if isinstance(t, bytes)]
         internet = any(not netaddr.is_local_ip(t) for t in targets if isinstance(t, bytes))
@@ -169,8 +262,15 @@ class ScanDetector(Detector):
             "critical" if internet else "warning",
             f"{ctx.describe(mac, ts)} tried to reach {n} different {where} "
             f"{what} within {window:.0f} seconds: it is scanning"
-            + (" and may be infected." if internet else "; fine if you ran a scan yourself."),
+            + (
+                " and may be infected. What you can do: block it and reset it to factory "
+                "settings, then change its password."
+                if internet
+                else "; fine if you ran a scan yourself. What you can do: if you did not, "
+                "block the device and check it."
+            ),
             {"service": what, "hosts": n, "sample": sample},
+            src_ip=src_ip,
         )
 
     def on_arp(
@@ -191,10 +291,12 @@ class ScanDetector(Detector):
             t.arp_sweep_targets_gateway if self.ctx.is_forwarder(src_mac) else (t.arp_sweep_targets)
         )
         if n >= limit and not self.ctx.counted(ts, src_mac, "host_scan"):
-            self._host_scan(ts, src_mac, n, "with ARP requests", scans.arp.keys())
+            self._host_scan(ts, src_mac, n, "with ARP requests", scans.arp.keys(), sender_ip)
 
     def forget(self, mac: bytes | None) -> None:
         if mac is None:
             self._devices.clear()
+            self._victims.clear()
         else:
             self._devices.pop(mac, None)
+            self._victims.pop(mac, None)

@@ -34,9 +34,23 @@ class Thresholds:
     mac_flood_window: float = 10.0
     mac_flood_new_macs: int = 40
     arp_conflict_window: float = 300.0  # the other owner claimed the address this recently
-    spike_min_bytes: int = 2_000_000  # per minute of upload
-    spike_factor: float = 5.0  # x the 95th percentile of the device's history
+    # Upload per minute, judged against the device's own history (its scale), so
+    # a plug, a scale and a camera each get their own bar. The floor only keeps
+    # noise out: a smart plug idles at 0.5-3 KB a minute (an MQTT keepalive and
+    # a cloud heartbeat), a scale sends nothing between weighings; 16 KB is a
+    # handful of TLS records, below any data theft or flood worth a person's
+    # attention, and far below the MB a minute of a joined DDoS.
+    spike_min_bytes: int = 16_000
+    # x the 95th percentile: a device's busiest normal minutes already hold its
+    # bursts (a clip upload, a sync), so 4x above them is outside its rhythm; a
+    # 3x burst stays silent, 7x on a steady device does not.
+    spike_factor: float = 4.0
     spike_mad: float = 10.0  # and median + this x 1.4826 x MAD
+    # The roomy model for people's machines and media (phones, laptops, TVs):
+    # an HD video call uploads ~25 MB a minute and a photo backup fills the
+    # uplink, so only 10x their own busy minutes and over 30 MB a minute count.
+    spike_min_bytes_roomy: int = 30_000_000
+    spike_factor_roomy: float = 10.0
 
     def with_values(self, values: dict[str, Any]) -> Thresholds:
         """A copy with some fields replaced; ValueError on an unknown name or bad value."""

@@ -1,0 +1,101 @@
+"""new_destination by address: raw addresses no learned name leads to are new; CDN
+churn behind a learned domain and hosts in a learned network are not."""
+
+from __future__ import annotations
+
+from custom_components.totem.engine.detectors.destinations import prefix_of
+from custom_components.totem.engine.detectors.guard import attach_detectors
+from custom_components.totem.engine.engine import Engine, EngineConfig
+from custom_components.totem.engine.model import Alert
+from custom_components.totem.engine.sources import Packet
+from tests.traffic.synth import (
+    ROUTER_IP,
+    ROUTER_MAC,
+    HomeDevice,
+    HomeTraffic,
+    dns_query,
+    eth,
+    ipv4,
+    make_home,
+    tcp,
+    udp,
+)
+
+T0 = 1_700_000_000.0
+LEARN = 3600.0
+
+
+def _connect(ts: float, dev: HomeDevice, ip: bytes, port: int, sport: int) -> list[Packet]:
+    """An answered TCP handshake from the device to an Internet host."""
+    up = (ROUTER_MAC, dev.mac, dev.ip, ip, sport, port)
+    down = (dev.mac, ROUTER_MAC, ip, dev.ip, port, sport)
+    out = []
+    for k, ((dmac, smac, sip, dip, sp, dp), flags) in enumerate(
+        ((up, 0x02), (down, 0x12), (up, 0x10), (up, 0x18))
+    ):
+        frame = eth(dmac, smac, 0x0800, ipv4(sip, dip, 6, tcp(sp, dp, 1, 1, flags, b"x" * 8)))
+        out.append((ts + k * 0.01, len(frame), frame, 1))
+    return out
+
+
+def _lookup(ts: float, dev: HomeDevice, name: str) -> Packet:
+    q = dns_query(7, name)
+    frame = eth(ROUTER_MAC, dev.mac, 0x0800, ipv4(dev.ip, ROUTER_IP, 17, udp(5353 + 1, 53, q)))
+    return (ts, len(frame), frame, 1)
+
+
+def _home() -> tuple[HomeDevice, list[Packet]]:
+    dev = next(d for d in make_home(12, seed=3) if d.kind == "camera")
+    packets = list(HomeTraffic([dev], start=T0).join(dev))
+    for m in range(int(LEARN // 60) + 5):  # the camera's hourly habit: its cloud, by name
+        ts = T0 + 1 + m * 60
+        packets.append(_lookup(ts, dev, dev.cloud))
+        packets += _connect(ts + 0.05, dev, dev.cloud_ip, 443, 41000 + m)
+    return dev, packets
+
+
+def _alerts(packets: list[Packet]) -> list[Alert]:
+    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    attach_detectors(engine)
+    engine.process(sorted(packets, key=lambda p: p[0]))
+    last = max(p[0] for p in packets) + 60
+    dev = next(d for d in make_home(12, seed=3) if d.kind == "camera")
+    engine.process([_lookup(last, dev, dev.cloud)])
+    engine.flush()
+    return [a for a in engine.alerts if a.kind == "new_destination"]
+
+
+AFTER = T0 + LEARN + 600
+
+
+def test_a_raw_address_no_name_led_to_is_a_new_destination():
+    dev, packets = _home()
+    packets += _connect(AFTER, dev, bytes([185, 10, 20, 30]), 6667, 50000)  # IRC C2
+    (alert,) = _alerts(packets)
+    assert alert.details["address"] == "185.10.20.30"
+    assert alert.details["port"] == 6667
+    assert alert.mac == ":".join(f"{b:02x}" for b in dev.mac)
+    assert "What you can do" in alert.message
+
+
+def test_cdn_churn_behind_a_learned_domain_is_not_new():
+    dev, packets = _home()
+    for k in range(5):  # the same name, each time an address in another network
+        ts = AFTER + k * 120
+        packets.append(_lookup(ts, dev, dev.cloud))
+        packets += _connect(ts + 0.05, dev, bytes([151, 101, 10 + k, 7]), 443, 50000 + k)
+    # Later, straight back to one of those networks from the device's DNS cache.
+    packets += _connect(AFTER + 900, dev, bytes([151, 101, 12, 99]), 443, 50100)
+    assert _alerts(packets) == []
+
+
+def test_another_host_in_a_learned_network_is_not_new():
+    dev, packets = _home()
+    near = dev.cloud_ip[:3] + bytes([(dev.cloud_ip[3] + 50) % 250 + 1])
+    packets += _connect(AFTER, dev, near, 443, 50000)
+    assert _alerts(packets) == []
+
+
+def test_prefixes():
+    assert prefix_of(bytes([203, 0, 113, 9])) == "203.0.113.0/24"
+    assert prefix_of(bytes.fromhex("20010db8000100020000000000000001")) == "2001:db8:1::/48"

@@ -1,0 +1,112 @@
+"""traffic_spike on each device's own scale: a plug's KB, a scale's syncs, a camera's MB.
+
+Each device uploads its usual volume every minute (with +-20 % jitter, as
+real devices do) through a learning hour, then one minute of 3x, 7x or 30x,
+or a slow ramp. A 3x minute is an ordinary burst; 7x and 30x are not.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from custom_components.totem.engine.detectors.guard import attach_detectors
+from custom_components.totem.engine.engine import Engine, EngineConfig
+from custom_components.totem.engine.model import Alert
+from custom_components.totem.engine.sources import Packet
+from tests.traffic.synth import ROUTER_MAC, HomeDevice, HomeTraffic, eth, ipv4, make_home, udp
+
+T0 = 1_700_000_000.0
+LEARN = 3600.0
+SCALE_MAC = bytes.fromhex("0024e4a1b2c3")  # no DHCP name, no vendor hint: "unknown"
+SCALE_IP = bytes([192, 168, 1, 77])
+CLOUD = bytes([198, 51, 100, 20])
+USUAL = {"smart_plug": 3_000, "camera": 2_000_000, "scale": 5_000}
+
+
+def _upload(ts: float, mac: bytes, ip: bytes, total: int) -> list[Packet]:
+    """``total`` bytes of upload in one minute, as six large (snap-truncated) frames."""
+    out: list[Packet] = []
+    frame = eth(ROUTER_MAC, mac, 0x0800, ipv4(ip, CLOUD, 17, udp(40001, 443, b"x" * 64)))
+    for i in range(6):
+        out.append((ts + i * 10.0, max(len(frame), total // 6), frame, 1))
+    return out
+
+
+def _device(kind: str) -> tuple[bytes, bytes, list[Packet]]:
+    if kind == "scale":
+        return SCALE_MAC, SCALE_IP, []
+    home = make_home(12, seed=3)
+    dev: HomeDevice = next(d for d in home if d.kind == kind)
+    joined = list(HomeTraffic([dev], start=T0).join(dev))
+    return dev.mac, dev.ip, joined
+
+
+def _minute(kind: str, rnd: random.Random, minute: int) -> int:
+    if kind == "scale":  # a weighing synced every ten minutes, nothing between
+        return USUAL["scale"] if minute % 10 == 0 else 0
+    return int(USUAL[kind] * rnd.uniform(0.8, 1.2))
+
+
+def _run(kind: str, after: list[float], minutes_after: int | None = None) -> list[Alert]:
+    """Learn an hour of usual minutes, then the minutes ``after`` (factors of usual)."""
+    mac, ip, packets = _device(kind)
+    rnd = random.Random(7)
+    learn_minutes = int(LEARN // 60) + 10
+    for m in range(learn_minutes):
+        packets += _upload(T0 + 1 + m * 60, mac, ip, _minute(kind, rnd, m))
+    for j, factor in enumerate(after):
+        m = learn_minutes + j
+        usual = USUAL[kind] if kind == "scale" else _minute(kind, rnd, m)
+        packets += _upload(T0 + 1 + m * 60, mac, ip, int(usual * factor))
+    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    attach_detectors(engine)
+    engine.process(sorted(packets, key=lambda p: p[0]))
+    engine.flush()
+    mac_text = ":".join(f"{b:02x}" for b in mac)
+    return [a for a in engine.alerts if a.kind == "traffic_spike" and a.mac == mac_text]
+
+
+@pytest.mark.parametrize("kind", ["smart_plug", "scale", "camera"])
+def test_a_3x_minute_is_an_ordinary_burst(kind: str):
+    assert _run(kind, [1.0, 1.0, 3.0, 1.0, 1.0]) == []
+
+
+@pytest.mark.parametrize("kind", ["smart_plug", "scale", "camera"])
+@pytest.mark.parametrize("factor", [7.0, 30.0])
+def test_7x_and_30x_minutes_alert_on_the_devices_own_scale(kind: str, factor: float):
+    alerts = _run(kind, [1.0, 1.0, factor, 1.0, 1.0])
+    assert len(alerts) == 1
+    sent = alerts[0].details["bytes"]
+    assert sent >= factor * USUAL[kind] * 0.75
+    assert "What you can do" in alerts[0].message
+
+
+def test_a_slow_ramp_cannot_raise_its_own_bar():
+    # Two hours from the usual volume to 30x, +3 % a minute: every minute is only a
+    # little above the last, which a learned tail would follow all the way up.
+    ramp = [1.03**i for i in range(116)]
+    alerts = _run("camera", ramp)
+    assert alerts, "the ramp was learned instead of raising an alert"
+    # It alerted on the way up, near the device's old bar, not at the top.
+    assert alerts[0].details["bytes"] < 8 * USUAL["camera"]
+
+
+def test_usual_bursts_keep_being_learned():
+    # A camera that uploads a 3x clip now and then: silent for hours.
+    pattern = [3.0 if i % 25 == 0 else 1.0 for i in range(240)]
+    assert _run("camera", pattern) == []
+
+
+def test_every_device_type_is_judged():
+    from custom_components.totem.engine.detectors.policy import PolicyTable
+
+    table = PolicyTable()
+    for kind in ("new_destination", "traffic_spike", "unexpected_protocol"):
+        assert table.watches("unknown", kind)
+    for person in ("phone", "laptop", "tablet", "desktop"):
+        assert table.watches(person, "traffic_spike")
+        assert table.roomy_volume(person)
+        assert not table.watches(person, "new_destination")
+    assert not table.roomy_volume("camera")

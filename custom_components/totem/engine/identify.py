@@ -25,19 +25,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import dissect, vendor
 from .classify import TypeClassifier, behaviours
 from .evidence import Evidence, TrafficSummary
+from .fusion import SMART_HOME
+from .model import DEVICE_TYPES
 from .type_rules import RULES, TypeRule
+from .votes import Ballot, Knowledge, default_knowledge
 
 # Every packet on these ports reaches ``inspect``: DNS, DHCP, NetBIOS-NS,
 # SSDP, mDNS, LLMNR, DHCPv6. Nothing else is per-packet.
 EVIDENCE_PORTS: frozenset[int] = frozenset({53, 67, 68, 137, 546, 547, 1900, 5353, 5355})
 
 MAX_DOMAINS = 64
-MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents per MAC
+MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents, TXT keys per MAC
+# DNS-SD TXT keys that carry a model, best first: a model number beats a marketing model
+# name, which beats a printer's make-and-model string.
+MODEL_KEYS: tuple[str, ...] = ("model_number", "md", "mdl", "usb_mdl", "model", "ty", "am")
+# TXT keys kept for Home Assistant's zeroconf matchers and HomeKit (ci: category).
+_TXT_KEYS = frozenset({*MODEL_KEYS, "ci", "fn", "manufacturer", "vendor", "id", "mac"})
 DEFAULT_MAX_MACS = 8192
 
 # Best name first (issue 3): the device's own DHCP name, then what it
@@ -100,6 +108,9 @@ class Identity:
     type_reason: str
     domains: list[str]
     same_device_as: str | None
+    model: str | None = None
+    integration: str | None = None  # the Home Assistant integration that supports it
+    type_source: str = "evidence"  # "user": the user's override
 
 
 def _add(bounded: set[str], value: str) -> None:
@@ -157,9 +168,17 @@ class Identifier:
     """Collects identification evidence per MAC and answers ``identity`` on demand."""
 
     def __init__(
-        self, *, rules: Iterable[TypeRule] = RULES, max_macs: int = DEFAULT_MAX_MACS
+        self,
+        *,
+        rules: Iterable[TypeRule] = RULES,
+        knowledge: Knowledge | None = None,
+        max_macs: int = DEFAULT_MAX_MACS,
     ) -> None:
-        self._classifier = TypeClassifier(rules)
+        knowledge = knowledge or default_knowledge()
+        if rules is not RULES:
+            knowledge = replace(knowledge, rules=tuple(rules))
+        self._classifier = TypeClassifier(knowledge)
+        self._overrides: dict[bytes, str] = {}  # the user's word on a device's type
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
@@ -491,11 +510,16 @@ class Identifier:
                     key = key.lower()
                     if not sep or not value:
                         continue
-                    if key in ("md", "model", "am", "ty", "usb_mdl"):
+                    if key in _TXT_KEYS and key not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
+                        ev.txt[key] = value[:64]
+                    if key in MODEL_KEYS:
                         _add(ev.models, value[:64])
                     elif key == "fn":
                         # A Cast device's friendly name beats its UUID-like instance.
                         ev.names["mdns_instance"] = value[:64]
+        for service, instance in instances.items():
+            if service not in ev.mdns_instances and len(ev.mdns_instances) < MAX_SET_ITEMS:
+                ev.mdns_instances[service] = instance
         if instances and "mdns_instance" not in ev.names:
             # _device-info names the host itself; otherwise the first service seen.
             ev.names["mdns_instance"] = instances.get(
@@ -584,6 +608,8 @@ class Identifier:
             ev.names["mdns"] = _strip_local(host)[:64]
         if model:
             _add(ev.models, model[:64])
+            if "model" not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
+                ev.txt["model"] = model[:64]
 
     # ------------------------------------------------------------- identity
 
@@ -619,13 +645,37 @@ class Identifier:
             return None if target == mac else format_mac(target)
         return None
 
+    # ------------------------------------------------------------ override
+
+    def set_type(self, mac: bytes, type_: str | None) -> None:
+        """The user's type for a device (None: back to the evidence); detectors follow it."""
+        if type_ is None:
+            self._overrides.pop(bytes(mac), None)
+            return
+        if type_ not in DEVICE_TYPES:
+            raise ValueError(f"unknown device type: {type_!r}")
+        self._overrides[bytes(mac)] = type_
+
+    def overrides(self) -> dict[bytes, str]:
+        return dict(self._overrides)
+
     def identity(self, mac: bytes, traffic: TrafficSummary) -> Identity:
         randomized = vendor.is_locally_administered(mac)
         manufacturer = vendor.lookup(mac)
         ev = self._evidence.get(mac)
         names = dict(ev.names) if ev is not None else {}
         name = next((names[source] for source in NAME_ORDER if source in names), None)
-        type_, reason = self._classifier.classify(manufacturer, ev, behaviours(ev, traffic))
+        decision, ballot = self._classifier.classify(
+            format_mac(mac),
+            manufacturer,
+            ev,
+            behaviours(ev, traffic),
+            traffic.protocols,
+        )
+        type_, reason, source = decision.type, decision.reason, "evidence"
+        override = self._overrides.get(mac)
+        if override is not None:
+            type_, reason, source = override, "set by the user", "user"
         return Identity(
             manufacturer=manufacturer,
             randomized=randomized,
@@ -635,7 +685,30 @@ class Identifier:
             type_reason=reason,
             domains=list(ev.domains) if ev is not None else [],
             same_device_as=self._merged_into(mac),
+            model=_model_of(ev),
+            integration=_integration(ballot, type_),
+            type_source=source,
         )
+
+
+def _model_of(ev: Evidence | None) -> str | None:
+    if ev is None:
+        return None
+    return next((ev.txt[k] for k in MODEL_KEYS if ev.txt.get(k)), None)
+
+
+def _integration(ballot: Ballot, type_: str) -> str | None:
+    """The Home Assistant integration that supports the device: the strongest matched
+    domain of the decided type (an IoT kind for ``iot``), else the strongest matched."""
+    if not ballot.integrations:
+        return None
+
+    def fits(domain_type: str) -> bool:
+        iot_kinds = SMART_HOME | {"iot"}
+        return domain_type == type_ or (type_ in iot_kinds and domain_type in iot_kinds)
+
+    ranked = sorted(ballot.integrations, key=lambda i: (not fits(i[1]), -i[2]))
+    return ranked[0][0]
 
 
 def _merge_keys_of(mac: bytes, ev: Evidence) -> list[tuple[str, object]]:

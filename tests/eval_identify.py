@@ -79,9 +79,9 @@ def predict(path: Path, knowledge: Knowledge | None = None) -> dict[str, dict[st
     read_files(engine, [path], lambda _message: None)
     engine.flush()
     out: dict[str, dict[str, str]] = {}
-    for dev in engine.snapshot().to_json(contract_only=True)["devices"]:
+    for dev in engine.snapshot().to_json()["devices"]:
         out[dev["mac"]] = {
-            "vendor": dev["manufacturer"] or "",
+            "vendor": f"{dev['manufacturer'] or ''} {dev.get('manufacturer_registry') or ''}",
             "name": dev["name"] or "",
             "type": dev["type"],
             "reason": dev["type_reason"],

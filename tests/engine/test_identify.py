@@ -265,7 +265,8 @@ def test_ssdp_friendly_name_header_beats_the_server_token() -> None:
     identifier.inspect(*udp("34:7e:5c:00:00:01", "192.168.1.60", "239.255.255.250", 1900, 1900,
                             notify.replace(b"X-Friendly-Name: Kitchen\r\n", b"")))  # fmt: skip
     ident = identifier.identity(mac("34:7e:5c:00:00:01"), TrafficSummary())
-    assert ident.name == "Sonos/70.3-35220"
+    assert ident.name is None  # a SERVER banner is never a name (the glue says vendor + MAC)
+    assert ident.name_sources["ssdp"] == "Sonos/70.3-35220"  # kept for diagnostics
     identifier.inspect(*udp("34:7e:5c:00:00:01", "192.168.1.60", "239.255.255.250", 1900, 1900,
                             notify))  # fmt: skip
     ident = identifier.identity(mac("34:7e:5c:00:00:01"), TrafficSummary())

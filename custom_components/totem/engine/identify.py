@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from . import dissect, vendor
+from . import names as names_mod
 from .classify import TypeClassifier, behaviours
 from .evidence import Evidence, TrafficSummary
 from .fusion import SMART_HOME
@@ -111,6 +112,14 @@ class Identity:
     model: str | None = None
     integration: str | None = None  # the Home Assistant integration that supports it
     type_source: str = "evidence"  # "user": the user's override
+    manufacturer_registry: str | None = None  # the IEEE registry's string (diagnostics)
+
+
+def _set_name(ev: Evidence, source: str, raw: str | None) -> None:
+    """Every name off the network goes through the one sanitiser (names.clean)."""
+    name = names_mod.clean(raw)
+    if name is not None:
+        ev.names[source] = name
 
 
 def _add(bounded: set[str], value: str) -> None:
@@ -136,7 +145,7 @@ def _instance_name(raw: str) -> str | None:
     """An instance label without the MAC some devices append or the ' (2)' of a conflict."""
     name = _MAC_IN_NAME.sub(" ", raw).strip()
     name = _CONFLICT_SUFFIX.sub("", name).strip()
-    return name[:64] or None
+    return names_mod.clean(name)
 
 
 def _split_service(name: str) -> tuple[str, str] | None:
@@ -377,9 +386,9 @@ class Identifier:
                 return
             self._dhcp_version += 1
             if msg.hostname:
-                ev.names["dhcp"] = msg.hostname
+                _set_name(ev, "dhcp", msg.hostname)
             if msg.fqdn:
-                ev.names["dhcp_fqdn"] = msg.fqdn
+                _set_name(ev, "dhcp_fqdn", msg.fqdn)
             if msg.vendor_class:
                 ev.dhcp_vendor_class = msg.vendor_class
             if msg.param_list:
@@ -403,7 +412,7 @@ class Identifier:
         ):
             ev = self._get(msg.client_mac, ts)
             if ev is not None:
-                ev.names["dhcp_server"] = msg.hostname
+                _set_name(ev, "dhcp_server", msg.hostname)
 
     def _dhcpv6(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_dhcpv6(payload)
@@ -416,7 +425,7 @@ class Identifier:
             ev.dhcpv6_duid = msg.duid
             self._dhcp_version += 1
         if msg.fqdn:
-            ev.names["dhcpv6"] = msg.fqdn
+            _set_name(ev, "dhcpv6", msg.fqdn)
         if msg.vendor_class and ev.dhcp_vendor_class is None:
             ev.dhcp_vendor_class = msg.vendor_class
 
@@ -493,7 +502,7 @@ class Identifier:
             elif record.rtype == dissect.DNS_SRV and record.data:
                 host = _strip_local(record.data)
                 if host and "mdns" not in ev.names:
-                    ev.names["mdns"] = host
+                    _set_name(ev, "mdns", host)
                 owner = _split_service(record.name)
                 if owner is not None and owner[0]:
                     _add(ev.mdns_services, owner[1])
@@ -503,7 +512,7 @@ class Identifier:
             elif record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
                 host = _strip_local(record.name)
                 if host and "mdns" not in ev.names:
-                    ev.names["mdns"] = host
+                    _set_name(ev, "mdns", host)
             elif record.rtype == dissect.DNS_TXT:
                 for item in record.txt:
                     key, sep, value = item.partition("=")
@@ -516,14 +525,16 @@ class Identifier:
                         _add(ev.models, value[:64])
                     elif key == "fn":
                         # A Cast device's friendly name beats its UUID-like instance.
-                        ev.names["mdns_instance"] = value[:64]
+                        _set_name(ev, "mdns_instance", value[:64])
         for service, instance in instances.items():
             if service not in ev.mdns_instances and len(ev.mdns_instances) < MAX_SET_ITEMS:
                 ev.mdns_instances[service] = instance
         if instances and "mdns_instance" not in ev.names:
             # _device-info names the host itself; otherwise the first service seen.
-            ev.names["mdns_instance"] = instances.get(
-                "_device-info._tcp", next(iter(instances.values()))
+            _set_name(
+                ev,
+                "mdns_instance",
+                instances.get("_device-info._tcp", next(iter(instances.values()))),
             )
 
     def _llmnr(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
@@ -534,7 +545,7 @@ class Identifier:
             if record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
                 ev = self._get(src_mac, ts)
                 if ev is not None and record.name:
-                    ev.names["llmnr"] = record.name.rstrip(".")
+                    _set_name(ev, "llmnr", record.name.rstrip("."))
                 return
 
     def _nbns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
@@ -546,7 +557,7 @@ class Identifier:
         if registers or answers_own:
             ev = self._get(src_mac, ts)
             if ev is not None:
-                ev.names["netbios"] = msg.name
+                _set_name(ev, "netbios", msg.name)
 
     def _ssdp(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_ssdp(payload)
@@ -578,7 +589,7 @@ class Identifier:
             rank, name = 2, _ssdp_product(server)
         if name and rank <= ev.ssdp_name_rank:
             ev.ssdp_name_rank = rank
-            ev.names["ssdp"] = name
+            _set_name(ev, "ssdp", name)
 
     def note_discovery(
         self,
@@ -603,9 +614,9 @@ class Identifier:
         if instance and "mdns_instance" not in ev.names:
             clean = _instance_name(instance)
             if clean:
-                ev.names["mdns_instance"] = clean
+                _set_name(ev, "mdns_instance", clean)
         if host and "mdns" not in ev.names:
-            ev.names["mdns"] = _strip_local(host)[:64]
+            _set_name(ev, "mdns", _strip_local(host)[:64])
         if model:
             _add(ev.models, model[:64])
             if "model" not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
@@ -661,13 +672,13 @@ class Identifier:
 
     def identity(self, mac: bytes, traffic: TrafficSummary) -> Identity:
         randomized = vendor.is_locally_administered(mac)
-        manufacturer = vendor.lookup(mac)
+        registry = vendor.lookup(mac)
         ev = self._evidence.get(mac)
         names = dict(ev.names) if ev is not None else {}
-        name = next((names[source] for source in NAME_ORDER if source in names), None)
+        model = _model_of(ev)
         decision, ballot = self._classifier.classify(
             format_mac(mac),
-            manufacturer,
+            registry,
             ev,
             behaviours(ev, traffic),
             traffic.protocols,
@@ -677,24 +688,43 @@ class Identifier:
         if override is not None:
             type_, reason, source = override, "set by the user", "user"
         return Identity(
-            manufacturer=manufacturer,
+            manufacturer=vendor.short_name(registry),
             randomized=randomized,
-            name=name,
+            name=_best_name(ev, names) or model,
             name_sources={source: names[source] for source in NAME_ORDER if source in names},
             type=type_,
             type_reason=reason,
             domains=list(ev.domains) if ev is not None else [],
             same_device_as=self._merged_into(mac),
-            model=_model_of(ev),
+            model=model,
             integration=_integration(ballot, type_),
             type_source=source,
+            manufacturer_registry=registry,
         )
 
 
+def _best_name(ev: Evidence | None, names: dict[str, str]) -> str | None:
+    """The first name in NAME_ORDER that names the device: an SSDP name only when it is
+    a friendly name (not built from a URN or a SERVER banner), never a protocol string."""
+    for source in NAME_ORDER:
+        value = names.get(source)
+        if value is None or names_mod.is_protocol_string(value):
+            continue
+        if source == "ssdp" and (ev is None or ev.ssdp_name_rank != 0):
+            continue
+        return value
+    return None
+
+
 def _model_of(ev: Evidence | None) -> str | None:
+    """The device's model from its TXT records, best key first, sanitised."""
     if ev is None:
         return None
-    return next((ev.txt[k] for k in MODEL_KEYS if ev.txt.get(k)), None)
+    for key in MODEL_KEYS:
+        model = names_mod.clean_name(ev.txt.get(key))
+        if model is not None:
+            return model
+    return None
 
 
 def _integration(ballot: Ballot, type_: str) -> str | None:

@@ -44,7 +44,7 @@ _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
     "iot_module": ("iot", 1.0),
     "laptop_wifi": ("computer", 0.5),
     "phone_maker": ("phone", 0.5),
-    "network_gear": ("router", 0.5),  # the same makers sell plugs, cameras, IP phones
+    "network_gear": ("router", 1.0),
     "camera_maker": ("camera", 1.0),
     "tv_maker": ("tv", 1.0),
     "printer_maker": ("printer", 1.0),

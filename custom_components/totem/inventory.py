@@ -293,7 +293,7 @@ class DeviceInventory:
             macs=tuple(record.macs),
             name=display_name(record.name, record.manufacturer, record.mac),
             manufacturer=record.manufacturer,
-            type=record.type,
+            type=record.user_type or record.type,
             ips=tuple(record.ips),
             first_seen=record.first_seen,
             # A replay's clock is the capture's (years ago, maybe): show the moment in
@@ -314,7 +314,9 @@ class DeviceInventory:
             model=best.model if best is not None else None,
             integration=best.integration if best is not None else None,
             manufacturer_registry=best.manufacturer_registry if best is not None else None,
-            type_source=best.type_source if best is not None else "evidence",
+            type_source="user"
+            if record.user_type
+            else (best.type_source if best is not None else "evidence"),
         )
 
 

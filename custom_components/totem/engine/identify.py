@@ -24,17 +24,21 @@ about the searcher.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from . import dissect, vendor
 from . import names as names_mod
 from .classify import TypeClassifier, behaviours
+from .describe import best_name, integration_of, model_of
 from .evidence import Evidence, TrafficSummary
-from .fusion import SMART_HOME
+from .knowledge import DataFileError
+from .knowledge.ha_discovery import HaTables
+from .knowledge.ha_discovery import load_file as ha_load_file
 from .model import DEVICE_TYPES
 from .type_rules import RULES, TypeRule
-from .votes import Ballot, Knowledge, default_knowledge
+from .votes import Knowledge, default_knowledge
 
 # Every packet on these ports reaches ``inspect``: DNS, DHCP, NetBIOS-NS,
 # SSDP, mDNS, LLMNR, DHCPv6. Nothing else is per-packet.
@@ -656,6 +660,14 @@ class Identifier:
             return None if target == mac else format_mac(target)
         return None
 
+    def use_ha_tables(self, tables: HaTables) -> None:
+        """Identify with a running Home Assistant's discovery tables from now on."""
+        self._classifier.knowledge = self._classifier.knowledge.with_tables(tables)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self._classifier.knowledge
+
     # ------------------------------------------------------------ override
 
     def set_type(self, mac: bytes, type_: str | None) -> None:
@@ -670,12 +682,25 @@ class Identifier:
     def overrides(self) -> dict[bytes, str]:
         return dict(self._overrides)
 
+    def overrides_state(self) -> dict[str, str]:
+        return {format_mac(mac): type_ for mac, type_ in self._overrides.items()}
+
+    def restore_overrides(self, saved: dict[str, object]) -> None:
+        """Overrides from a state file; entries that do not parse are skipped."""
+        for text, type_ in list(saved.items())[:DEFAULT_MAX_MACS]:
+            raw = text.replace(":", "") if isinstance(text, str) else ""
+            if len(raw) == 12 and isinstance(type_, str) and type_ in DEVICE_TYPES:
+                try:
+                    self._overrides[bytes.fromhex(raw)] = type_
+                except ValueError:
+                    continue
+
     def identity(self, mac: bytes, traffic: TrafficSummary) -> Identity:
         randomized = vendor.is_locally_administered(mac)
         registry = vendor.lookup(mac)
         ev = self._evidence.get(mac)
         names = dict(ev.names) if ev is not None else {}
-        model = _model_of(ev)
+        model = model_of(ev, MODEL_KEYS)
         decision, ballot = self._classifier.classify(
             format_mac(mac),
             registry,
@@ -690,55 +715,30 @@ class Identifier:
         return Identity(
             manufacturer=vendor.short_name(registry),
             randomized=randomized,
-            name=_best_name(ev, names) or model,
+            name=best_name(ev, names, NAME_ORDER) or model,
             name_sources={source: names[source] for source in NAME_ORDER if source in names},
             type=type_,
             type_reason=reason,
             domains=list(ev.domains) if ev is not None else [],
             same_device_as=self._merged_into(mac),
             model=model,
-            integration=_integration(ballot, type_),
+            integration=integration_of(ballot, type_),
             type_source=source,
             manufacturer_registry=registry,
         )
 
 
-def _best_name(ev: Evidence | None, names: dict[str, str]) -> str | None:
-    """The first name in NAME_ORDER that names the device: an SSDP name only when it is
-    a friendly name (not built from a URN or a SERVER banner), never a protocol string."""
-    for source in NAME_ORDER:
-        value = names.get(source)
-        if value is None or names_mod.is_protocol_string(value):
-            continue
-        if source == "ssdp" and (ev is None or ev.ssdp_name_rank != 0):
-            continue
-        return value
-    return None
-
-
-def _model_of(ev: Evidence | None) -> str | None:
-    """The device's model from its TXT records, best key first, sanitised."""
-    if ev is None:
-        return None
-    for key in MODEL_KEYS:
-        model = names_mod.clean_name(ev.txt.get(key))
-        if model is not None:
-            return model
-    return None
-
-
-def _integration(ballot: Ballot, type_: str) -> str | None:
-    """The Home Assistant integration that supports the device: the strongest matched
-    domain of the decided type (an IoT kind for ``iot``), else the strongest matched."""
-    if not ballot.integrations:
-        return None
-
-    def fits(domain_type: str) -> bool:
-        iot_kinds = SMART_HOME | {"iot"}
-        return domain_type == type_ or (type_ in iot_kinds and domain_type in iot_kinds)
-
-    ranked = sorted(ballot.integrations, key=lambda i: (not fits(i[1]), -i[2]))
-    return ranked[0][0]
+def apply_tables_file(identifier: Identifier, path: str | None) -> bool:
+    """Use the discovery tables a running Home Assistant wrote (``--ha-tables``); a bad
+    file costs one line on stderr and the bundled snapshot stays in use."""
+    if not path:
+        return False
+    try:
+        identifier.use_ha_tables(ha_load_file(path))
+    except DataFileError as err:
+        print(f"warning: Home Assistant tables not used, bundled ones kept: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _merge_keys_of(mac: bytes, ev: Evidence) -> list[tuple[str, object]]:

@@ -111,7 +111,7 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
         "8a:3c:d6:e1:4d:c4",
         None,
         "johanna-QEMU-Virtual-Machine",
-        "unknown",
+        "desktop",  # Ubuntu default <user>-<product> name of a VM
     ),
     (
         "attack_nmap_arp_discovery_version_scan.pcap",

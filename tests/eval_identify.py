@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from custom_components.totem.engine.engine import Engine
 from custom_components.totem.engine.identify import Identifier
-from custom_components.totem.engine.type_rules import RULES, TypeRule
+from custom_components.totem.engine.sources import read_files
+from custom_components.totem.engine.votes import Knowledge, default_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "tests" / "identify_labels.tsv"
@@ -73,19 +73,25 @@ def find_capture(name: str) -> Path | None:
     return None
 
 
-def predict(path: Path, rules: tuple[TypeRule, ...] = RULES) -> dict[str, dict[str, str]]:
+def predict(path: Path, knowledge: Knowledge | None = None) -> dict[str, dict[str, str]]:
     engine = Engine()
-    engine.identifier = Identifier(rules=rules)
-    engine.read_files([path], lambda _message: None)
+    engine.identifier = Identifier(knowledge=knowledge or default_knowledge())
+    read_files(engine, [path], lambda _message: None)
     engine.flush()
     out: dict[str, dict[str, str]] = {}
-    for dev in engine.snapshot().to_json(contract_only=True)["devices"]:
+    for dev in engine.snapshot().to_json()["devices"]:
         out[dev["mac"]] = {
-            "vendor": dev["manufacturer"] or "",
+            "vendor": f"{dev['manufacturer'] or ''} {dev.get('manufacturer_registry') or ''}",
             "name": dev["name"] or "",
             "type": dev["type"],
+            "reason": dev["type_reason"],
         }
     return out
+
+
+def _rows(k: Knowledge) -> int:
+    """Rows of every table but Home Assistant's (whose domains are dropped instead)."""
+    return len(k.rules) + len(k.clouds) + len(k.oui) + len(k.hostnames) + len(k.mdns)
 
 
 def _vendor_ok(label: Label, got: dict[str, str]) -> bool:
@@ -102,6 +108,8 @@ def _pct(num: int, den: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-lovo", action="store_true", help="skip leave-one-vendor-out")
+    parser.add_argument("--misses", action="store_true", help="list every wrong type")
+    parser.add_argument("--lovo-misses", action="store_true", help="list LOVO misses")
     parser.add_argument("--no-testbed", action="store_true", help="skip the synthetic test-bed")
     args = parser.parse_args(argv)
     labels = [lab for lab in read_labels() if lab.mac != "-"]
@@ -127,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             v += _vendor_ok(lab, got)
             n += got["name"] == lab.name
             t += got["type"] == lab.type
+            if args.misses and split == "all" and got["type"] != lab.type:
+                print(
+                    f"  MISS {lab.capture} {lab.mac} want {lab.type} got {got['type']}"
+                    f" ({got.get('reason', '')})"
+                )
             if split == "all":
                 confusion[(lab.type, got["type"])] += 1
         print(
@@ -141,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_lovo:
         print("\nleave-one-vendor-out (rules naming the vendor dropped): sane types")
         for vendor, words in LOVO_VENDORS.items():
-            rx = re.compile(words, re.IGNORECASE)
-            rules = tuple(r for r in RULES if not (rx.search(r.pattern) or rx.search(r.label)))
+            full = default_knowledge()
+            knowledge = full.without(words)
             mine = [
                 lab
                 for lab in scored
@@ -157,11 +170,17 @@ def main(argv: list[str] | None = None) -> int:
                 if lab.capture not in cache:
                     path = find_capture(lab.capture)
                     assert path is not None
-                    cache[lab.capture] = predict(path, rules)
-                got = cache[lab.capture].get(lab.mac, {"type": "unknown"})["type"]
+                    cache[lab.capture] = predict(path, knowledge)
+                row = cache[lab.capture].get(lab.mac, {"type": "unknown", "reason": ""})
+                got = row["type"]
                 sane += got != "unknown" and got in (lab.type, "iot")
-            dropped = len(RULES) - len(rules)
-            print(f"  {vendor:28} {dropped:3} rules dropped  {_pct(sane, len(mine))}")
+                if args.lovo_misses and not (got != "unknown" and got in (lab.type, "iot")):
+                    print(
+                        f"    miss {lab.capture} {lab.mac} want {lab.type} got {got}"
+                        f" ({row['reason']})"
+                    )
+            dropped = _rows(full) - _rows(knowledge) + len(knowledge.dropped_domains)
+            print(f"  {vendor:28} {dropped:3} rows dropped  {_pct(sane, len(mine))}")
     if not args.no_testbed:
         from tests import eval_testbed
 

@@ -25,6 +25,12 @@ def model_name(device_type: str) -> str:
     return device_type.replace("_", " ").capitalize()
 
 
+def device_model(view: DeviceView) -> str:
+    """The registry's model: the device's own model number when it announced one
+    (mDNS TXT md/model), else its type in words."""
+    return view.model or model_name(view.type)
+
+
 def mac_connections(macs: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:
     return {(dr.CONNECTION_NETWORK_MAC, mac) for mac in macs}
 
@@ -65,7 +71,7 @@ class DeviceRegistryUpdater:
                 connections=connections,
                 name=view.name,
                 manufacturer=view.manufacturer,
-                model=model_name(view.type),
+                model=device_model(view),
                 **newer,
             )
             return
@@ -77,7 +83,7 @@ class DeviceRegistryUpdater:
             connections=connections,
             default_name=view.name,
             default_manufacturer=view.manufacturer,
-            default_model=model_name(view.type),
+            default_model=device_model(view),
             via_device=(DOMAIN, self.entry_id),
         )
 
@@ -107,8 +113,8 @@ class DeviceRegistryUpdater:
                 changes["name"] = view.name
             if device.manufacturer != view.manufacturer:
                 changes["manufacturer"] = view.manufacturer
-            if device.model != model_name(view.type):
-                changes["model"] = model_name(view.type)
+            if device.model != device_model(view):
+                changes["model"] = device_model(view)
             if changes:
                 registry.async_update_device(device.id, **changes)
 

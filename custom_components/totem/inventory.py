@@ -60,6 +60,10 @@ class DeviceView:
     present: bool  # in the probe's current table
     protocols: dict[str, int] = field(default_factory=dict)
     domains: tuple[str, ...] = ()
+    model: str | None = None  # the device's own model number (mDNS TXT), if it gave one
+    integration: str | None = None  # the Home Assistant integration that supports it
+    manufacturer_registry: str | None = None  # the OUI registry string (diagnostics)
+    type_source: str = "evidence"  # "user": set with totem.set_device_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +293,7 @@ class DeviceInventory:
             macs=tuple(record.macs),
             name=display_name(record.name, record.manufacturer, record.mac),
             manufacturer=record.manufacturer,
-            type=record.type,
+            type=record.user_type or record.type,
             ips=tuple(record.ips),
             first_seen=record.first_seen,
             # A replay's clock is the capture's (years ago, maybe): show the moment in
@@ -307,6 +311,12 @@ class DeviceInventory:
             present=bool(members),
             protocols=protocols,
             domains=tuple(sorted({d for m in members for d in m.domains})),
+            model=best.model if best is not None else None,
+            integration=best.integration if best is not None else None,
+            manufacturer_registry=best.manufacturer_registry if best is not None else None,
+            type_source="user"
+            if record.user_type
+            else (best.type_source if best is not None else "evidence"),
         )
 
 

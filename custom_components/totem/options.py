@@ -147,6 +147,8 @@ class TotemConfig:
     block_backend: str
     active_discovery: bool
     activity_links: dict[str, str] = field(default_factory=dict)
+    # The running Home Assistant's discovery tables for identification (ha_tables.py).
+    ha_tables_file: str | None = None
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -202,6 +204,8 @@ class TotemConfig:
         if state_file:
             # What the engine learned (baselines) survives probe and Home Assistant restarts.
             args += ["--state", state_file]
+        if self.ha_tables_file:
+            args += ["--ha-tables", self.ha_tables_file]
         return args
 
 

@@ -1,5 +1,5 @@
 """Service actions (admin only): block_device, unblock_device, reset_baseline,
-snooze_anomaly, set_thresholds.
+snooze_anomaly, set_thresholds, set_device_type.
 
 Every call names a device (any Home Assistant device with a MAC connection: a
 TOTEM device, or the same device as another integration shows it) or a MAC,
@@ -31,8 +31,8 @@ from .const import DOMAIN
 from .data import TotemConfigEntry
 from .engine.detectors.thresholds import MAX_THRESHOLD, Thresholds
 from .engine.enforce import EnforceError, parse_mac
-from .engine.model import ALERT_KINDS
-from .engine.protocol import Command, ResetBaseline, SetThresholds, Snooze
+from .engine.model import ALERT_KINDS, DEVICE_TYPES
+from .engine.protocol import Command, ResetBaseline, SetDeviceType, SetThresholds, Snooze
 from .probe_process import ProbeNotRunning
 
 SERVICE_BLOCK: Final = "block_device"
@@ -40,12 +40,15 @@ SERVICE_UNBLOCK: Final = "unblock_device"
 SERVICE_RESET_BASELINE: Final = "reset_baseline"
 SERVICE_SNOOZE: Final = "snooze_anomaly"
 SERVICE_THRESHOLDS: Final = "set_thresholds"
+SERVICE_DEVICE_TYPE: Final = "set_device_type"
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
 ATTR_DURATION: Final = "duration"
 ATTR_KIND: Final = "kind"
 ATTR_VALUES: Final = "values"
+ATTR_TYPE: Final = "type"
+TYPE_AUTOMATIC: Final = "automatic"  # back to what identification says
 THRESHOLD_NAMES: Final = tuple(f.name for f in fields(Thresholds))
 DEFAULT_SNOOZE: Final = timedelta(hours=24)
 
@@ -100,6 +103,14 @@ THRESHOLDS_SCHEMA: Final = _schema(
     }
 )
 
+DEVICE_TYPE_SCHEMA: Final = _schema(
+    {
+        vol.Required(ATTR_TYPE): vol.In(
+            (TYPE_AUTOMATIC, *(t for t in DEVICE_TYPES if t != "unknown"))
+        )
+    }
+)
+
 
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the services once; later entries find them in place."""
@@ -132,12 +143,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
         values = call.data[ATTR_VALUES] or None
         await _send_each(hass, call, lambda mac: SetThresholds(mac=mac, values=values))
 
+    async def set_device_type(call: ServiceCall) -> None:
+        """The user has the last word on what a device is; its detectors follow."""
+        chosen = call.data[ATTR_TYPE]
+        type_ = None if chosen == TYPE_AUTOMATIC else chosen
+        await _send_each(hass, call, lambda mac: SetDeviceType(mac=mac, type=type_))
+        entry, macs = resolve_target(hass, call, _BASELINE_WITHOUT_MAC)
+        coordinator = entry.runtime_data.coordinator
+        if coordinator.store.set_user_type(macs, type_):
+            await coordinator.store.async_save()
+
     for name, handler, schema in (
         (SERVICE_BLOCK, block, BLOCK_SCHEMA),
         (SERVICE_UNBLOCK, unblock, UNBLOCK_SCHEMA),
         (SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA),
         (SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA),
         (SERVICE_THRESHOLDS, set_thresholds, THRESHOLDS_SCHEMA),
+        (SERVICE_DEVICE_TYPE, set_device_type, DEVICE_TYPE_SCHEMA),
     ):
         async_register_admin_service(hass, DOMAIN, name, handler, schema)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -27,6 +28,7 @@ from .const import DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
 from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
 from .discovery import async_setup_discovery
+from .ha_tables import async_remove_ha_tables, async_write_ha_tables
 from .options import TotemConfig
 from .services import async_setup_services
 from .store import InventoryStore
@@ -73,7 +75,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> b
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bool:
-    config = TotemConfig.from_config_entry(entry)
+    config = replace(
+        TotemConfig.from_config_entry(entry),
+        ha_tables_file=await async_write_ha_tables(hass, entry.entry_id),
+    )
     store = InventoryStore(hass, entry.entry_id)
     await store.async_load()
     coordinator = TotemCoordinator(hass, entry, config, store)
@@ -111,6 +116,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> No
     await async_remove_activity(hass, entry.entry_id)
     state = Path(engine_state_file(hass, entry.entry_id))
     await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))
+    await async_remove_ha_tables(hass, entry.entry_id)
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: TotemConfigEntry) -> None:

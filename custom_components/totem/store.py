@@ -68,6 +68,7 @@ class StoredDevice:
     last_seen: float = 0.0
     macs: list[str] = field(default_factory=list)
     user_name: str | None = None
+    user_type: str | None = None  # set with totem.set_device_type: wins over identification
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -228,6 +229,16 @@ class InventoryStore:
             },
             "removed": self.removed,
         }
+
+    def set_user_type(self, macs: tuple[str, ...], type_: str | None) -> bool:
+        """The user's type for the stored device that has one of these MACs."""
+        wanted = set(macs)
+        changed = False
+        for record in self.devices.values():
+            if record.mac in wanted or wanted & set(record.macs):
+                record.user_type = type_
+                changed = True
+        return changed
 
     def schedule_save(self) -> None:
         self._store.async_delay_save(self._data, SAVE_DELAY)

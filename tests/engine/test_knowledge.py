@@ -230,3 +230,39 @@ def test_testbed_devices_run_through_the_engine() -> None:
     by_label = {label: got for label, _, got, _ in rows}
     assert by_label["TP-Link HS100 plug"] == "smart_plug"
     assert by_label["TP-Link router (serves DHCP)"] == "router"
+
+
+def test_tables_file_from_a_running_home_assistant(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from custom_components.totem.engine.identify import Identifier, apply_tables_file
+    from custom_components.totem.engine.knowledge import DataFileError
+
+    path = tmp_path / "tables.json"
+    path.write_text(
+        json.dumps(
+            {
+                "_provenance": {"home_assistant_version": "2099.1.0"},
+                "dhcp": [{"domain": "widget", "hostname": "widget-*"}],
+                "zeroconf": {"_widget._tcp.local.": [{"domain": "widget"}]},
+                "homekit": {},
+                "ssdp": {},
+            }
+        )
+    )
+    tables = ha_discovery.load_file(str(path))
+    assert tables.provenance["home_assistant_version"] == "2099.1.0"
+    assert tables.match_dhcp("widget-1", None) == ["widget"]
+    identifier = Identifier()
+    assert apply_tables_file(identifier, str(path))
+    assert identifier.knowledge.ha.match_dhcp("widget-1", None) == ["widget"]
+    # Bad files: one clear line, and the bundled snapshot stays.
+    for bad in ("[1, 2]", "{not json", json.dumps({"dhcp": {}, "zeroconf": {}})):
+        path.write_text(bad)
+        with pytest.raises(DataFileError, match="tables.json"):
+            ha_discovery.load_file(str(path))
+        fresh = Identifier()
+        assert not apply_tables_file(fresh, str(path))
+        assert "yeelight" in fresh.knowledge.ha.match_dhcp("yeelink-light-1", None)
+    with pytest.raises(DataFileError, match="tables.json"):
+        ha_discovery.load_file(str(tmp_path / "missing" / "tables.json"))

@@ -30,6 +30,8 @@ COMMANDS: list[p.Command] = [
     p.LoadBlocklist(path="/config/blocklist.txt"),
     p.LoadBlocklist(),
     p.Discovery(ip="192.168.1.10", service_type="_hap._tcp.local.", model="Hue"),
+    p.SetDeviceType(mac="aa:bb:cc:dd:ee:ff", type="camera"),
+    p.SetDeviceType(mac="aa:bb:cc:dd:ee:ff"),
 ]
 
 

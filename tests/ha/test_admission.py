@@ -236,3 +236,56 @@ async def test_a_mac_merged_later_joins_the_device_and_its_description_follows(
     assert coordinator.devices.device_id(rotated) == devices[0].id
     assert coordinator.devices.device_id("02:00:00:00:00:99") is None
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_announced_model_goes_into_the_device_registry(
+    hass: HomeAssistant, tmp_path: Path, fake_probe
+) -> None:
+    """The model number a device announced (mDNS TXT md=) is the registry's model; the
+    short vendor name is the manufacturer; the supporting integration is an attribute."""
+    hue = "00:17:88:00:00:01"
+    entry, coordinator = await _run(
+        hass,
+        tmp_path,
+        fake_probe,
+        [
+            snapshot(1, 1010.0, [row(hue, manufacturer="Philips Hue", type="hub")]),
+            snapshot(
+                2,
+                1020.0,
+                [
+                    row(
+                        hue,
+                        manufacturer="Philips Hue",
+                        manufacturer_registry="Philips Lighting BV",
+                        type="hub",
+                        model="BSB002",
+                        integration="hue",
+                    )
+                ],
+            ),
+        ],
+    )
+    await wait_for(
+        hass,
+        lambda: coordinator.data.devices[hue].model == "BSB002",
+        what="model in the view",
+    )
+    await hass.async_block_till_done()
+    devices = [
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if (DOMAIN, entry.entry_id) not in d.identifiers
+    ]
+    assert len(devices) == 1
+    assert (devices[0].manufacturer, devices[0].model) == ("Philips Hue", "BSB002")
+    last_seen = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}-{hue}-last_seen"
+    )
+    assert last_seen is not None
+    state = hass.states.get(last_seen)
+    assert state is not None
+    assert state.attributes["integration"] == "hue"
+    assert state.attributes["model"] == "BSB002"
+    assert state.attributes["manufacturer_registry"] == "Philips Lighting BV"
+    await hass.config_entries.async_unload(entry.entry_id)

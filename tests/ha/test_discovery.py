@@ -183,8 +183,10 @@ async def test_announced_service_names_the_device_through_the_real_probe(
 
     await wait_for(hass, named, what="the discovered name on the Home Assistant device")
     device = find_device(hass, mac=SPEAKER)
-    # The TXT model reached identification too: a Google Home is a smart speaker.
-    assert device.model == "Smart speaker"
+    # The TXT model reached identification too: it is the registry's model, and a
+    # Google Home is a smart speaker.
+    assert device.model == "Google Home"
+    assert entry.runtime_data.coordinator.data.devices[SPEAKER].type == "smart_speaker"
     stats = browser.discovery.stats
     assert (stats.cycles, stats.resolved, stats.commands) == (1, 1, 1)
 

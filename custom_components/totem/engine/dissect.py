@@ -15,6 +15,8 @@ import ipaddress
 import struct
 from dataclasses import dataclass, field
 
+from .names import strip_escapes
+
 _U16 = struct.Struct("!H")
 _DNS_HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
@@ -34,7 +36,7 @@ MAX_DNS_RECORDS = 64
 
 def _text(raw: bytes) -> str:
     """Printable text from a wire string; names are UTF-8 in mDNS, ASCII elsewhere."""
-    text = raw.decode("utf-8", errors="replace")
+    text = strip_escapes(raw.decode("utf-8", errors="replace"))
     return "".join(c for c in text if c.isprintable()).strip()
 
 

@@ -48,7 +48,7 @@ from .devices import DeviceTable, FrameCounts
 from .flows import Flow, FlowTable, fold
 from .identify import EVIDENCE_PORTS, Identifier
 from .model import Alert, EngineStats, Snapshot
-from .protocol import OK, Command, Discovery, Reply
+from .protocol import OK, Command, Discovery, Reply, SetDeviceType
 from .protocols import detect
 from .snapshot import build_snapshot
 from .sources import MAX_RECORD, Packet
@@ -140,6 +140,9 @@ class EngineObserver:
     def command(self, cmd: Command) -> Reply | None:
         """Handle a control command: its reply, or None when it is not this observer's."""
         return None
+
+
+_TYPE_OVERRIDES = "DeviceTypes"  # the state file's key for the user's device types
 
 
 class Engine:
@@ -571,6 +574,11 @@ class Engine:
         """
         if isinstance(cmd, Discovery):
             return self._note_discovery(cmd)
+        if isinstance(cmd, SetDeviceType):
+            self.identifier.set_type(netaddr.mac_bytes(cmd.mac), cmd.type)
+            for obs in self.observers:
+                obs.command(cmd)  # the detectors drop what they cached about its type
+            return OK
         replies = [r for obs in self.observers if (r := obs.command(cmd)) is not None]
         if not replies:
             return Reply.refused("unsupported", f"this probe does not handle {cmd.name!r}")
@@ -608,6 +616,9 @@ class Engine:
             state = obs.state()
             if state is not None:
                 out[type(obs).__name__] = state
+        types = self.identifier.overrides_state()
+        if types:
+            out[_TYPE_OVERRIDES] = types  # the user's types survive a probe restart
         return out
 
     def import_state(self, state: dict[str, Any]) -> list[str]:
@@ -626,6 +637,11 @@ class Engine:
                 obs.restore(saved)
             except Exception:  # wrong types in valid JSON: salvage part by part
                 dropped += _salvage(obs, name, saved)
+        saved_types = state.get(_TYPE_OVERRIDES)
+        if isinstance(saved_types, dict):
+            self.identifier.restore_overrides(saved_types)  # skips what does not parse
+        elif saved_types is not None:
+            dropped.append(_TYPE_OVERRIDES)
         return dropped
 
     # -- output -------------------------------------------------------------------

@@ -37,6 +37,10 @@ class Evidence:
     dhcpv6_duid: bytes | None = None
     mdns_services: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
+    # DNS-SD TXT key (lower-cased) -> its first value, and service type -> the instance
+    # name it was announced under: what Home Assistant's zeroconf matchers read.
+    txt: dict[str, str] = field(default_factory=dict)
+    mdns_instances: dict[str, str] = field(default_factory=dict)
     ssdp_types: set[str] = field(default_factory=set)
     ssdp_servers: set[str] = field(default_factory=set)
     ssdp_locations: set[str] = field(default_factory=set)
@@ -45,4 +49,4 @@ class Evidence:
     flags: set[str] = field(default_factory=set)  # behaviour tokens seen in payloads
     ssdp_name_rank: int = 99
     # (what the last classification saw, its result): snapshots repeat it.
-    classified: tuple[object, tuple[str, str]] | None = None
+    classified: tuple[object, object] | None = None

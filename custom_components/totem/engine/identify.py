@@ -24,20 +24,33 @@ about the searcher.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import dissect, vendor
+from . import names as names_mod
 from .classify import TypeClassifier, behaviours
+from .describe import best_name, integration_of, model_of
 from .evidence import Evidence, TrafficSummary
+from .knowledge import DataFileError
+from .knowledge.ha_discovery import HaTables
+from .knowledge.ha_discovery import load_file as ha_load_file
+from .model import DEVICE_TYPES
 from .type_rules import RULES, TypeRule
+from .votes import Knowledge, default_knowledge
 
 # Every packet on these ports reaches ``inspect``: DNS, DHCP, NetBIOS-NS,
 # SSDP, mDNS, LLMNR, DHCPv6. Nothing else is per-packet.
 EVIDENCE_PORTS: frozenset[int] = frozenset({53, 67, 68, 137, 546, 547, 1900, 5353, 5355})
 
 MAX_DOMAINS = 64
-MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents per MAC
+MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents, TXT keys per MAC
+# DNS-SD TXT keys that carry a model, best first: a model number beats a marketing model
+# name, which beats a printer's make-and-model string.
+MODEL_KEYS: tuple[str, ...] = ("model_number", "md", "mdl", "usb_mdl", "model", "ty", "am")
+# TXT keys kept for Home Assistant's zeroconf matchers and HomeKit (ci: category).
+_TXT_KEYS = frozenset({*MODEL_KEYS, "ci", "fn", "manufacturer", "vendor", "id", "mac"})
 DEFAULT_MAX_MACS = 8192
 
 # Best name first (issue 3): the device's own DHCP name, then what it
@@ -100,6 +113,17 @@ class Identity:
     type_reason: str
     domains: list[str]
     same_device_as: str | None
+    model: str | None = None
+    integration: str | None = None  # the Home Assistant integration that supports it
+    type_source: str = "evidence"  # "user": the user's override
+    manufacturer_registry: str | None = None  # the IEEE registry's string (diagnostics)
+
+
+def _set_name(ev: Evidence, source: str, raw: str | None) -> None:
+    """Every name off the network goes through the one sanitiser (names.clean)."""
+    name = names_mod.clean(raw)
+    if name is not None:
+        ev.names[source] = name
 
 
 def _add(bounded: set[str], value: str) -> None:
@@ -125,7 +149,7 @@ def _instance_name(raw: str) -> str | None:
     """An instance label without the MAC some devices append or the ' (2)' of a conflict."""
     name = _MAC_IN_NAME.sub(" ", raw).strip()
     name = _CONFLICT_SUFFIX.sub("", name).strip()
-    return name[:64] or None
+    return names_mod.clean(name)
 
 
 def _split_service(name: str) -> tuple[str, str] | None:
@@ -157,9 +181,17 @@ class Identifier:
     """Collects identification evidence per MAC and answers ``identity`` on demand."""
 
     def __init__(
-        self, *, rules: Iterable[TypeRule] = RULES, max_macs: int = DEFAULT_MAX_MACS
+        self,
+        *,
+        rules: Iterable[TypeRule] = RULES,
+        knowledge: Knowledge | None = None,
+        max_macs: int = DEFAULT_MAX_MACS,
     ) -> None:
-        self._classifier = TypeClassifier(rules)
+        knowledge = knowledge or default_knowledge()
+        if rules is not RULES:
+            knowledge = replace(knowledge, rules=tuple(rules))
+        self._classifier = TypeClassifier(knowledge)
+        self._overrides: dict[bytes, str] = {}  # the user's word on a device's type
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
@@ -358,9 +390,9 @@ class Identifier:
                 return
             self._dhcp_version += 1
             if msg.hostname:
-                ev.names["dhcp"] = msg.hostname
+                _set_name(ev, "dhcp", msg.hostname)
             if msg.fqdn:
-                ev.names["dhcp_fqdn"] = msg.fqdn
+                _set_name(ev, "dhcp_fqdn", msg.fqdn)
             if msg.vendor_class:
                 ev.dhcp_vendor_class = msg.vendor_class
             if msg.param_list:
@@ -384,7 +416,7 @@ class Identifier:
         ):
             ev = self._get(msg.client_mac, ts)
             if ev is not None:
-                ev.names["dhcp_server"] = msg.hostname
+                _set_name(ev, "dhcp_server", msg.hostname)
 
     def _dhcpv6(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_dhcpv6(payload)
@@ -397,7 +429,7 @@ class Identifier:
             ev.dhcpv6_duid = msg.duid
             self._dhcp_version += 1
         if msg.fqdn:
-            ev.names["dhcpv6"] = msg.fqdn
+            _set_name(ev, "dhcpv6", msg.fqdn)
         if msg.vendor_class and ev.dhcp_vendor_class is None:
             ev.dhcp_vendor_class = msg.vendor_class
 
@@ -474,7 +506,7 @@ class Identifier:
             elif record.rtype == dissect.DNS_SRV and record.data:
                 host = _strip_local(record.data)
                 if host and "mdns" not in ev.names:
-                    ev.names["mdns"] = host
+                    _set_name(ev, "mdns", host)
                 owner = _split_service(record.name)
                 if owner is not None and owner[0]:
                     _add(ev.mdns_services, owner[1])
@@ -484,22 +516,29 @@ class Identifier:
             elif record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
                 host = _strip_local(record.name)
                 if host and "mdns" not in ev.names:
-                    ev.names["mdns"] = host
+                    _set_name(ev, "mdns", host)
             elif record.rtype == dissect.DNS_TXT:
                 for item in record.txt:
                     key, sep, value = item.partition("=")
                     key = key.lower()
                     if not sep or not value:
                         continue
-                    if key in ("md", "model", "am", "ty", "usb_mdl"):
+                    if key in _TXT_KEYS and key not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
+                        ev.txt[key] = value[:64]
+                    if key in MODEL_KEYS:
                         _add(ev.models, value[:64])
                     elif key == "fn":
                         # A Cast device's friendly name beats its UUID-like instance.
-                        ev.names["mdns_instance"] = value[:64]
+                        _set_name(ev, "mdns_instance", value[:64])
+        for service, instance in instances.items():
+            if service not in ev.mdns_instances and len(ev.mdns_instances) < MAX_SET_ITEMS:
+                ev.mdns_instances[service] = instance
         if instances and "mdns_instance" not in ev.names:
             # _device-info names the host itself; otherwise the first service seen.
-            ev.names["mdns_instance"] = instances.get(
-                "_device-info._tcp", next(iter(instances.values()))
+            _set_name(
+                ev,
+                "mdns_instance",
+                instances.get("_device-info._tcp", next(iter(instances.values()))),
             )
 
     def _llmnr(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
@@ -510,7 +549,7 @@ class Identifier:
             if record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
                 ev = self._get(src_mac, ts)
                 if ev is not None and record.name:
-                    ev.names["llmnr"] = record.name.rstrip(".")
+                    _set_name(ev, "llmnr", record.name.rstrip("."))
                 return
 
     def _nbns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
@@ -522,7 +561,7 @@ class Identifier:
         if registers or answers_own:
             ev = self._get(src_mac, ts)
             if ev is not None:
-                ev.names["netbios"] = msg.name
+                _set_name(ev, "netbios", msg.name)
 
     def _ssdp(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_ssdp(payload)
@@ -554,7 +593,7 @@ class Identifier:
             rank, name = 2, _ssdp_product(server)
         if name and rank <= ev.ssdp_name_rank:
             ev.ssdp_name_rank = rank
-            ev.names["ssdp"] = name
+            _set_name(ev, "ssdp", name)
 
     def note_discovery(
         self,
@@ -579,11 +618,13 @@ class Identifier:
         if instance and "mdns_instance" not in ev.names:
             clean = _instance_name(instance)
             if clean:
-                ev.names["mdns_instance"] = clean
+                _set_name(ev, "mdns_instance", clean)
         if host and "mdns" not in ev.names:
-            ev.names["mdns"] = _strip_local(host)[:64]
+            _set_name(ev, "mdns", _strip_local(host)[:64])
         if model:
             _add(ev.models, model[:64])
+            if "model" not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
+                ev.txt["model"] = model[:64]
 
     # ------------------------------------------------------------- identity
 
@@ -619,23 +660,85 @@ class Identifier:
             return None if target == mac else format_mac(target)
         return None
 
+    def use_ha_tables(self, tables: HaTables) -> None:
+        """Identify with a running Home Assistant's discovery tables from now on."""
+        self._classifier.knowledge = self._classifier.knowledge.with_tables(tables)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self._classifier.knowledge
+
+    # ------------------------------------------------------------ override
+
+    def set_type(self, mac: bytes, type_: str | None) -> None:
+        """The user's type for a device (None: back to the evidence); detectors follow it."""
+        if type_ is None:
+            self._overrides.pop(bytes(mac), None)
+            return
+        if type_ not in DEVICE_TYPES:
+            raise ValueError(f"unknown device type: {type_!r}")
+        self._overrides[bytes(mac)] = type_
+
+    def overrides(self) -> dict[bytes, str]:
+        return dict(self._overrides)
+
+    def overrides_state(self) -> dict[str, str]:
+        return {format_mac(mac): type_ for mac, type_ in self._overrides.items()}
+
+    def restore_overrides(self, saved: dict[str, object]) -> None:
+        """Overrides from a state file; entries that do not parse are skipped."""
+        for text, type_ in list(saved.items())[:DEFAULT_MAX_MACS]:
+            raw = text.replace(":", "") if isinstance(text, str) else ""
+            if len(raw) == 12 and isinstance(type_, str) and type_ in DEVICE_TYPES:
+                try:
+                    self._overrides[bytes.fromhex(raw)] = type_
+                except ValueError:
+                    continue
+
     def identity(self, mac: bytes, traffic: TrafficSummary) -> Identity:
         randomized = vendor.is_locally_administered(mac)
-        manufacturer = vendor.lookup(mac)
+        registry = vendor.lookup(mac)
         ev = self._evidence.get(mac)
         names = dict(ev.names) if ev is not None else {}
-        name = next((names[source] for source in NAME_ORDER if source in names), None)
-        type_, reason = self._classifier.classify(manufacturer, ev, behaviours(ev, traffic))
+        model = model_of(ev, MODEL_KEYS)
+        decision, ballot = self._classifier.classify(
+            format_mac(mac),
+            registry,
+            ev,
+            behaviours(ev, traffic),
+            traffic.protocols,
+        )
+        type_, reason, source = decision.type, decision.reason, "evidence"
+        override = self._overrides.get(mac)
+        if override is not None:
+            type_, reason, source = override, "set by the user", "user"
         return Identity(
-            manufacturer=manufacturer,
+            manufacturer=vendor.short_name(registry),
             randomized=randomized,
-            name=name,
+            name=best_name(ev, names, NAME_ORDER) or model,
             name_sources={source: names[source] for source in NAME_ORDER if source in names},
             type=type_,
             type_reason=reason,
             domains=list(ev.domains) if ev is not None else [],
             same_device_as=self._merged_into(mac),
+            model=model,
+            integration=integration_of(ballot, type_),
+            type_source=source,
+            manufacturer_registry=registry,
         )
+
+
+def apply_tables_file(identifier: Identifier, path: str | None) -> bool:
+    """Use the discovery tables a running Home Assistant wrote (``--ha-tables``); a bad
+    file costs one line on stderr and the bundled snapshot stays in use."""
+    if not path:
+        return False
+    try:
+        identifier.use_ha_tables(ha_load_file(path))
+    except DataFileError as err:
+        print(f"warning: Home Assistant tables not used, bundled ones kept: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _merge_keys_of(mac: bytes, ev: Evidence) -> list[tuple[str, object]]:

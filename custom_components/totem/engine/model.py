@@ -106,6 +106,10 @@ class DeviceRow:
     sent_ip: bool = False
     sent_dhcp: bool = False
     name_sources: dict[str, str] = field(default_factory=dict)
+    model: str | None = None  # from the device's own announcements (mDNS TXT md/model)
+    integration: str | None = None  # the Home Assistant integration that supports it
+    manufacturer_registry: str | None = None  # the OUI registry string, for diagnostics
+    type_source: str = "evidence"  # "user" when the user set the type
     # False for the null MAC (00:00:00:00:00:00): its frames are counted, as tshark
     # counts them, but it names no station (never a Home Assistant device).
     station: bool = True

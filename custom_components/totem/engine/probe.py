@@ -38,6 +38,7 @@ from typing import IO
 from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
 from .engine import Engine
+from .identify import apply_tables_file
 from .protocol import (
     MAX_COMMAND_LINE,
     OK,
@@ -393,6 +394,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_detector_options(parser)
     parser.add_argument("--max-devices", type=int, default=4096, metavar="N")
     parser.add_argument("--state", metavar="FILE", help="load and save learned state here")
+    parser.add_argument(
+        "--ha-tables", metavar="FILE", help="Home Assistant's discovery tables (JSON)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -409,6 +413,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     except BlocklistError as err:
         stream.write(ErrorMessage(code="bad_file", message=str(err)).to_line() + "\n")
         return 2
+    apply_tables_file(engine.identifier, getattr(args, "ha_tables", None))
     emitter = Emitter(engine, stream)
     control = Control(engine, emitter, args.state)
     source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"

@@ -316,6 +316,28 @@ def _parse_discovery(obj: dict[str, Any], ident: int | None) -> Command:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDeviceType(Command):
+    """The user's type for a device (None: back to what the evidence says); the
+    detectors that apply follow it."""
+
+    name: ClassVar[str] = "device_type"
+    mac: str
+    type: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"mac": self.mac, "type": self.type}
+
+
+def _parse_device_type(obj: dict[str, Any], ident: int | None) -> Command:
+    mac = _mac(obj, required=True)
+    assert mac is not None
+    type_ = _text(obj, "type", limit=64)
+    if type_ is not None and type_ not in DEVICE_TYPES:
+        raise ProtocolError("malformed_command", f"unknown device type {type_!r}")
+    return SetDeviceType(id=ident, mac=mac, type=type_ or None)
+
+
 CommandParser = Callable[[dict[str, Any], int | None], Command]
 
 # Every command a probe accepts, by its "cmd" name.
@@ -328,6 +350,7 @@ COMMANDS: dict[str, CommandParser] = {
     SetPolicy.name: _parse_policy,
     LoadBlocklist.name: _parse_blocklist,
     Discovery.name: _parse_discovery,
+    SetDeviceType.name: _parse_device_type,
 }
 
 

@@ -154,6 +154,10 @@ def build_snapshot(
         row.domains = list(ident.domains)
         row.same_device_as = ident.same_device_as
         row.name_sources = dict(ident.name_sources)
+        row.model = ident.model
+        row.integration = ident.integration
+        row.manufacturer_registry = ident.manufacturer_registry
+        row.type_source = ident.type_source
         out.append(row)
     out.sort(key=lambda r: (-(r.tx_bytes + r.rx_bytes), r.mac))
     return Snapshot(

@@ -90,7 +90,7 @@ RULES: tuple[TypeRule, ...] = (
     _r("dhcp_vendor_class", r"^android-dhcp", "phone", 3, "DHCP vendor class android-dhcp"),
     _r("dhcp_vendor_class", r"^udhcp", "iot", 1, "DHCP vendor class udhcp (embedded Linux)"),
     _r("dhcp_vendor_class", r"^Withings", "sensor", 3, "DHCP vendor class Withings"),
-    _r("dhcp_vendor_class", r"^MSFT 5\.0", "desktop", 1, "DHCP vendor class MSFT 5.0 (Windows)"),
+    _r("dhcp_vendor_class", r"^MSFT 5\.0", "computer", 1, "DHCP vendor class MSFT 5.0 (Windows)"),
     _r(
         "dhcp_vendor_class",
         r"^dhcpcd-[\d.]+:Linux.*:BCM27",
@@ -117,7 +117,7 @@ RULES: tuple[TypeRule, ...] = (
     _r(
         "dhcp_fingerprint",
         r"^1,3,6,15,31,33,43,44,46,47,119,121,249,252$",
-        "desktop",
+        "computer",
         1,
         "DHCP fingerprint Windows 10/11",
     ),
@@ -144,7 +144,7 @@ RULES: tuple[TypeRule, ...] = (
     _r("hostname", r"philips-hue|hue-?bridge", "hub", 3, "hostname Philips-hue"),
     _r("hostname", r"^lightify", "hub", 3, "hostname Lightify-*"),
     _r("hostname", r"^dcs-\d", "camera", 3, "hostname DCS-* (D-Link camera)"),
-    _r("hostname", r"ipcam|camera|localcam|^cam[-_\d]", "camera", 2, "hostname *cam*"),
+    _r("hostname", r"ipcam|camera|^cam[-_\d]", "camera", 2, "hostname *cam*"),
     _r("hostname", r"chromecast", "media_player", 3, "hostname Chromecast*"),
     _r(
         "hostname",
@@ -172,7 +172,6 @@ RULES: tuple[TypeRule, ...] = (
     ),
     _r("hostname", r"^shelly|tasmota|esphome", "iot", 2, "hostname Shelly/Tasmota/ESPHome"),
     _r("hostname", r"^raspberrypi", "iot", 2, "hostname raspberrypi"),
-    _r("hostname", r"^gainspan", "sensor", 2, "hostname GainSpan* (low-power sensor Wi-Fi module)"),
     _r("hostname", r"^desktop-[a-z0-9]{6,8}$", "desktop", 3, "hostname DESKTOP-* (Windows)"),
     _r("hostname", r"^laptop-[a-z0-9]{7,8}$", "laptop", 3, "hostname LAPTOP-* (Windows)"),
     _r("hostname", r"diskstation|synology|qnap|^nas[-_\d]|^nas$", "nas", 3, "hostname NAS"),
@@ -249,7 +248,6 @@ RULES: tuple[TypeRule, ...] = (
     ),
     _r("ssdp_location", r"IPCamDesc\.xml", "camera", 2, "UPnP IPCamDesc.xml"),
     # --- Names it looked up or contacted (weak: apps on phones do the same).
-    _r("domain", r"(^|\.)myedimax\.com$", "iot", 1, "domain myedimax.com (Edimax cloud)"),
     _r("domain", r"(^|\.)tplinkcloud\.com$", "iot", 1, "domain tplinkcloud.com"),
     _r("domain", r"(^|\.)fitbit\.com$", "sensor", 1, "domain fitbit.com"),
     _r(

@@ -50,6 +50,7 @@ from ..protocol import (
     LoadBlocklist,
     Reply,
     ResetBaseline,
+    SetDeviceType,
     SetPolicy,
     SetThresholds,
     Snooze,
@@ -559,6 +560,9 @@ class Guard(EngineObserver):
     # -- control ------------------------------------------------------------------------
 
     def command(self, cmd: Command) -> Reply | None:
+        if isinstance(cmd, SetDeviceType):  # the user's type: detectors follow it at once
+            self._profiles.pop(_parse_mac(cmd.mac) or b"", None)
+            return None
         handler = self._handlers.get(type(cmd))
         if handler is None:
             return None

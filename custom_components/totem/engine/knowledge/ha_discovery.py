@@ -205,3 +205,47 @@ def types_of(domains: Iterable[str]) -> list[str]:
         if entry is not None and entry.type is not None and entry.type not in out:
             out.append(entry.type)
     return out
+
+
+# Home Assistant 2025's tables are about 200 kB as JSON; anything near this is not them.
+MAX_TABLES_BYTES = 8 * 1024 * 1024
+
+
+def load_file(path: str) -> HaTables:
+    """Tables a running Home Assistant wrote (ha_tables.py); DataFileError, one line, if bad."""
+    from . import DataFileError
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_TABLES_BYTES + 1)
+    except OSError as err:
+        raise DataFileError(f"{path}: {err.strerror or err}") from None
+    if len(raw) > MAX_TABLES_BYTES:
+        raise DataFileError(f"{path}: larger than {MAX_TABLES_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except ValueError as err:
+        raise DataFileError(f"{path}: not JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise DataFileError(f"{path}: not an object")
+    shapes = {"dhcp": list, "zeroconf": dict, "homekit": dict, "ssdp": dict}
+    for key, shape in shapes.items():
+        if not isinstance(data.get(key), shape):
+            raise DataFileError(f"{path}: {key!r} missing or not a {shape.__name__}")
+    try:
+        dhcp = [m for m in data["dhcp"] if isinstance(m, dict) and "domain" in m]
+        zeroconf = {str(k): [m for m in v if isinstance(m, str | dict)]
+                    for k, v in data["zeroconf"].items() if isinstance(v, list)}  # fmt: skip
+        homekit = {str(k): v for k, v in data["homekit"].items()
+                   if isinstance(v, dict) and "domain" in v}  # fmt: skip
+        ssdp = {str(k): [m for m in v if isinstance(m, dict)]
+                for k, v in data["ssdp"].items() if isinstance(v, list)}  # fmt: skip
+        for matchers in zeroconf.values():
+            for m in matchers:
+                if isinstance(m, dict) and "domain" not in m:
+                    raise DataFileError(f"{path}: a zeroconf matcher without a domain")
+    except (TypeError, AttributeError) as err:
+        raise DataFileError(f"{path}: malformed tables ({err})") from None
+    prov = data.get("_provenance")
+    version = str(prov.get("home_assistant_version", "runtime")) if isinstance(prov, dict) else ""
+    return HaTables.from_tables(dhcp, zeroconf, homekit, ssdp, version=version or "runtime")

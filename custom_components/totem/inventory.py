@@ -60,6 +60,8 @@ class DeviceView:
     present: bool  # in the probe's current table
     protocols: dict[str, int] = field(default_factory=dict)
     domains: tuple[str, ...] = ()
+    # What it does for the network as TOTEM observed it (gateway, dhcp_server, dns_server).
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +309,7 @@ class DeviceInventory:
             present=bool(members),
             protocols=protocols,
             domains=tuple(sorted({d for m in members for d in m.domains})),
+            roles=tuple(sorted({r for m in members for r in m.roles})),
         )
 
 

@@ -62,6 +62,8 @@ class DeviceView:
     domains: tuple[str, ...] = ()
     # What it does for the network as TOTEM observed it (gateway, dhcp_server, dns_server).
     roles: tuple[str, ...] = ()
+    # The name the device gave itself or the network gave it (DHCP, mDNS...), if any.
+    hostname: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +312,7 @@ class DeviceInventory:
             protocols=protocols,
             domains=tuple(sorted({d for m in members for d in m.domains})),
             roles=tuple(sorted({r for m in members for r in m.roles})),
+            hostname=record.name or None,
         )
 
 

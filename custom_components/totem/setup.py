@@ -35,6 +35,7 @@ _LOGGER = logging.getLogger(__package__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

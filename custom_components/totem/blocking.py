@@ -20,15 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, SOURCE_INTERFACE
@@ -41,8 +42,11 @@ from .engine.enforce import (
     NftRunner,
     make_backend,
 )
-from .engine.hostinfo import read_interfaces
+from .engine.hostinfo import HostInfo, read_host_info, read_interfaces
+from .engine.safety import GatewayMemory, Protection, Safety
+from .inventory import TotemData
 from .options import TotemConfig
+from .protection import observed_protection, protection_from_json, protection_to_json
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -53,6 +57,9 @@ REPAIRABLE_REASONS: Final = ("nft_missing", "permission_denied")
 VALIDATION_REASONS: Final = frozenset(
     {
         "gateway",
+        "router",
+        "dhcp_server",
+        "dns_server",
         "own_host",
         "capture_interface",
         "invalid_mac",
@@ -65,10 +72,26 @@ VALIDATION_REASONS: Final = frozenset(
 _UNTIL_SLACK: Final = 5.0
 # Refresh this long after the first temporary block should have expired.
 _EXPIRY_MARGIN: Final = 1.0
+# The host's routes and neighbours are read again at most this often (seconds):
+# a gateway changes when a router is replaced, not between two snapshots.
+_HOST_READ_INTERVAL: Final = 60.0
+# The backend cannot cut traffic on this host (bridge family without a bridge,
+# inet on a host that does not route): the switches are unavailable.
+ISSUE_CANNOT_CUT: Final = "cannot_cut"
 
 
 def blocking_issue_id(reason: str, entry_id: str) -> str:
     return f"blocking_{reason}_{entry_id}"
+
+
+class AdminOnly(Unauthorized):
+    """A non-administrator tried to change a block: the services are admin-only, so is the
+    switch (Home Assistant's default policy lets every user turn switches)."""
+
+    def __init__(self, user_id: str | None) -> None:
+        super().__init__(user_id=user_id, permission="control")
+        self.translation_domain = DOMAIN
+        self.translation_key = "admin_only"
 
 
 def enforce_error(err: EnforceError, mac: str | None = None) -> HomeAssistantError:
@@ -111,6 +134,9 @@ class BlockStore:
         )
         self.backend: str | None = None
         self.blocks: dict[str, StoredBlock] = {}
+        # Devices TOTEM saw serve the network (MAC -> why): never blocked, kept
+        # across restarts so a flushed ARP cache or a quiet router changes nothing.
+        self.protected: dict[str, Protection] = {}
 
     async def async_load(self) -> None:
         data = await self._store.async_load() or {}
@@ -123,12 +149,21 @@ class BlockStore:
             except (KeyError, TypeError, ValueError):
                 continue  # a hand-edited file must not stop the start
             self.blocks[block.mac] = block
+        self.protected = {}
+        stored = data.get("protected")
+        for mac, item in stored.items() if isinstance(stored, dict) else ():
+            protection = protection_from_json(item)
+            if isinstance(mac, str) and protection is not None:
+                self.protected[mac] = protection
 
     async def async_save(self) -> None:
         await self._store.async_save(
             {
                 "backend": self.backend,
                 "blocks": [b.to_json() for b in sorted(self.blocks.values(), key=_by_mac)],
+                "protected": {
+                    mac: protection_to_json(p) for mac, p in sorted(self.protected.items())
+                },
             }
         )
 
@@ -157,6 +192,9 @@ class BlockManager:
         coordinator: TotemCoordinator,
         backend: Backend,
         store: BlockStore,
+        *,
+        capture_mac: str | None = None,
+        memory: GatewayMemory | None = None,
     ) -> None:
         self.hass = hass
         self.coordinator = coordinator
@@ -173,6 +211,13 @@ class BlockManager:
         self._expiry_unsub: CALLBACK_TYPE | None = None
         self._refreshing = False
         self._read_again = False
+        self.capture_mac = capture_mac
+        self.memory = memory if memory is not None else GatewayMemory()
+        # The last reading of the host (routes, neighbours, bridges, forwarding).
+        self.host: HostInfo | None = None
+        self._host_read_at = 0.0
+        # Why blocks would not cut traffic on this host, if so (switches unavailable).
+        self.cannot_cut: str | None = None
 
     @property
     def enforcing(self) -> bool:
@@ -192,14 +237,87 @@ class BlockManager:
         await self.store.async_save()
 
     async def async_check_host(self) -> None:
-        """Warn when this host cannot see the traffic the chosen family would drop."""
-        reason = await self._call(self.backend.available)
-        if reason is not None and self.problem is None:
-            # Said loudly only when the user picked this backend themselves.
-            level = logging.DEBUG if self.auto else logging.WARNING
-            _LOGGER.log(
-                level, "TOTEM's %s blocking may not cut devices off: %s", self.backend.name, reason
+        """Read the host; when the chosen family cannot drop its devices' traffic here, the
+        switches go unavailable and a repair issue says what to change."""
+        host = await self.hass.async_add_executor_job(self._read_host)
+        self._set_host(host)
+
+    def _read_host(self) -> HostInfo:
+        """Blocking: the host's routes and neighbours, and the gateway memory from disk."""
+        host = read_host_info()
+        self.memory.learn(host)
+        return host
+
+    @callback
+    def _set_host(self, host: HostInfo) -> None:
+        self.host = host
+        self._host_read_at = time.monotonic()
+        reason = self.backend.host_problem(host) if self.enforcing else None
+        if reason == self.cannot_cut:
+            return
+        self.cannot_cut = reason
+        if reason is None:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, blocking_issue_id(ISSUE_CANNOT_CUT, self.entry_id)
             )
+            return
+        # Like a missing nft: with the automatic choice the user never asked for
+        # blocking, so the issue waits until they do (or blocks wait to go back in).
+        if not self.auto or self.store.blocks:
+            self._raise_cannot_cut(reason)
+
+    @callback
+    def _raise_cannot_cut(self, reason: str) -> None:
+        _LOGGER.warning("TOTEM's %s blocking cannot cut devices off: %s", self.backend.name, reason)
+        issue_id = blocking_issue_id(ISSUE_CANNOT_CUT, self.entry_id)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=f"blocking_{ISSUE_CANNOT_CUT}",
+            translation_placeholders={"backend": self.backend.name, "message": reason},
+        )
+
+    # -- what must never be blocked --------------------------------------
+
+    @callback
+    def async_observe(self) -> None:
+        """Protect what this snapshot shows serving the network (kept until forgotten)."""
+        data: TotemData | None = self.coordinator.data
+        if data is None:
+            return
+        gateway_ips = [g.ip for g in self.host.gateways] if self.host is not None else []
+        changed = False
+        for view in data.devices.values():
+            protection = observed_protection(view, gateway_ips)
+            if protection is None:
+                continue
+            for mac in view.macs or (view.mac,):
+                if mac not in self.store.protected:
+                    _LOGGER.info("TOTEM will never block %s: %s", mac, protection.detail)
+                    self.store.protected[mac] = protection
+                    changed = True
+        if changed:
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self.store.async_save(), f"{DOMAIN} save protected devices"
+            )
+
+    @callback
+    def refusal(self, mac: str) -> EnforceError | None:
+        """Why MAC must never be blocked (gateway, server, router, this host, the capture
+        interface), from the last readings; None when it may be."""
+        if self.host is None:
+            protection = self.store.protected.get(mac)
+            return None if protection is None else EnforceError(protection.reason, "")
+        safety = Safety(self.host, self.capture_mac, self.store.protected, self.memory)
+        try:
+            safety.check(mac, self.host.ips_of(mac))
+        except EnforceError as err:
+            return err
+        return None
 
     @callback
     def async_stop(self) -> None:
@@ -272,6 +390,14 @@ class BlockManager:
                 translation_key="blocking_disabled",
                 translation_placeholders={"mac": mac},
             )
+        if self.cannot_cut is not None:
+            # A block the kernel holds but no traffic passes through would look done.
+            self._raise_cannot_cut(self.cannot_cut)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=ISSUE_CANNOT_CUT,
+                translation_placeholders={"mac": mac, "message": self.cannot_cut},
+            )
         try:
             block = await self._call(self.backend.block, mac, duration)
         except EnforceError as err:
@@ -315,6 +441,8 @@ class BlockManager:
 
     async def async_refresh(self) -> None:
         """Read the blocks from the kernel, mirror them in the store, tell the entities."""
+        if time.monotonic() - self._host_read_at >= _HOST_READ_INTERVAL:
+            self._set_host(await self.hass.async_add_executor_job(self._read_host))
         try:
             # Blocks that could not be enforced go in as soon as nft works again;
             # until they are in, a reading of the kernel must not drop them.
@@ -426,6 +554,11 @@ def clear_blocking_issues(hass: HomeAssistant, entry_id: str) -> None:
         ir.async_delete_issue(hass, DOMAIN, blocking_issue_id(reason, entry_id))
 
 
+def clear_all_blocking_issues(hass: HomeAssistant, entry_id: str) -> None:
+    clear_blocking_issues(hass, entry_id)
+    ir.async_delete_issue(hass, DOMAIN, blocking_issue_id(ISSUE_CANNOT_CUT, entry_id))
+
+
 async def async_setup_blocking(
     hass: HomeAssistant, entry: ConfigEntry, coordinator: TotemCoordinator
 ) -> BlockManager:
@@ -436,21 +569,36 @@ async def async_setup_blocking(
     await store.async_load()
     name = config.chosen_backend
     capture_mac = await hass.async_add_executor_job(capture_mac_of, config)
+    # What the host resolved as its gateway, ever: shared by every entry of this host.
+    memory = GatewayMemory(Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.gateways.json")))
+
+    def protected() -> dict[str, Protection]:
+        return store.protected
+
     # Choosing "auto" reads the host (bridges), which runs `ip`: executor.
     try:
         backend = await hass.async_add_executor_job(
-            lambda: make_backend(name, runner=NftRunner(), capture_mac=capture_mac)
+            lambda: make_backend(
+                name,
+                runner=NftRunner(),
+                capture_mac=capture_mac,
+                protected=protected,
+                memory=memory,
+            )
         )
     except EnforceError as err:
         # Only a hand-edited options file names an unknown backend.
         _LOGGER.error("TOTEM blocks nothing: %s", err.message)
-        backend = make_backend(BACKEND_NONE)
-    manager = BlockManager(hass, coordinator, backend, store)
+        backend = make_backend(BACKEND_NONE, protected=protected, memory=memory)
+    manager = BlockManager(
+        hass, coordinator, backend, store, capture_mac=capture_mac, memory=memory
+    )
+    await manager.async_check_host()
     await manager.async_start()
-    if manager.enforcing:
-        await manager.async_check_host()
-    else:
+    if not manager.enforcing:
         _remove_switches(hass, entry.entry_id)
+    # Protections first: a switch must never offer to block what the snapshot showed.
+    entry.async_on_unload(coordinator.async_add_listener(manager.async_observe))
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
     entry.async_on_unload(manager.async_stop)
     return manager
@@ -488,5 +636,5 @@ async def async_remove_blocking(hass: HomeAssistant, entry: ConfigEntry) -> None
             await hass.async_add_executor_job(lift)
         except EnforceError as err:
             _LOGGER.warning("Could not remove TOTEM's blocks from nftables: %s", err.message)
-    clear_blocking_issues(hass, entry.entry_id)
+    clear_all_blocking_issues(hass, entry.entry_id)
     await store.async_remove()

@@ -252,7 +252,8 @@ class TotemOptionsFlow(OptionsFlow):
                 if links is None:
                     errors[CONF_ACTIVITY_LINKS] = "invalid_link"
                 options[CONF_ACTIVITY_LINKS] = links
-            ignored = normalise_macs(options[CONF_IGNORED])
+            # Left empty, the field is absent: nothing is ignored.
+            ignored = normalise_macs(options.get(CONF_IGNORED))
             if not all(is_mac(mac) for mac in ignored):
                 errors[CONF_IGNORED] = "invalid_mac"
             if not errors:
@@ -273,7 +274,7 @@ class TotemOptionsFlow(OptionsFlow):
             {
                 vol.Required(CONF_UPDATE_INTERVAL): _number(1, 300, 1, "s"),
                 vol.Required(CONF_LEARN_DAYS): _number(0, 60, 0.5, "d"),
-                vol.Required(CONF_IGNORED): SelectSelector(
+                vol.Optional(CONF_IGNORED): SelectSelector(
                     SelectSelectorConfig(
                         options=choices,
                         multiple=True,

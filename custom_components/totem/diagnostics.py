@@ -20,6 +20,7 @@ TO_REDACT = {
     "ips",
     "ip_addresses",
     "name",
+    "hostname",  # the name a device gave itself (DHCP, mDNS): often a person's
     "user_name",
     "domains",
     "source",

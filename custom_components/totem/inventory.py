@@ -64,6 +64,10 @@ class DeviceView:
     integration: str | None = None  # the Home Assistant integration that supports it
     manufacturer_registry: str | None = None  # the OUI registry string (diagnostics)
     type_source: str = "evidence"  # "user": set with totem.set_device_type
+    # What it does for the network as TOTEM observed it (gateway, dhcp_server, dns_server).
+    roles: tuple[str, ...] = ()
+    # The name the device gave itself or the network gave it (DHCP, mDNS...), if any.
+    hostname: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,8 @@ class DeviceInventory:
         self.options = options
         self._previous: dict[str, tuple[float, int, int]] = {}
         self._prev_packets: tuple[float, int] | None = None
+        # MAC -> the latest packet-clock "last seen" of this probe session.
+        self._seen: dict[str, float] = {}
 
     @property
     def admitted(self) -> set[str]:
@@ -125,6 +131,7 @@ class DeviceInventory:
         self.store.new_session()
         self._previous.clear()
         self._prev_packets = None
+        self._seen.clear()
 
     def apply(
         self, snapshot: Snapshot, wall_time: float | None = None, *, final: bool = False
@@ -146,7 +153,7 @@ class DeviceInventory:
         candidates = [
             (root, members)
             for root, members in groups.items()
-            if root not in self.store.devices and self._admissible(root, members)
+            if root not in self.store.devices and self._admissible(root, members, wall - now)
         ]
         flood = len(candidates) > FLOOD_CANDIDATES
         if flood:
@@ -184,7 +191,9 @@ class DeviceInventory:
             packets_per_second=pps,
             devices=views,
             stats=snapshot.stats,
-            visibility=visibility(snapshot.packets, snapshot.stats),
+            visibility=visibility(
+                snapshot.packets, snapshot.stats, replay=self.options.use_packet_time
+            ),
             not_admitted=not_admitted,
             flood=flood,
             final=final,
@@ -194,6 +203,7 @@ class DeviceInventory:
     def forget(self, mac: str) -> None:
         self.store.remove_device(mac)
         self._previous.pop(mac, None)
+        self._seen.pop(mac, None)
 
     def owner(self, mac: str) -> str | None:
         """The admitted device a MAC belongs to (merged MACs count), or None."""
@@ -224,7 +234,8 @@ class DeviceInventory:
             if {mac, *record.macs} & self.options.ignored
         ]
 
-    def _admissible(self, root: str, members: list[DeviceRow]) -> bool:
+    def _admissible(self, root: str, members: list[DeviceRow], to_wall: float) -> bool:
+        """TO_WALL turns the snapshot's clock into the wall clock records are kept on."""
         opts = self.options
         if not opts.auto_add:
             return False
@@ -232,7 +243,7 @@ class DeviceInventory:
             return False
         removed_at = self.store.removed.get(root)
         if removed_at is not None:
-            if max(m.last_seen for m in members) <= removed_at:
+            if max(m.last_seen for m in members) + to_wall <= removed_at:
                 return False
             del self.store.removed[root]
         # A spoofed source MAC costs an attacker nothing; one that speaks IP
@@ -262,10 +273,16 @@ class DeviceInventory:
                 record.type = best.type
             ips = sorted({ip for m in members for ip in m.ips})
             record.ips = ips or record.ips
+            # Stored on the wall clock: a replay's packet clock starts again with
+            # every loop and restart, and a live one is the wall clock already. The
+            # moment is as long before now as it was before the capture's "now".
             last_seen = max(m.last_seen for m in members)
-            if last_seen > record.last_seen:
-                record.last_seen = last_seen
+            if last_seen > self._seen.get(record.mac, float("-inf")):
+                self._seen[record.mac] = last_seen
+                record.last_seen = min(wall, wall - (now - last_seen))
                 record.last_active = wall
+        # Stored by an older version on a replay's clock: never shown ahead of now.
+        record.last_seen = min(record.last_seen, wall)
         record.macs = sorted(member_macs)
 
         upload = download = None
@@ -283,11 +300,9 @@ class DeviceInventory:
             for proto, count in member.protocols.items():
                 protocols[proto] = protocols.get(proto, 0) + count
         last_seen_value = record.last_seen or None
-        online = (
-            bool(members)
-            and last_seen_value is not None
-            and (now - last_seen_value <= self.options.away_timeout)
-        )
+        seen = self._seen.get(record.mac)
+        # Judged on the capture's clock (a replay at 10x is online for a tenth as long).
+        online = bool(members) and seen is not None and now - seen <= self.options.away_timeout
         return DeviceView(
             mac=record.mac,
             macs=tuple(record.macs),
@@ -296,9 +311,7 @@ class DeviceInventory:
             type=record.user_type or record.type,
             ips=tuple(record.ips),
             first_seen=record.first_seen,
-            # A replay's clock is the capture's (years ago, maybe): show the moment in
-            # today's terms, as long ago as it was in the capture.
-            last_seen=None if last_seen_value is None else last_seen_value + (wall - now),
+            last_seen=last_seen_value,
             tx_bytes=totals["tx_bytes"],
             rx_bytes=totals["rx_bytes"],
             tx_packets=totals["tx_packets"],
@@ -317,6 +330,8 @@ class DeviceInventory:
             type_source="user"
             if record.user_type
             else (best.type_source if best is not None else "evidence"),
+            roles=tuple(sorted({r for m in members for r in m.roles})),
+            hostname=record.name or None,
         )
 
 
@@ -328,9 +343,18 @@ def _evidence(members: list[DeviceRow]) -> tuple[bool, bool, int]:
     )
 
 
-def visibility(packets: int, stats: EngineStats) -> str:
-    """Does the capture see the home's traffic or only its own and broadcasts?"""
+def visibility(packets: int, stats: EngineStats, *, replay: bool = False) -> str:
+    """Does the capture see the home's traffic or only its own and broadcasts?
+
+    A live probe knows its own MACs and counts unicast between others. A file
+    has no "own" host (the probe did not capture it), so every unicast frame
+    between two devices counts: a file of one host's traffic is what the user
+    chose to replay, not a blind spot to fix by mirroring a port.
+    """
     if packets < VISIBILITY_MIN_PACKETS:
         return VISIBILITY_UNKNOWN
-    share = stats.unicast_between_others / packets
+    seen = stats.unicast_between_others
+    if replay:
+        seen = max(seen, stats.unicast_frames)
+    share = seen / packets
     return VISIBILITY_FULL if share >= VISIBILITY_MIN_SHARE else VISIBILITY_OWN_TRAFFIC

@@ -40,6 +40,16 @@ from .inventory import (
 
 PARALLEL_UPDATES = 0
 TOP_TALKERS = 5
+# "Last seen" of an online device changes every minute; once in 15 is enough
+# for a diagnostic, and going offline is written at once (see TotemLastSeenSensor).
+LAST_SEEN_MIN_WRITE_SECONDS = 900.0
+# Top talker: two streaming devices trade places on every snapshot (their rates
+# swing by tens of percent from one interval to the next), so the leader keeps
+# the title until another device talks this much more than it ...
+TOP_TALKER_MARGIN = 1.5
+# ... and passes at most once a minute (a text state: every change is a logbook
+# line; the list of the busiest devices is an attribute, kept out of the recorder).
+TOP_TALKER_MIN_HOLD_SECONDS = 60.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,8 +94,9 @@ def _counter_sensor(
         translation_key=key,
         device_class=SensorDeviceClass.DATA_SIZE,
         native_unit_of_measurement=UnitOfInformation.BYTES,
-        suggested_unit_of_measurement=UnitOfInformation.MEGABYTES,
-        suggested_display_precision=2,
+        # In kB: a sensor or a plug sends a few kB an hour, which 0.00 MB hid.
+        suggested_unit_of_measurement=UnitOfInformation.KILOBYTES,
+        suggested_display_precision=0,
         state_class=SensorStateClass.TOTAL_INCREASING,
         min_interval=COUNTER_MIN_WRITE_SECONDS,
         value_fn=value_fn,
@@ -127,6 +138,13 @@ DEVICE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A timestamp has no unit, so the logbook shows every change: while the
+        # device is online its "last seen" is always just now, so it is written at
+        # most every LAST_SEEN_MIN_WRITE_SECONDS, and at once when it goes offline
+        # (the moment that matters). Presence is the device tracker's job; this
+        # diagnostic sensor is off by default.
+        entity_registry_enabled_default=False,
+        min_interval=LAST_SEEN_MIN_WRITE_SECONDS,
         value_fn=lambda v: _minute(v.last_seen),
         attrs_fn=lambda v: _identity_attrs(v),
     ),
@@ -241,10 +259,20 @@ async def async_setup_entry(
 ) -> None:
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
-    async_add_entities(TotemHubSensor(coordinator, d) for d in HUB_SENSORS)
+    async_add_entities(
+        (TotemTopTalkerSensor if d.key == "top_talkers" else TotemHubSensor)(coordinator, d)
+        for d in HUB_SENSORS
+    )
+
+    def device_sensor(
+        coordinator: TotemCoordinator, description: TotemDeviceSensorDescription, mac: str
+    ) -> TotemDeviceSensor:
+        cls = TotemLastSeenSensor if description.key == "last_seen" else TotemDeviceSensor
+        return cls(coordinator, description, mac)
+
     entry.async_on_unload(
         add_device_entities(
-            coordinator, "sensor", DEVICE_SENSORS, TotemDeviceSensor, async_add_entities
+            coordinator, "sensor", DEVICE_SENSORS, device_sensor, async_add_entities
         )
     )
 
@@ -269,6 +297,21 @@ class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
     @property
     def native_value(self) -> Any:
         return self._value
+
+
+class TotemLastSeenSensor(TotemDeviceSensor):
+    """Throttled like a counter, except that going offline or coming back is written
+    at once: that is when "last seen" tells something."""
+
+    _online: bool | None = None
+
+    def _refresh(self) -> bool:
+        data: TotemData | None = self.coordinator.data
+        view = data.devices.get(self._mac) if data is not None else None
+        if view is not None and view.online != self._online:
+            self._online = view.online
+            self._written_at = None
+        return super()._refresh()
 
 
 class TotemAlertScoreSensor(TotemDeviceSensor):
@@ -375,3 +418,25 @@ class TotemHubSensor(TotemHubEntity, SensorEntity):
     @property
     def native_value(self) -> Any:
         return self._value
+
+
+class TotemTopTalkerSensor(TotemHubSensor):
+    """The busiest device, with hysteresis: the leader stays until another device talks
+    TOP_TALKER_MARGIN times more, or it falls out of the busy list."""
+
+    _leader: str | None = None
+    _since: float = 0.0
+
+    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
+        top = _top(data)
+        attrs = _top_attrs(data)
+        if not top:
+            self._leader = None
+            return None, attrs
+        leader = next((v for v in top if v.mac == self._leader), None)
+        held = leader is not None and 0 <= data.time - self._since < TOP_TALKER_MIN_HOLD_SECONDS
+        if leader is None or (not held and _rate(top[0]) > TOP_TALKER_MARGIN * _rate(leader)):
+            leader = top[0]
+        if leader.mac != self._leader:
+            self._leader, self._since = leader.mac, data.time
+        return leader.name, attrs

@@ -37,6 +37,7 @@ _LOGGER = logging.getLogger(__package__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.DEVICE_TRACKER,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

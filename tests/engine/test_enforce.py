@@ -49,6 +49,7 @@ from custom_components.totem.engine.hostinfo import (
     read_host_info,
     read_interfaces,
 )
+from custom_components.totem.engine.safety import GatewayMemory, Protection
 from tests.conftest import ROOT, require_root, require_tool
 
 DEVICE = "cc:50:e3:68:66:4a"
@@ -800,6 +801,54 @@ def test_the_host_is_read_at_every_block() -> None:
     assert err.value.reason == "gateway"
 
 
+def test_a_gateway_the_cache_forgot_stays_protected(tmp_path: Path) -> None:
+    """A flushed neighbour cache (or a gateway already blocked, so ARP never resolves
+    again) must not let the gateway through: the MAC it once resolved is remembered."""
+    memory_file = tmp_path / "gateways.json"
+    resolved = host()
+    flushed = HostInfo(gateways=(Gateway(GATEWAY_IP, "br0", None),), bridges=("br0",))
+    current = [resolved]
+    b = make_backend(
+        BACKEND_BRIDGE,
+        runner=FakeNft(),
+        host=lambda: current[0],
+        memory=GatewayMemory(memory_file),
+    )
+    assert b.block(OTHER) is not None  # any block reads the host and learns the gateway
+    current[0] = flushed
+    # A new backend (a restart) reads the memory from disk.
+    again = make_backend(
+        BACKEND_BRIDGE, runner=FakeNft(), host=lambda: flushed, memory=GatewayMemory(memory_file)
+    )
+    with pytest.raises(EnforceError, match="remembered") as err:
+        again.block(GATEWAY_MAC)
+    assert err.value.reason == "gateway"
+    # Without the memory the old code let it through.
+    assert make_backend(BACKEND_BRIDGE, runner=FakeNft(), host=lambda: flushed).block(GATEWAY_MAC)
+
+
+def test_a_broken_gateway_memory_starts_empty(tmp_path: Path) -> None:
+    bad = tmp_path / "gateways.json"
+    bad.write_text('{"10.0.0.1": "not a list", "x": [1, 2]')
+    memory = GatewayMemory(bad)
+    assert memory.macs_for("10.0.0.1") == []
+    memory.learn(host())
+    assert memory.macs_for(GATEWAY_IP) == [GATEWAY_MAC]
+    assert GatewayMemory(bad).macs_for(GATEWAY_IP) == [GATEWAY_MAC]
+
+
+@pytest.mark.parametrize("reason", ["router", "dhcp_server", "dns_server", "gateway"])
+def test_what_totem_observed_is_protected(reason: str) -> None:
+    fake = FakeNft()
+    seen = {OTHER: Protection(reason, "TOTEM saw it serve the network")}  # type: ignore[arg-type]
+    b = make_backend(BACKEND_BRIDGE, runner=fake, host=host, protected=lambda: seen)
+    with pytest.raises(EnforceError, match="TOTEM saw it serve the network") as err:
+        b.block(OTHER)
+    assert err.value.reason == reason
+    assert fake.transactions == []
+    assert b.block(DEVICE) is not None
+
+
 def test_bad_ip_is_refused() -> None:
     with pytest.raises(EnforceError) as err:
         make_backend(BACKEND_INET, runner=FakeNft(), host=host).block(DEVICE, ips=["10.1.2"])
@@ -913,6 +962,8 @@ def test_cli_none_backend_says_nothing_was_blocked(netns: str) -> None:
     ("args", "message"),
     [
         (("block", "cc:50:e3:68:66"), "is not a MAC address"),
+        # Frames without a real sender carry the null MAC: blocking it would hit anything.
+        (("block", "00:00:00:00:00:00"), "is the null MAC"),
         (("block", DEVICE, "--duration", "soon"), "is not a duration"),
         (("block", DEVICE, "--backend", "iptables"), "unknown backend"),
         (("unblock",), "give either a MAC or --all"),

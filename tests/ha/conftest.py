@@ -59,10 +59,18 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture
 def entity_registry_enabled_by_default() -> Generator[None]:
     """Every entity enabled, the ones disabled by default too (as core's fixture does)."""
-    with patch(
-        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
-        new_callable=PropertyMock,
-        return_value=True,
+    with (
+        patch(
+            "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+            new_callable=PropertyMock,
+            return_value=True,
+        ),
+        # The trackers choose by device type (ScannerEntity overrides the property).
+        patch(
+            "custom_components.totem.device_tracker.TotemTracker.entity_registry_enabled_default",
+            new_callable=PropertyMock,
+            return_value=True,
+        ),
     ):
         yield
 

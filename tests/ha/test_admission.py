@@ -76,7 +76,7 @@ async def test_rotating_mac_merged_into_one_device(
     sent = er.async_get(hass).async_get_entity_id(
         "sensor", DOMAIN, f"{entry.entry_id}-{phone}-data_sent"
     )
-    assert hass.states.get(sent).state == str(1500 / 1e6)
+    assert hass.states.get(sent).state == str(1500 / 1e3)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -289,3 +289,21 @@ async def test_announced_model_goes_into_the_device_registry(
     assert state.attributes["model"] == "BSB002"
     assert state.attributes["manufacturer_registry"] == "Philips Lighting BV"
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_a_replay_of_a_whole_home_is_full_visibility() -> None:
+    """A file has no "own" host, so the engine counts no unicast "between others" in
+    it; every unicast frame between two devices shows what the file holds."""
+    from custom_components.totem.engine.model import EngineStats
+    from custom_components.totem.inventory import (
+        VISIBILITY_FULL,
+        VISIBILITY_OWN_TRAFFIC,
+        visibility,
+    )
+
+    home = EngineStats(unicast_frames=2_500, unicast_between_others=0)
+    assert visibility(4_000, home, replay=True) == VISIBILITY_FULL
+    # Live, the same counters mean the probe sees only its own traffic.
+    assert visibility(4_000, home) == VISIBILITY_OWN_TRAFFIC
+    # A file with no unicast at all (broadcasts only) is still limited.
+    assert visibility(4_000, EngineStats(), replay=True) == VISIBILITY_OWN_TRAFFIC

@@ -38,7 +38,7 @@ async def test_restart_keeps_devices_entity_ids_and_counters(
     device_ids = {mac: find_device(hass, mac=mac).id for mac in (plug, bulb)}
     entity_ids = _entity_states(hass, entry.entry_id)
     sent = entity_ids[f"{entry.entry_id}-{plug}-data_sent"]
-    assert float(hass.states.get(sent).state) * 1e6 == expected[plug].tx_bytes
+    assert float(hass.states.get(sent).state) * 1e3 == expected[plug].tx_bytes
 
     # Restart: unload (the probe stops, the store is written), set up again.
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -56,9 +56,9 @@ async def test_restart_keeps_devices_entity_ids_and_counters(
         device = find_device(hass, mac=mac)
         assert device.id == device_id
     # The new probe counted the file again from zero; the sensor kept growing.
-    assert round(float(hass.states.get(sent).state) * 1e6) == 2 * expected[plug].tx_bytes
+    assert round(float(hass.states.get(sent).state) * 1e3) == 2 * expected[plug].tx_bytes
     received = entity_ids[f"{entry.entry_id}-{bulb}-data_received"]
-    assert round(float(hass.states.get(received).state) * 1e6) == 2 * expected[bulb].rx_bytes
+    assert round(float(hass.states.get(received).state) * 1e3) == 2 * expected[bulb].rx_bytes
 
 
 async def test_stale_device_removed_and_back_only_with_new_traffic(
@@ -225,7 +225,7 @@ async def test_home_assistant_restart_keeps_devices_entity_ids_and_counters(
         assert find_device(hass2, mac=plug).id == device_id
         assert _entity_states(hass2, again.entry_id) == entity_ids
         sent = hass2.states.get(entity_ids[f"{entry.entry_id}-{plug}-data_sent"])
-        assert round(float(sent.state) * 1e6) == 2 * expected[plug].tx_bytes
+        assert round(float(sent.state) * 1e3) == 2 * expected[plug].tx_bytes
         await hass2.config_entries.async_unload(again.entry_id)
         await hass2.async_stop()
 

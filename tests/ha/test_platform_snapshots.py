@@ -119,7 +119,14 @@ def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("home_probe", "kernel", "entity_registry_enabled_by_default")
 @pytest.mark.parametrize(
-    "platform", [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR, Platform.SWITCH]
+    "platform",
+    [
+        Platform.BINARY_SENSOR,
+        Platform.DEVICE_TRACKER,
+        Platform.EVENT,
+        Platform.SENSOR,
+        Platform.SWITCH,
+    ],
 )
 async def test_platform_entities(
     hass: HomeAssistant,

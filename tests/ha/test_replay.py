@@ -50,10 +50,10 @@ async def test_real_capture_becomes_devices_with_engine_figures(hass: HomeAssist
     assert device.manufacturer == plug.manufacturer
     assert device.model == "Smart plug"
     assert _state(hass, "sensor", f"{entry.entry_id}-{plug_mac}-data_sent") == str(
-        round(plug.tx_bytes / 1e6, 6)
+        round(plug.tx_bytes / 1e3, 3)
     )
     assert _state(hass, "sensor", f"{entry.entry_id}-{plug_mac}-data_received") == str(
-        round(plug.rx_bytes / 1e6, 6)
+        round(plug.rx_bytes / 1e3, 3)
     )
     assert _state(hass, "binary_sensor", f"{entry.entry_id}-{plug_mac}-online") == "on"
     online_id = er.async_get(hass).async_get_entity_id(

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.totem.blocking import blocking_issue_id
 from custom_components.totem.const import BLOCK_BACKEND_AUTO, CONF_BLOCK_BACKEND, DOMAIN
+from custom_components.totem.engine import hostinfo
 from custom_components.totem.engine.enforce import NftRunner
 from tests.conftest import require_root, require_tool
 from tests.engine.test_enforce import FakeNft
@@ -53,6 +54,15 @@ esac
 """
 
 
+def host_that_cuts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that bridges and routes, so either family cuts traffic (see
+    test_block_safety.py for hosts where they cannot)."""
+    monkeypatch.setattr(hostinfo, "read_bridges", lambda *_args: ("br0",))
+    forwarding = tmp_path / "ip_forward"
+    forwarding.write_text("1\n")
+    monkeypatch.setattr(hostinfo, "PROC_IP_FORWARD", forwarding)
+
+
 @contextmanager
 def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNft]:
     """The fake nft in place of the real one, and a host with a known gateway."""
@@ -62,6 +72,7 @@ def fake_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     ip.write_text(_FAKE_IP)
     ip.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
+    host_that_cuts(tmp_path, monkeypatch)
     fake = FakeNft()
     with patch("custom_components.totem.blocking.NftRunner", lambda: fake):
         yield fake
@@ -334,10 +345,11 @@ async def test_automatic_choice_without_nft_stays_quiet_until_asked(
 
 
 async def test_switch_drives_the_real_nft_in_a_throwaway_namespace(
-    hass: HomeAssistant, tmp_path: Path, fake_probe: Any
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same path with the real nft and kernel, inside a network namespace of its own."""
     require_root("the real nft in a throwaway network namespace")
+    host_that_cuts(tmp_path, monkeypatch)
     nft = require_tool("nft")
     ip = require_tool("ip")
     ns = f"totem-ha-{uuid.uuid4().hex[:8]}"

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .enforce import BACKENDS, Backend, Block, EnforceError, make_backend, parse_mac
+from .safety import GatewayMemory, default_memory_path
 
 _Action = Callable[[Backend], None]
 
@@ -122,7 +123,9 @@ def run_blocks(args: argparse.Namespace) -> int:
 
 def _guarded(args: argparse.Namespace, act: _Action, capture_mac: str | None = None) -> int:
     try:
-        act(make_backend(args.backend, capture_mac=capture_mac))
+        # Every gateway the neighbour cache ever resolved stays protected after a flush.
+        memory = GatewayMemory(default_memory_path())
+        act(make_backend(args.backend, capture_mac=capture_mac, memory=memory))
     except EnforceError as err:
         print(f"error: {err.message}", file=sys.stderr)
         return EXIT_BAD_INPUT

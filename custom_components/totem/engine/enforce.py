@@ -19,11 +19,14 @@ import json
 import math
 import subprocess
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, get_args
+from typing import Any, Protocol
 
 from .hostinfo import HostInfo, canonical_mac, find_tool, is_group_mac, read_host_info
+from .safety import REASONS, EnforceError, GatewayMemory, Protection, ReasonCode, Safety
+
+__all__ = ["REASONS", "EnforceError", "Protection", "ReasonCode", "Safety"]
 
 BACKEND_BRIDGE = "nftables-bridge"
 BACKEND_INET = "nftables-inet"
@@ -37,29 +40,6 @@ IPV6_SET = "blocked_ipv6"
 # Older kernels keep set timeouts in 32-bit milliseconds (~49 days); a year is
 # as long as a "temporary" block needs to be, and longer is permanent.
 MAX_DURATION = 365 * 24 * 3600
-
-ReasonCode = Literal[
-    "gateway",
-    "own_host",
-    "capture_interface",
-    "invalid_mac",
-    "invalid_ip",
-    "invalid_duration",
-    "invalid_backend",
-    "nft_missing",
-    "permission_denied",
-    "nft_error",
-]
-REASONS: tuple[str, ...] = get_args(ReasonCode)
-
-
-class EnforceError(Exception):
-    """A block that cannot or must not happen; ``reason`` is for translations."""
-
-    def __init__(self, reason: ReasonCode, message: str) -> None:
-        super().__init__(message)
-        self.reason: ReasonCode = reason
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,39 +241,15 @@ def parse_duration(value: float | str | None) -> int | None:
     return math.ceil(seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Safety:
-    """What must never be blocked: the gateway, this host, the capture interface."""
-
-    host: HostInfo
-    capture_mac: str | None = None
-
-    def check(self, mac: str, ips: Sequence[str] = ()) -> None:
-        for gateway in self.host.gateways:
-            if mac == gateway.mac or gateway.ip in ips:
-                raise EnforceError(
-                    "gateway",
-                    f"refusing to block {mac}: it is the default gateway ({gateway.ip}"
-                    f"{' on ' + gateway.dev if gateway.dev else ''}); "
-                    "the whole network would lose its way out",
-                )
-        if self.capture_mac is not None and mac == self.capture_mac:
-            raise EnforceError(
-                "capture_interface",
-                f"refusing to block {mac}: it is the MAC of TOTEM's capture interface",
-            )
-        owner = self.host.own_macs().get(mac)
-        if owner is not None:
-            raise EnforceError(
-                "own_host",
-                f"refusing to block {mac}: it belongs to this host ({owner}); "
-                "Home Assistant would cut itself off",
-            )
-
-
 # --- backends ------------------------------------------------------------------------------
 
 HostReader = Callable[[], HostInfo]
+# MAC -> why it must never be blocked, from what TOTEM observed (read at every check).
+ProtectedReader = Callable[[], Mapping[str, Protection]]
+
+
+def _nothing_protected() -> Mapping[str, Protection]:
+    return {}
 
 
 class Backend(ABC):
@@ -307,10 +263,14 @@ class Backend(ABC):
         runner: NftBoundary | None = None,
         host: HostReader = read_host_info,
         capture_mac: str | None = None,
+        protected: ProtectedReader = _nothing_protected,
+        memory: GatewayMemory | None = None,
     ) -> None:
         self._nft = Nft(runner if runner is not None else NftRunner())
         self._host = host
         self._capture_mac = parse_mac(capture_mac) if capture_mac else None
+        self._protected = protected
+        self._memory = memory if memory is not None else GatewayMemory()
 
     def check(self, mac: str, ips: Iterable[str] = ()) -> tuple[str, tuple[str, ...]]:
         """Validated (MAC, IPs), or EnforceError saying why they must not be blocked.
@@ -320,13 +280,19 @@ class Backend(ABC):
         canonical, addresses = parse_mac(mac), parse_ips(ips)
         # The host is read now, not at start-up: the gateway can change.
         host = self._host()
+        self._memory.learn(host)
         addresses = tuple(dict.fromkeys(addresses + host.ips_of(canonical)))
-        Safety(host, self._capture_mac).check(canonical, addresses)
+        safety = Safety(host, self._capture_mac, self._protected(), self._memory)
+        safety.check(canonical, addresses)
         return canonical, addresses
 
     @abstractmethod
     def available(self) -> str | None:
         """None when this backend can enforce blocks here, else the reason it cannot."""
+
+    def host_problem(self, host: HostInfo) -> str | None:
+        """Why blocks would not cut traffic on HOST (no bridge, no routing); None if they do."""
+        return None
 
     @abstractmethod
     def block(
@@ -454,10 +420,7 @@ class NftablesBackend(Backend):
             self._nft.list_tables()
         except EnforceError as err:
             return err.message
-        return self._host_problem(self._host())
-
-    def _host_problem(self, host: HostInfo) -> str | None:
-        return None
+        return self.host_problem(self._host())
 
     def block(
         self, mac: str, duration: float | str | None = None, ips: Iterable[str] = ()
@@ -605,7 +568,7 @@ class BridgeBackend(NftablesBackend):
     layout = _BRIDGE
     stores_ips = False  # the MAC is on every bridged frame of the device
 
-    def _host_problem(self, host: HostInfo) -> str | None:
+    def host_problem(self, host: HostInfo) -> str | None:
         if not host.bridges:
             return (
                 "this host has no Linux bridge, so the bridge family sees no device traffic; "
@@ -622,7 +585,7 @@ class InetBackend(NftablesBackend):
     layout = _INET
     stores_ips = True
 
-    def _host_problem(self, host: HostInfo) -> str | None:
+    def host_problem(self, host: HostInfo) -> str | None:
         if not host.ip_forward:
             return (
                 "this host does not route (net.ipv4.ip_forward is 0), so it only sees "
@@ -648,6 +611,8 @@ def make_backend(
     runner: NftBoundary | None = None,
     host: HostReader = read_host_info,
     capture_mac: str | None = None,
+    protected: ProtectedReader = _nothing_protected,
+    memory: GatewayMemory | None = None,
 ) -> Backend:
     """The backend called NAME, or the automatic choice for this host when NAME is None."""
     chosen = auto_backend_name(host()) if name is None else name
@@ -656,7 +621,9 @@ def make_backend(
         raise EnforceError(
             "invalid_backend", f"unknown backend {chosen!r}; choose one of {', '.join(BACKENDS)}"
         )
-    return cls(runner=runner, host=host, capture_mac=capture_mac)
+    return cls(
+        runner=runner, host=host, capture_mac=capture_mac, protected=protected, memory=memory
+    )
 
 
 # --- JSON helpers --------------------------------------------------------------------------

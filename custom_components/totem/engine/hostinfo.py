@@ -153,10 +153,11 @@ def gateways_from(
 
 def read_host_info(
     sys_class_net: Path = SYS_CLASS_NET,
-    ip_forward_path: Path = PROC_IP_FORWARD,
+    ip_forward_path: Path | None = None,
     ip_command: Sequence[str] | None = None,
 ) -> HostInfo:
     """Read the host's interfaces, bridges, default gateways and forwarding state."""
+    ip_forward_path = PROC_IP_FORWARD if ip_forward_path is None else ip_forward_path
     ip_command = ip_command if ip_command is not None else (find_tool("ip"),)
     problems: list[str] = []
     routes: list[tuple[str, str | None]] = []

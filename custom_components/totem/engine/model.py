@@ -113,6 +113,9 @@ class DeviceRow:
     # False for the null MAC (00:00:00:00:00:00): its frames are counted, as tshark
     # counts them, but it names no station (never a Home Assistant device).
     station: bool = True
+    # What the device does for the network, as TOTEM observed it: "gateway" (routes
+    # for many remote hosts), "dhcp_server", "dns_server". Such a device is never blocked.
+    roles: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

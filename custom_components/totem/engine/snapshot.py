@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from . import netaddr
+from .classify import behaviours
 from .devices import DeviceRecord, add_traffic
 from .evidence import TrafficSummary
 from .flows import Flow
@@ -116,6 +117,15 @@ def summary_of(dev: DeviceRecord) -> TrafficSummary:
     )
 
 
+# Behaviour tokens that make a device part of the network's plumbing.
+_ROLE_OF_TOKEN = {"gateway": "gateway", "serves_dhcp": "dhcp_server", "serves_dns": "dns_server"}
+
+
+def network_roles(tokens: set[str]) -> list[str]:
+    """The roles (gateway, dhcp_server, dns_server) the behaviour tokens show."""
+    return sorted(role for token, role in _ROLE_OF_TOKEN.items() if token in tokens)
+
+
 def build_snapshot(
     *,
     devices: Mapping[bytes, DeviceRecord],
@@ -158,6 +168,7 @@ def build_snapshot(
         row.integration = ident.integration
         row.manufacturer_registry = ident.manufacturer_registry
         row.type_source = ident.type_source
+        row.roles = network_roles(behaviours(identifier.evidence(mac), summary))
         out.append(row)
     out.sort(key=lambda r: (-(r.tx_bytes + r.rx_bytes), r.mac))
     return Snapshot(

@@ -40,6 +40,7 @@ from .cli_analyze import add_detector_options, build_engine, non_negative
 from .cli_collect import address_arg, open_socket, port_arg
 from .engine import Engine
 from .flow_events import FlowEngine, build_flow_engine, serve
+from .mqtt_link import add_link_options, run_remote
 from .protocol import (
     MAX_COMMAND_LINE,
     OK,
@@ -365,10 +366,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_detector_options(parser)
     parser.add_argument("--max-devices", type=int, default=4096, metavar="N")
     parser.add_argument("--state", metavar="FILE", help="load and save learned state here")
+    add_link_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    if getattr(args, "mqtt", None):
+        return run_remote(args, run_local)
+    return run_local(args, out)
+
+
+def run_local(
+    args: argparse.Namespace, out: IO[str] | None = None, commands: IO[str] | None = None
+) -> int:
     stream = out or sys.stdout
     stop = StopRequest()
     signal.signal(signal.SIGTERM, stop)
@@ -393,7 +403,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         source = f"netflow:{args.netflow}"
     emitter.send(Hello(source=source, pid=os.getpid()))
     control.load()
-    if not sys.stdin.isatty():
+    if commands is not None:
+        control.start_reader(commands)
+    elif not sys.stdin.isatty():
         control.start_reader(sys.stdin)
     try:
         if args.replay:

@@ -32,6 +32,8 @@ from .const import (
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_PATH,
+    CONF_PROBE_NAME,
+    CONF_PROBE_SECRET,
     CONF_PROMISC,
     CONF_SOURCE_TYPE,
     CONF_SPEED,
@@ -43,6 +45,7 @@ from .const import (
     SOURCE_DEMO,
     SOURCE_FLOWS,
     SOURCE_INTERFACE,
+    SOURCE_REMOTE,
     SOURCE_REPLAY,
 )
 
@@ -94,6 +97,8 @@ class CaptureSource:
     loop: bool = True
     flow_port: int = DEFAULT_FLOW_PORT
     exporters: tuple[str, ...] = ()
+    probe_name: str | None = None
+    probe_secret: str | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
@@ -101,6 +106,12 @@ class CaptureSource:
         if kind == SOURCE_DEMO:
             # Real time and in a loop, whatever the entry says: the demo is a live home.
             return cls(kind=kind, path=str(DEMO_CAPTURE))
+        if kind == SOURCE_REMOTE:
+            return cls(
+                kind=kind,
+                probe_name=str(data.get(CONF_PROBE_NAME, "")),
+                probe_secret=str(data.get(CONF_PROBE_SECRET, "")),
+            )
         if kind == SOURCE_FLOWS:
             return cls(
                 kind=kind,
@@ -123,7 +134,7 @@ class CaptureSource:
     @property
     def is_replay(self) -> bool:
         """A file is read: "online" is judged on the capture's own clock."""
-        return self.kind not in (SOURCE_INTERFACE, SOURCE_FLOWS)
+        return self.kind not in (SOURCE_INTERFACE, SOURCE_FLOWS, SOURCE_REMOTE)
 
     @property
     def may_finish(self) -> bool:
@@ -137,6 +148,8 @@ class CaptureSource:
             return DEMO_LABEL
         if self.kind == SOURCE_FLOWS:
             return f"flows on UDP port {self.flow_port}"
+        if self.kind == SOURCE_REMOTE:
+            return f"remote probe {self.probe_name}"
         return str(self.path if self.kind == SOURCE_REPLAY else self.interface)
 
     def probe_args(self) -> list[str]:

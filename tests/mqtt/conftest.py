@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -86,8 +87,9 @@ class Broker:
         return f"mqtt://{user}:{password or ACCOUNTS[user]}@127.0.0.1:{self.port}"
 
 
-@pytest.fixture
-def broker(tmp_path: Path, socket_enabled: None) -> Generator[Broker]:
+@contextlib.contextmanager
+def run_broker(tmp_path: Path) -> Generator[Broker]:
+    """Mosquitto with the accounts and the ACL above, on a free loopback port."""
     if MOSQUITTO is None or PASSWD is None:
         pytest.skip("mosquitto is not installed (scripts/setup installs it)")
     passwd = tmp_path / "passwd"
@@ -104,8 +106,16 @@ def broker(tmp_path: Path, socket_enabled: None) -> Generator[Broker]:
     )
     b = Broker(port, conf)
     b.start()
-    yield b
-    b.stop()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path, socket_enabled: None) -> Generator[Broker]:
+    with run_broker(tmp_path) as b:
+        yield b
 
 
 @dataclass

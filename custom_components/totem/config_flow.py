@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import voluptuous as vol
-from homeassistant.components import network
+from homeassistant.components import mqtt, network
 from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
@@ -35,11 +35,13 @@ from .const import (
     CONF_AWAY_TIMEOUT,
     CONF_BLOCK_BACKEND,
     CONF_DEVICE_CAP,
+    CONF_FLOW_PORT,
     CONF_IGNORED,
     CONF_INTERFACE,
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_PATH,
+    CONF_PROBE_NAME,
     CONF_PROMISC,
     CONF_SOURCE_TYPE,
     CONF_SPEED,
@@ -51,11 +53,15 @@ from .const import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
     SOURCE_DEMO,
+    SOURCE_FLOWS,
     SOURCE_INTERFACE,
+    SOURCE_REMOTE,
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
+from .flow_source import FLOWS_SCHEMA, flows_data, port_free
 from .options import DEMO_CAPTURE, TotemConfig, is_mac, normalise_macs, parse_links
+from .remote_probe import async_find_probes, remote_data, remote_schema
 from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
 
 # The demo home: lively updates, and no firewall rule on the user's machine (its
@@ -83,7 +89,60 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         return self.async_show_menu(
-            step_id="user", menu_options=[SOURCE_INTERFACE, SOURCE_REPLAY, SOURCE_DEMO]
+            step_id="user",
+            menu_options=[
+                SOURCE_INTERFACE,
+                SOURCE_REPLAY,
+                SOURCE_FLOWS,
+                SOURCE_REMOTE,
+                SOURCE_DEMO,
+            ],
+        )
+
+    async def async_step_remote(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A probe on another machine, found from its retained status on the MQTT broker."""
+        if not await mqtt.async_wait_for_mqtt_client(self.hass):
+            return self.async_abort(reason="mqtt_not_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = remote_data(user_input)
+            if not errors:
+                await self.async_set_unique_id(f"{SOURCE_REMOTE}:{data[CONF_PROBE_NAME]}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"TOTEM probe {data[CONF_PROBE_NAME]}",
+                    data=data,
+                    options=dict(DEFAULT_OPTIONS),
+                )
+        found = await async_find_probes(self.hass)
+        return self.async_show_form(
+            step_id="remote",
+            data_schema=self.add_suggested_values_to_schema(remote_schema(found), user_input or {}),
+            errors=errors,
+            description_placeholders={"found": ", ".join(found) or "none yet"},
+        )
+
+    async def async_step_flows(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Flows exported by the home router (NetFlow v5/v9, IPFIX, sFlow) to a UDP port."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = flows_data(user_input)
+            if not errors and not await self.hass.async_add_executor_job(
+                port_free, data[CONF_FLOW_PORT]
+            ):
+                errors[CONF_FLOW_PORT] = "port_in_use"
+            if not errors:
+                await self.async_set_unique_id(f"{SOURCE_FLOWS}:{data[CONF_FLOW_PORT]}")
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=f"TOTEM flows on port {data[CONF_FLOW_PORT]}",
+                    data=data,
+                    options=dict(DEFAULT_OPTIONS),
+                )
+        return self.async_show_form(
+            step_id="flows",
+            data_schema=self.add_suggested_values_to_schema(FLOWS_SCHEMA, user_input or {}),
+            errors=errors,
         )
 
     async def async_step_demo(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -149,6 +208,10 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry.data.get(CONF_SOURCE_TYPE) == SOURCE_DEMO:
             return self.async_abort(reason="demo_not_reconfigurable")
+        if entry.data.get(CONF_SOURCE_TYPE) == SOURCE_FLOWS:
+            return self.async_abort(reason="flows_not_reconfigurable")
+        if entry.data.get(CONF_SOURCE_TYPE) == SOURCE_REMOTE:
+            return self.async_abort(reason="remote_not_reconfigurable")
         replay = entry.data[CONF_SOURCE_TYPE] == SOURCE_REPLAY
         errors: dict[str, str] = {}
         if user_input is not None:

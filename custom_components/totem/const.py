@@ -25,6 +25,16 @@ CONF_PROMISC: Final = "promisc"
 CONF_PATH: Final = "path"
 CONF_SPEED: Final = "speed"
 CONF_LOOP: Final = "loop"
+# Flows exported by the home router (NetFlow v5/v9, IPFIX, sFlow) to a UDP port here.
+SOURCE_FLOWS: Final = "flows"
+CONF_FLOW_PORT: Final = "flow_port"
+CONF_FLOW_EXPORTERS: Final = "flow_exporters"
+# 2055 is where softflowd, MikroTik and pfSense export NetFlow by default.
+DEFAULT_FLOW_PORT: Final = 2055
+# A TOTEM probe on another machine, through Home Assistant's MQTT integration.
+SOURCE_REMOTE: Final = "remote"
+CONF_PROBE_NAME: Final = "probe_name"
+CONF_PROBE_SECRET: Final = "probe_secret"
 
 # Options.
 CONF_UPDATE_INTERVAL: Final = "update_interval"

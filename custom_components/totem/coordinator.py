@@ -50,6 +50,7 @@ from .issues import (
 )
 from .options import TotemConfig
 from .probe_process import ProbeEnded, ProbeProcess
+from .remote_probe import RemoteProbe
 from .store import InventoryStore
 
 _LOGGER = logging.getLogger(__package__)
@@ -104,13 +105,18 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             ),
         )
         self.devices = DeviceRegistryUpdater(hass, entry.entry_id, entry.title, store)
-        self.probe = ProbeProcess(
+        self.probe: ProbeProcess | RemoteProbe = ProbeProcess(
             config.probe_args(engine_state_file(hass, entry.entry_id)),
             self._on_message,
             self._on_exit,
             may_finish=config.source.may_finish,
             heartbeat=config.update_interval,
         )
+        if config.source.probe_name:  # a probe on another machine, through MQTT
+            secret = config.source.probe_secret or ""
+            self.probe = RemoteProbe(
+                hass, config.source.probe_name, secret, self._on_message, self._on_exit
+            )
         self.source_available = False
         self.finished = False
         self.hello: Hello | None = None

@@ -10,7 +10,13 @@ from homeassistant.helpers import issue_registry as ir
 from .const import DOMAIN
 
 # Probe error codes that need the user's hand; anything else is retried quietly.
-REPAIRABLE_ERRORS = ("permission_denied", "interface_not_found", "interface_down", "bad_file")
+REPAIRABLE_ERRORS = (
+    "permission_denied",
+    "interface_not_found",
+    "interface_down",
+    "bad_file",
+    "probe_offline",  # a remote probe's status went offline
+)
 ISSUE_LIMITED_VISIBILITY = "limited_visibility"
 
 

@@ -25,20 +25,27 @@ from .const import (
     CONF_AWAY_TIMEOUT,
     CONF_BLOCK_BACKEND,
     CONF_DEVICE_CAP,
+    CONF_FLOW_EXPORTERS,
+    CONF_FLOW_PORT,
     CONF_IGNORED,
     CONF_INTERFACE,
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_PATH,
+    CONF_PROBE_NAME,
+    CONF_PROBE_SECRET,
     CONF_PROMISC,
     CONF_SOURCE_TYPE,
     CONF_SPEED,
     CONF_STALE_DAYS,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_FLOW_PORT,
     DEFAULT_OPTIONS,
     DEFAULT_SPEED,
     SOURCE_DEMO,
+    SOURCE_FLOWS,
     SOURCE_INTERFACE,
+    SOURCE_REMOTE,
     SOURCE_REPLAY,
 )
 
@@ -79,7 +86,8 @@ def is_mac(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureSource:
-    """Where the probe reads frames: an interface, a capture file, or the demo home."""
+    """Where the probe reads frames: an interface, a capture file, the demo home, or
+    the flow records a router exports to a UDP port."""
 
     kind: str
     interface: str | None = None
@@ -87,6 +95,10 @@ class CaptureSource:
     path: str | None = None
     speed: float = DEFAULT_SPEED
     loop: bool = True
+    flow_port: int = DEFAULT_FLOW_PORT
+    exporters: tuple[str, ...] = ()
+    probe_name: str | None = None
+    probe_secret: str | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
@@ -94,6 +106,18 @@ class CaptureSource:
         if kind == SOURCE_DEMO:
             # Real time and in a loop, whatever the entry says: the demo is a live home.
             return cls(kind=kind, path=str(DEMO_CAPTURE))
+        if kind == SOURCE_REMOTE:
+            return cls(
+                kind=kind,
+                probe_name=str(data.get(CONF_PROBE_NAME, "")),
+                probe_secret=str(data.get(CONF_PROBE_SECRET, "")),
+            )
+        if kind == SOURCE_FLOWS:
+            return cls(
+                kind=kind,
+                flow_port=int(data.get(CONF_FLOW_PORT, DEFAULT_FLOW_PORT)),
+                exporters=tuple(str(a) for a in data.get(CONF_FLOW_EXPORTERS, ())),
+            )
         if kind == SOURCE_REPLAY:
             return cls(
                 kind=kind,
@@ -110,7 +134,7 @@ class CaptureSource:
     @property
     def is_replay(self) -> bool:
         """A file is read: "online" is judged on the capture's own clock."""
-        return self.kind != SOURCE_INTERFACE
+        return self.kind not in (SOURCE_INTERFACE, SOURCE_FLOWS, SOURCE_REMOTE)
 
     @property
     def may_finish(self) -> bool:
@@ -122,9 +146,16 @@ class CaptureSource:
         """How logs and repair issues name the source."""
         if self.kind == SOURCE_DEMO:
             return DEMO_LABEL
+        if self.kind == SOURCE_FLOWS:
+            return f"flows on UDP port {self.flow_port}"
+        if self.kind == SOURCE_REMOTE:
+            return f"remote probe {self.probe_name}"
         return str(self.path if self.kind == SOURCE_REPLAY else self.interface)
 
     def probe_args(self) -> list[str]:
+        if self.kind == SOURCE_FLOWS:
+            allow = ["--allow", *self.exporters] if self.exporters else []
+            return ["--netflow", str(self.flow_port), *allow]
         if self.is_replay:
             args = ["--replay", str(self.path), "--speed", str(self.speed)]
             return [*args, "--loop"] if self.loop else args

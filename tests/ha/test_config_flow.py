@@ -100,7 +100,13 @@ async def _start(hass: HomeAssistant, step: str):
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == [SOURCE_INTERFACE, SOURCE_REPLAY, SOURCE_DEMO]
+    assert result["menu_options"] == [
+        SOURCE_INTERFACE,
+        SOURCE_REPLAY,
+        "flows",
+        "remote",
+        SOURCE_DEMO,
+    ]
     return await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": step})
 
 

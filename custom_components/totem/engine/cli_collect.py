@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -62,6 +62,7 @@ class CollectorStats:
     records: int = 0
     records_without_device: int = 0  # neither end a MAC or a LAN address
     devices_dropped: int = 0
+    devices_merged: int = 0  # address-keyed devices whose MAC a later record named
 
 
 class FlowCollector:
@@ -79,6 +80,8 @@ class FlowCollector:
         self.first: float | None = None
         self.last: float | None = None
         self._ignored: set[str] = set()
+        # Called with every decoded record after it is counted (the probe's detectors).
+        self.on_record: Callable[[FlowRecord, float], None] | None = None
 
     def feed(self, payload: bytes, exporter: str, now: float) -> None:
         """One datagram from ``exporter`` received at ``now``."""
@@ -91,6 +94,8 @@ class FlowCollector:
             return
         for rec in self.decoder.decode(payload, exporter, now):
             self.add(rec, now)
+            if self.on_record is not None:
+                self.on_record(rec, now)
 
     def add(self, rec: FlowRecord, now: float) -> None:
         self.stats.records += 1
@@ -129,13 +134,22 @@ class FlowCollector:
 
     def _device(self, mac: bytes | None, addr: bytes) -> _Device | None:
         local = is_local_ip(addr) and not is_multicast_ip(addr)
-        if mac is not None and is_unicast_mac(mac):
+        if mac is not None and not is_unicast_mac(mac):
+            mac = None
+        if mac is not None:
             key = mac_str(mac)
         elif local:
             key = ip_str(addr)
         else:
             return None  # a public address is a remote host, never a home device
         dev = self._devices.get(key)
+        if dev is None and mac is not None and local:
+            # The address was a device of its own until a record named its MAC: one device.
+            dev = self._devices.pop(ip_str(addr), None)
+            if dev is not None:
+                dev.mac = key
+                self._devices[key] = dev
+                self.stats.devices_merged += 1
         if dev is None:
             if len(self._devices) >= MAX_DEVICES:
                 self.stats.devices_dropped += 1
@@ -240,7 +254,7 @@ def replay(collector: FlowCollector, path: str) -> None:
         collector.feed(payload, sender, ts)
 
 
-def _port(text: str) -> int:
+def port_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -250,7 +264,7 @@ def _port(text: str) -> int:
     return value
 
 
-def _address(text: str) -> str:
+def address_arg(text: str) -> str:
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -270,11 +284,11 @@ def _duration(text: str) -> float:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("collect", help="NetFlow v5/v9, IPFIX and sFlow collector")
     src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--netflow", type=_port, metavar="PORT", help="UDP port to listen on")
+    src.add_argument("--netflow", type=port_arg, metavar="PORT", help="UDP port to listen on")
     src.add_argument("--replay", metavar="FILE", help="export datagrams from a capture")
-    parser.add_argument("--bind", type=_address, metavar="ADDR", help="default: all addresses")
+    parser.add_argument("--bind", type=address_arg, metavar="ADDR", help="default: all addresses")
     parser.add_argument(
-        "--allow", type=_address, nargs="+", default=[], metavar="ADDR",
+        "--allow", type=address_arg, nargs="+", default=[], metavar="ADDR",
         help="accept exports only from these exporters",
     )  # fmt: skip
     parser.add_argument("--duration", type=_duration, metavar="S", help="stop after S seconds")
@@ -286,7 +300,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def _socket(bind: str | None, port: int) -> socket.socket:
+def open_socket(bind: str | None, port: int) -> socket.socket:
     if bind is None or ":" in bind:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         if bind is None:
@@ -339,7 +353,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     else:
         try:
-            sock = _socket(args.bind, args.netflow)
+            sock = open_socket(args.bind, args.netflow)
         except OSError as err:
             where = f"[{args.bind}]" if args.bind and ":" in args.bind else args.bind or "*"
             print(

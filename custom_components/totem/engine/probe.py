@@ -37,8 +37,11 @@ from typing import IO
 
 from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
+from .cli_collect import address_arg, open_socket, port_arg
 from .engine import Engine
 from .identify import apply_tables_file
+from .flow_events import FlowEngine, build_flow_engine, serve
+from .mqtt_link import add_link_options, run_remote
 from .protocol import (
     MAX_COMMAND_LINE,
     OK,
@@ -381,11 +384,35 @@ def run_live(
         cap.close()
 
 
+def run_flows(
+    args: argparse.Namespace, emitter: Emitter, stop: StopRequest, control: Control
+) -> None:
+    engine = emitter.engine
+    assert isinstance(engine, FlowEngine)
+    try:
+        sock = open_socket(args.bind, args.netflow)
+    except OSError as err:
+        where = f"{args.bind or '*'}:{args.netflow}"
+        raise ProbeFailure(
+            "port_unavailable", f"cannot listen on udp {where}: {err.strerror}", transient=True
+        ) from None
+    try:
+        serve(engine, sock, args.interval, stop, emitter.snapshot, control.poll)
+    finally:
+        sock.close()
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("probe", help="long-running capture process (NDJSON on stdout)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--replay", nargs="+", metavar="FILE", help="replay capture files")
     source.add_argument("--iface", metavar="IFACE", help="capture from a network interface")
+    source.add_argument("--netflow", type=port_arg, metavar="PORT", help="collect flow export")
+    parser.add_argument("--bind", type=address_arg, metavar="ADDR", help="--netflow: listen here")
+    parser.add_argument(
+        "--allow", type=address_arg, nargs="+", default=[], metavar="ADDR",
+        help="--netflow: accept exports only from these exporters",
+    )  # fmt: skip
     parser.add_argument("--speed", type=non_negative, default=1.0, help="replay speed factor")
     parser.add_argument("--loop", action="store_true", help="replay forever")
     parser.add_argument("--bpf", metavar="EXPR", help="kernel filter for live capture")
@@ -397,10 +424,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--ha-tables", metavar="FILE", help="Home Assistant's discovery tables (JSON)"
     )
+    add_link_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    if getattr(args, "mqtt", None):
+        return run_remote(args, run_local)
+    return run_local(args, out)
+
+
+def run_local(
+    args: argparse.Namespace, out: IO[str] | None = None, commands: IO[str] | None = None
+) -> int:
     stream = out or sys.stdout
     stop = StopRequest()
     signal.signal(signal.SIGTERM, stop)
@@ -409,7 +445,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         print("error: --max-devices must be >= 1", file=sys.stderr)
         return 2
     try:
-        engine = build_engine(args.learn, args.blocklist, max_devices=args.max_devices)
+        if args.netflow is not None:
+            engine: Engine = build_flow_engine(
+                args.learn, args.blocklist, args.max_devices, tuple(args.allow)
+            )
+        else:
+            engine = build_engine(args.learn, args.blocklist, max_devices=args.max_devices)
     except BlocklistError as err:
         stream.write(ErrorMessage(code="bad_file", message=str(err)).to_line() + "\n")
         return 2
@@ -417,13 +458,19 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
     emitter = Emitter(engine, stream)
     control = Control(engine, emitter, args.state)
     source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"
+    if args.netflow is not None:
+        source = f"netflow:{args.netflow}"
     emitter.send(Hello(source=source, pid=os.getpid()))
     control.load()
-    if not sys.stdin.isatty():
+    if commands is not None:
+        control.start_reader(commands)
+    elif not sys.stdin.isatty():
         control.start_reader(sys.stdin)
     try:
         if args.replay:
             run_replay(args, emitter, stop, control)
+        elif args.netflow is not None:
+            run_flows(args, emitter, stop, control)
         else:
             run_live(args, emitter, stop, control)
     except ProbeFailure as err:

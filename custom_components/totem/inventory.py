@@ -60,6 +60,9 @@ class DeviceView:
     present: bool  # in the probe's current table
     protocols: dict[str, int] = field(default_factory=dict)
     domains: tuple[str, ...] = ()
+    # Why the engine chose the type, and where each part of the name came from.
+    type_reason: str = ""
+    name_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +310,8 @@ class DeviceInventory:
             present=bool(members),
             protocols=protocols,
             domains=tuple(sorted({d for m in members for d in m.domains})),
+            type_reason=best.type_reason if best is not None else "",
+            name_sources=dict(best.name_sources) if best is not None else {},
         )
 
 

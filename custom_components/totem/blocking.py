@@ -31,7 +31,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, SOURCE_INTERFACE
+from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
     BACKEND_NONE,
@@ -42,6 +42,7 @@ from .engine.enforce import (
     make_backend,
 )
 from .engine.hostinfo import read_interfaces
+from .engine.pretend import BACKEND_PRETEND, PretendBackend
 from .options import TotemConfig
 
 _LOGGER = logging.getLogger(__package__)
@@ -445,6 +446,8 @@ async def async_setup_blocking(
         # Only a hand-edited options file names an unknown backend.
         _LOGGER.error("TOTEM blocks nothing: %s", err.message)
         backend = make_backend(BACKEND_NONE)
+    if config.source.kind == SOURCE_DEMO:
+        backend = PretendBackend()  # the demo home is not this network: blocks are pretended
     manager = BlockManager(hass, coordinator, backend, store)
     await manager.async_start()
     if manager.enforcing:
@@ -483,7 +486,7 @@ async def async_remove_blocking(hass: HomeAssistant, entry: ConfigEntry) -> None
         else:
             backend.remove_all()
 
-    if name != BACKEND_NONE:
+    if name not in (BACKEND_NONE, BACKEND_PRETEND):
         try:
             await hass.async_add_executor_job(lift)
         except EnforceError as err:

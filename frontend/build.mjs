@@ -11,6 +11,7 @@ await build({
   minify: true,
   legalComments: "none",
   charset: "utf8",
-  outfile: "../custom_components/totem/frontend/totem-panel.js",
+  // TOTEM_BUNDLE_OUT: somewhere else (scripts/build-frontend --check compares the two).
+  outfile: process.env.TOTEM_BUNDLE_OUT || "../custom_components/totem/frontend/totem-panel.js",
   logLevel: "warning",
 });

@@ -225,7 +225,7 @@ class NetworkView:
             "mac": device.mac,
             "macs": list(device.macs),
             "device_id": device_ids.get(device.mac),
-            "name": device.name,
+            "name": _short_name(device),
             "vendor": clean_vendor(device.manufacturer),
             "manufacturer": device.manufacturer,
             "type": device.type,
@@ -293,6 +293,14 @@ class NetworkView:
         self._store.async_delay_save(self._stored, SAVE_DELAY)
         self._schedule_push()
         return True
+
+
+def _short_name(device: DeviceView) -> str:
+    """A name made of the vendor and the MAC's tail gets the short vendor."""
+    vendor = device.manufacturer
+    if vendor and device.name.startswith(vendor) and (short := clean_vendor(vendor)):
+        return short + device.name[len(vendor) :]
+    return device.name
 
 
 def _number(value: object) -> bool:

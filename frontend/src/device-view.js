@@ -14,7 +14,11 @@ export const BLOCK_CHOICES = [
   [0, "until unblocked"],
 ];
 const SNOOZE_CHOICES = [3600, 8 * 3600, 86400, 7 * 86400];
-const RANGES = { hours: { span: 6 * 3600, width: 60, label: "6 hours" }, days: { span: 7 * 86400, width: 3600, label: "7 days" } };
+const RANGES = {
+  hour: { span: 3600, width: 60, label: "1 hour" },
+  hours: { span: 6 * 3600, width: 300, label: "6 hours" },
+  days: { span: 7 * 86400, width: 3600, label: "7 days" },
+};
 
 export class TotemDeviceView extends LitElement {
   static properties = {
@@ -35,7 +39,7 @@ export class TotemDeviceView extends LitElement {
 
   constructor() {
     super();
-    this._range = "hours";
+    this._range = "hour";
     this._blockFor = 3600;
     this._snoozeFor = 86400;
   }
@@ -113,7 +117,7 @@ export class TotemDeviceView extends LitElement {
     const r = RANGES[this._range];
     const now = Date.now() / 1000;
     const start = Math.floor((now - r.span) / r.width) * r.width;
-    const buckets = this._range === "hours" ? d.minutes : d.hours;
+    const buckets = this._range === "days" ? d.hours : d.minutes;
     const series = dense(buckets, start, now, r.width);
     const total = series.tx.reduce((a, b) => a + b, 0) + series.rx.reduce((a, b) => a + b, 0);
     return html`
@@ -121,7 +125,7 @@ export class TotemDeviceView extends LitElement {
         <div class="seg">${Object.entries(RANGES).map(([k, v]) => html`<button class="btn ${this._range === k ? "primary" : ""}" @click=${() => (this._range = k)}>${v.label}</button>`)}</div>
       </div>
       ${trafficChart(series, start, r.width, bytes, 640, 180)}
-      <div class="muted small"><span class="legend-tx">■ sent</span> <span class="legend-rx">■ received</span> · ${bytes(total)} in ${r.label} · per ${r.width === 60 ? "minute" : "hour"}</div>`;
+      <div class="muted small"><span class="legend-tx">■ sent</span> <span class="legend-rx">■ received</span> · ${bytes(total)} in ${r.label} · per ${duration(r.width)}</div>`;
   }
 
   _access(d, entry) {

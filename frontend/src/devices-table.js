@@ -93,7 +93,7 @@ export class TotemDevicesTable extends LitElement {
   _cell(key, d) {
     switch (key) {
       case "name":
-        return html`<td class="name"><span class="dot ${d.online ? "on" : ""}"></span>${d.name}${d.new ? html` <span class="chip">new</span>` : ""}</td>`;
+        return html`<td class="name"><span class="dot ${d.online ? "on" : ""}"></span>${d.name}${d.new && !this.compact ? html` <span class="chip">new</span>` : ""}</td>`;
       case "vendor":
         return html`<td class="hide-narrow" title=${d.manufacturer || ""}>${d.vendor || html`<span class="muted">—</span>`}</td>`;
       case "type":
@@ -178,6 +178,7 @@ export class TotemDevicesTable extends LitElement {
       .empty { padding: 16px; }
       :host([narrow]) .hide-narrow, :host([compact]) .hide-narrow { display: none; }
       :host([compact]) td, :host([compact]) th { padding: 4px 6px; }
+      :host([compact]) .name { max-width: 140px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     `,
   ];
 }

@@ -51,7 +51,7 @@ export const shared = css`
     padding: 5px 8px;
   }
   svg.spark polyline, svg.spark line { fill: none; stroke: var(--primary-color); stroke-width: 1.5; }
-  svg.chart { width: 100%; height: 200px; }
+  svg.chart { width: 100%; height: auto; display: block; }
   svg.chart .grid { stroke: var(--divider-color); stroke-width: 1; }
   svg.chart .axis { fill: var(--secondary-text-color); font-size: 11px; }
   svg.chart .tx { fill: none; stroke: var(--primary-color); stroke-width: 2; }

@@ -40,8 +40,7 @@ ACKS_KEPT: Final = 1000
 # Corporate suffixes that make an OUI vendor long without telling more.
 _VENDOR_SUFFIX = re.compile(
     r"[,.\s]+(inc|incorporated|ltd|limited|llc|co|corp|corporation|company|gmbh|ag|sa|"
-    r"s\.a|bv|b\.v|nv|oy|ab|as|plc|pte|pty|srl|spa|kg|technology|technologies|"
-    r"electronics|international|group|holdings?)\.?$",
+    r"s\.a|bv|b\.v|nv|oy|ab|as|plc|pte|pty|srl|spa|kg|technology|technologies)\.?$",
     re.IGNORECASE,
 )
 
@@ -60,13 +59,17 @@ def clean_vendor(name: str | None) -> str | None:
         text = shorter
 
 
-def alert_json(record: RoutedAlert, entry_id: str, acked: bool) -> dict[str, Any]:
+def alert_json(
+    record: RoutedAlert, entry_id: str, acked: bool, offset: float = 0.0
+) -> dict[str, Any]:
+    """OFFSET turns the alert's packet time into today's (a replay's clock is its capture's)."""
     alert = record.alert
     return {
         "entry_id": entry_id,
         "mac": alert.mac,
         "device": record.device_mac,
         "time": alert.time,
+        "seen": alert.time + offset,
         "kind": alert.kind,
         "severity": alert.severity,
         "message": alert.message,
@@ -269,8 +272,9 @@ class NetworkView:
 
     def alerts(self) -> list[dict[str, Any]]:
         """Every alert the router keeps, newest first."""
+        offset = time.time() - self._now() if self.coordinator.is_replay else 0.0
         return [
-            alert_json(r, self.entry_id, alert_key(r) in self.acknowledged)
+            alert_json(r, self.entry_id, alert_key(r) in self.acknowledged, offset)
             for r in reversed(self._alerts.recent)
         ]
 

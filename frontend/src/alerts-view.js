@@ -58,7 +58,7 @@ export class TotemAlertsView extends LitElement {
       <table>
         <thead><tr><th>When</th><th>Device</th><th>Kind</th><th>Severity</th><th>What</th><th></th></tr></thead>
         <tbody>${shown.map((a) => html`<tr class=${a.acknowledged ? "acked" : ""}>
-          <td class="nowrap">${clock(a.time)}</td>
+          <td class="nowrap">${clock(a.seen ?? a.time)}</td>
           <td><a href="#" @click=${(e) => { e.preventDefault(); this.dispatchEvent(new CustomEvent("device-selected", { detail: { entry_id: a.entry_id, mac: a.device }, bubbles: true, composed: true })); }}>${a.device_name || a.mac}</a></td>
           <td>${kindLabel(a.kind)}${a.count > 1 ? html` <span class="muted">×${a.count}</span>` : ""}</td>
           <td><span class="sev" style="background:${SEVERITY_COLOR[a.severity]}"></span>${a.severity}</td>

@@ -38,14 +38,15 @@ export function trafficChart({ tx, rx }, start, width, fmt, w = 640, h = 180) {
   const y = (v) => pad.t + ih - (v / max) * ih;
   const line = (vals) => vals.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   const area = (vals) => `${pad.l},${pad.t + ih} ${line(vals)} ${x(n - 1).toFixed(1)},${pad.t + ih}`;
-  const ticks = [0, 0.5, 1].map((f) => ({ v: max * f, y: y(max * f) }));
-  const labels = [0, Math.floor((n - 1) / 2), n - 1].map((i) => ({
+  const ticks = (max >= 10 ? [0, 0.5, 1] : [0, 1]).map((f) => ({ v: max * f, y: y(max * f) }));
+  const labels = [0, Math.floor((n - 1) / 2), n - 1].map((i, k) => ({
     x: x(i),
+    anchor: ["start", "middle", "end"][k],
     text: new Date((start + i * width) * 1000).toLocaleString([], width >= 3600 ? { weekday: "short", hour: "2-digit" } : { hour: "2-digit", minute: "2-digit" }),
   }));
   return svg`<svg class="chart" viewBox="0 0 ${w} ${h}" role="img" aria-label="traffic chart">
     ${ticks.map((t) => svg`<line class="grid" x1=${pad.l} x2=${w - pad.r} y1=${t.y} y2=${t.y} /><text class="axis" x=${pad.l - 4} y=${t.y + 4} text-anchor="end">${fmt(t.v)}</text>`)}
-    ${labels.map((l) => svg`<text class="axis" x=${l.x} y=${h - 6} text-anchor="middle">${l.text}</text>`)}
+    ${labels.map((l) => svg`<text class="axis" x=${l.x} y=${h - 6} text-anchor=${l.anchor}>${l.text}</text>`)}
     <polygon class="rx-area" points=${area(rx)} />
     <polyline class="rx" points=${line(rx)} />
     <polygon class="tx-area" points=${area(tx)} />

@@ -160,7 +160,7 @@ export class TotemDeviceView extends LitElement {
       ${alerts.length
         ? html`<ol class="timeline">${alerts.map((a) => html`<li class=${a.acknowledged ? "acked" : ""}>
             <span class="sev" style="background:${SEVERITY_COLOR[a.severity] || SEVERITY_COLOR.info}"></span>
-            <div class="what"><b>${kindLabel(a.kind)}</b> <span class="muted">${clock(a.time)}${a.count > 1 ? ` · ×${a.count}` : ""}</span><br />${a.message}</div>
+            <div class="what"><b>${kindLabel(a.kind)}</b> <span class="muted">${clock(a.seen ?? a.time)}${a.count > 1 ? ` · ×${a.count}` : ""}</span><br />${a.message}</div>
             <div class="acts">
               <button class="btn" title="no more ${kindLabel(a.kind)} alerts for ${duration(this._snoozeFor)}" ?disabled=${this._busy}
                 @click=${() => this._command("totem/device/snooze", { kind: a.kind, duration: this._snoozeFor })}>Snooze</button>

@@ -42,9 +42,9 @@ export function sortDevices(devices, key, desc) {
   const out = [...devices].sort((a, b) => {
     const va = col.value(a);
     const vb = col.value(b);
-    if (va < vb) return -1;
-    if (va > vb) return 1;
-    return (a.name || "").localeCompare(b.name || "");
+    // "Device 2" before "Device 10", as a person sorts names.
+    const c = typeof va === "string" ? va.localeCompare(vb, undefined, { numeric: true }) : va < vb ? -1 : va > vb ? 1 : 0;
+    return c || (a.name || "").localeCompare(b.name || "", undefined, { numeric: true });
   });
   return desc ? out.reverse() : out;
 }

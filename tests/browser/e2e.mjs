@@ -185,7 +185,7 @@ try {
   const t1 = Date.now();
   await until(page, "the demo's first alert", async () => (await table(page))?.summary.open_alerts > 0, ALERT_WAIT_MS, 1000);
   result.alerts_after_ms = Date.now() - t1;
-  await page.waitForTimeout(20000); // a few more misbehaviours for the screenshots
+  await page.waitForTimeout(45000); // a few more misbehaviours for the screenshots
   await page.screenshot({ path: join(out, "panel.png") });
   const withAlerts = await page.locator("totem-devices-table").evaluate((el) =>
     el.devices.filter((d) => d.alerts_24h > 0).sort((a, b) => b.alerts_24h - a.alerts_24h)[0]);

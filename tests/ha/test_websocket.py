@@ -3,6 +3,7 @@ administrator check and translated errors, against the scripted fake probe."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,9 @@ async def test_device_page_and_alert_list(
         False,
     )
     assert alert["device_name"] == device["name"]
+    # Shown in today's terms: the replay's alert at packet time 1005 is 5 s before the
+    # snapshot at 1010, whose wall time is now.
+    assert alert["seen"] == pytest.approx(time.time() - 5, abs=30)
 
     await client.send_json_auto_id(
         {
@@ -301,6 +305,7 @@ async def test_commands_need_an_administrator(
 
 def test_clean_vendor_drops_corporate_suffixes() -> None:
     assert clean_vendor("Espressif Inc.") == "Espressif"
+    assert clean_vendor("David Electronics Co., LTD.") == "David Electronics"
     assert clean_vendor("TP-LINK TECHNOLOGIES CO.,LTD.") == "TP-LINK"
     assert clean_vendor("Hon Hai Precision Ind. Co.,Ltd.") == "Hon Hai Precision Ind"
     assert clean_vendor("Sonos, Inc.") == "Sonos"

@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.totem.const import CONF_BLOCK_BACKEND
 from custom_components.totem.engine.model import Alert
 from custom_components.totem.engine.protocol import AlertMessage
-from custom_components.totem.network_view import clean_vendor
+from custom_components.totem.network_view import VIEWS, clean_vendor
 from tests.engine.test_enforce import FakeNft
 
 from .conftest import replay_entry, setup_entry, wait_for, write_script
@@ -312,3 +312,42 @@ def test_clean_vendor_drops_corporate_suffixes() -> None:
     assert clean_vendor("Apple") == "Apple"
     assert clean_vendor("") is None
     assert clean_vendor(None) is None
+
+
+async def test_traffic_series_and_acknowledgements_survive_a_restart(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    entry = await _start(hass, tmp_path, fake_probe)
+    coordinator = entry.runtime_data.coordinator
+    (tmp_path / "again").touch()
+    await wait_for(hass, lambda: coordinator.data.time == 1020.0, what="the second snapshot")
+    alert_time = entry.runtime_data.alerts.recent[0].alert.time
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "totem/alerts/acknowledge",
+            "entry_id": entry.entry_id,
+            "mac": PLUG,
+            "kind": "port_scan",
+            "time": alert_time,
+        }
+    )
+    assert (await client.receive_json())["success"]
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data is not None, what="the restarted entry")
+    await client.send_json_auto_id(
+        {"type": "totem/device/get", "entry_id": entry.entry_id, "mac": PLUG}
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    # The 60 kB minute from before the restart is still in the chart's series.
+    assert sum(b[1] for b in reply["result"]["device"]["minutes"]) == 60000
+    view = hass.data[VIEWS][entry.entry_id]
+    assert f"{PLUG}|port_scan|{alert_time}" in view.acknowledged

@@ -197,6 +197,12 @@ try {
   await page.locator("totem-alerts-view tbody tr").first().waitFor({ timeout: 20000 });
   result.alerts_listed = await page.locator("totem-alerts-view tbody tr").count();
   await page.screenshot({ path: join(out, "alerts.png") });
+  // The cards again, now with minutes of traffic and the alerts, for the README.
+  await page.goto(`${base}/lovelace/net`);
+  await page.locator("totem-device-card svg.chart").waitFor({ timeout: 30000 });
+  await page.waitForTimeout(1000);
+  await page.locator("totem-device-card").screenshot({ path: join(out, "card-device.png") });
+  await page.locator("totem-devices-card").screenshot({ path: join(out, "card-devices.png") });
 
   // 7. Load time with 250 devices: the subscription answered by a websocket fixture.
   const big = await browser.newContext({ viewport: { width: 1400, height: 900 } });

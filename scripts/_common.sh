@@ -10,7 +10,8 @@ export TOTEM_ROOT
 # iproute2 for the veth/netns tests, nftables for the blocking backend, softflowd as a
 # real NetFlow/IPFIX exporter for the collector test), keyed by the
 # command that proves each one is installed.
-TOTEM_APT_TOOLS=(tshark:tshark tcpreplay:tcpreplay nft:nftables ip:iproute2 ping:iputils-ping tcpdump:tcpdump ethtool:ethtool softflowd:softflowd mosquitto:mosquitto mosquitto_sub:mosquitto-clients)
+TOTEM_APT_TOOLS=(tshark:tshark tcpreplay:tcpreplay nft:nftables ip:iproute2 ping:iputils-ping tcpdump:tcpdump ethtool:ethtool softflowd:softflowd
+    mosquitto:mosquitto mosquitto_sub:mosquitto-clients chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm)
 
 say() { printf '%s\n' "$*"; }
 die() {

@@ -32,7 +32,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, SOURCE_INTERFACE
+from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
     BACKEND_NONE,
@@ -43,6 +43,7 @@ from .engine.enforce import (
     make_backend,
 )
 from .engine.hostinfo import HostInfo, read_host_info, read_interfaces
+from .engine.pretend import BACKEND_PRETEND, PretendBackend
 from .engine.safety import GatewayMemory, Protection, Safety
 from .inventory import TotemData
 from .options import TotemConfig
@@ -590,6 +591,9 @@ async def async_setup_blocking(
         # Only a hand-edited options file names an unknown backend.
         _LOGGER.error("TOTEM blocks nothing: %s", err.message)
         backend = make_backend(BACKEND_NONE, protected=protected, memory=memory)
+    if config.source.kind == SOURCE_DEMO:
+        # The demo home is not this network: blocks are pretended, refusals are real.
+        backend = PretendBackend(protected=protected, memory=memory)
     manager = BlockManager(
         hass, coordinator, backend, store, capture_mac=capture_mac, memory=memory
     )
@@ -631,7 +635,7 @@ async def async_remove_blocking(hass: HomeAssistant, entry: ConfigEntry) -> None
         else:
             backend.remove_all()
 
-    if name != BACKEND_NONE:
+    if name not in (BACKEND_NONE, BACKEND_PRETEND):
         try:
             await hass.async_add_executor_job(lift)
         except EnforceError as err:

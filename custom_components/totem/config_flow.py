@@ -65,8 +65,17 @@ from .remote_probe import async_find_probes, remote_data, remote_schema
 from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
 
 # The demo home: lively updates, and no firewall rule on the user's machine (its
-# devices are not on this network; the user can change both in the options).
-DEMO_OPTIONS = {**DEFAULT_OPTIONS, CONF_UPDATE_INTERVAL: 5, CONF_BLOCK_BACKEND: "none"}
+# devices are not on this network; the user can change both in the options). Blocks
+# are pretended (engine/pretend.py) so the switches and the panel's block flow work.
+# It learns for the capture's first 4 minutes, after which its misbehaviours begin
+# (scripts/make-demo-capture): alerts within minutes, not after a week.
+DEMO_LEARN_SECONDS = 240
+DEMO_OPTIONS = {
+    **DEFAULT_OPTIONS,
+    CONF_UPDATE_INTERVAL: 5,
+    CONF_BLOCK_BACKEND: "none",
+    CONF_LEARN_DAYS: DEMO_LEARN_SECONDS / 86400,
+}
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:

@@ -68,6 +68,9 @@ class DeviceView:
     roles: tuple[str, ...] = ()
     # The name the device gave itself or the network gave it (DHCP, mDNS...), if any.
     hostname: str | None = None
+    # Why the engine chose the type, and where each part of the name came from.
+    type_reason: str = ""
+    name_sources: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +335,8 @@ class DeviceInventory:
             else (best.type_source if best is not None else "evidence"),
             roles=tuple(sorted({r for m in members for r in m.roles})),
             hostname=record.name or None,
+            type_reason=best.type_reason if best is not None else "",
+            name_sources=dict(best.name_sources) if best is not None else {},
         )
 
 

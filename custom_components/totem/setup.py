@@ -29,9 +29,12 @@ from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
 from .discovery import async_setup_discovery
 from .ha_tables import async_remove_ha_tables, async_write_ha_tables
+from .network_view import async_remove_network_view, async_setup_network_view
 from .options import TotemConfig
+from .panel import async_setup_panel
 from .services import async_setup_services
 from .store import InventoryStore
+from .websocket_api import async_setup_websocket_api
 
 _LOGGER = logging.getLogger(__package__)
 
@@ -53,6 +56,8 @@ _UNSCOPED_UNIQUE_ID: Final = re.compile(r"(?:[0-9a-f]{2}:){5}[0-9a-f]{2}-.+")
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Service actions exist from the start, entries loaded or not (they say which)."""
     async_setup_services(hass)
+    async_setup_websocket_api(hass)
+    await async_setup_panel(hass)
     return True
 
 
@@ -96,6 +101,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
         activity=activity,
         blocking=blocking,
     )
+    # The Network panel's view of the entry: it too sees every snapshot.
+    entry.async_on_unload(await async_setup_network_view(hass, coordinator, alerts, blocking))
     await coordinator.async_start()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     # Active discovery (off by option) only feeds the probe; nothing depends on it.
@@ -115,6 +122,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> No
     await InventoryStore(hass, entry.entry_id).async_remove()
     await async_remove_blocking(hass, entry)
     await async_remove_activity(hass, entry.entry_id)
+    await async_remove_network_view(hass, entry.entry_id)
     state = Path(engine_state_file(hass, entry.entry_id))
     await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))
     await async_remove_ha_tables(hass, entry.entry_id)

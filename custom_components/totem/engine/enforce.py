@@ -248,7 +248,7 @@ HostReader = Callable[[], HostInfo]
 ProtectedReader = Callable[[], Mapping[str, Protection]]
 
 
-def _nothing_protected() -> Mapping[str, Protection]:
+def nothing_protected() -> Mapping[str, Protection]:
     return {}
 
 
@@ -263,7 +263,7 @@ class Backend(ABC):
         runner: NftBoundary | None = None,
         host: HostReader = read_host_info,
         capture_mac: str | None = None,
-        protected: ProtectedReader = _nothing_protected,
+        protected: ProtectedReader = nothing_protected,
         memory: GatewayMemory | None = None,
     ) -> None:
         self._nft = Nft(runner if runner is not None else NftRunner())
@@ -611,7 +611,7 @@ def make_backend(
     runner: NftBoundary | None = None,
     host: HostReader = read_host_info,
     capture_mac: str | None = None,
-    protected: ProtectedReader = _nothing_protected,
+    protected: ProtectedReader = nothing_protected,
     memory: GatewayMemory | None = None,
 ) -> Backend:
     """The backend called NAME, or the automatic choice for this host when NAME is None."""

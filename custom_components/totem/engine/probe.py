@@ -39,8 +39,8 @@ from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
 from .cli_collect import address_arg, open_socket, port_arg
 from .engine import Engine
-from .identify import apply_tables_file
 from .flow_events import FlowEngine, build_flow_engine, serve
+from .identify import apply_tables_file
 from .mqtt_link import add_link_options, run_remote
 from .protocol import (
     MAX_COMMAND_LINE,

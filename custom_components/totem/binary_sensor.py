@@ -13,7 +13,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .data import TotemConfigEntry
-from .entity import TotemDeviceEntity, TotemDeviceEntityDescription, add_device_entities
+from .entity import (
+    TotemDeviceEntity,
+    TotemDeviceEntityDescription,
+    add_device_entities,
+    identity_attributes,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -29,7 +34,7 @@ BINARY_SENSORS: tuple[TotemBinarySensorDescription, ...] = (
         translation_key="online",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         value_fn=lambda v: v.online,
-        attrs_fn=lambda v: {"ip_addresses": list(v.ips)},
+        attrs_fn=lambda v: {"ip_addresses": list(v.ips), **identity_attributes(v)},
     ),
 )
 

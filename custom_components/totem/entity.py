@@ -174,3 +174,18 @@ def add_device_entities(
 
     add_new()
     return coordinator.async_add_listener(add_new)
+
+
+def identity_attributes(view: DeviceView) -> dict[str, Any]:
+    """Who the device is (they change rarely): its type and who set it, its model, and
+    the integration that supports it ("Home Assistant can control this with").
+
+    On the Online sensor, which every device has and is enabled by default: Last
+    seen, which held them once, is a disabled diagnostic sensor now."""
+    return {
+        "device_type": view.type,
+        "type_source": view.type_source,
+        "model": view.model,
+        "integration": view.integration,
+        "manufacturer_registry": view.manufacturer_registry,
+    }

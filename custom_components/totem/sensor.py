@@ -146,21 +146,8 @@ DEVICE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
         entity_registry_enabled_default=False,
         min_interval=LAST_SEEN_MIN_WRITE_SECONDS,
         value_fn=lambda v: _minute(v.last_seen),
-        attrs_fn=lambda v: _identity_attrs(v),
     ),
 )
-
-
-def _identity_attrs(view: DeviceView) -> dict[str, Any]:
-    """Who the device is (they change rarely): its type and who set it, its model, and
-    the integration that supports it ("Home Assistant can control this with")."""
-    return {
-        "device_type": view.type,
-        "type_source": view.type_source,
-        "model": view.model,
-        "integration": view.integration,
-        "manufacturer_registry": view.manufacturer_registry,
-    }
 
 
 def _rate(view: DeviceView) -> float:

@@ -279,11 +279,11 @@ async def test_announced_model_goes_into_the_device_registry(
     ]
     assert len(devices) == 1
     assert (devices[0].manufacturer, devices[0].model) == ("Philips Hue", "BSB002")
-    last_seen = er.async_get(hass).async_get_entity_id(
-        "sensor", DOMAIN, f"{entry.entry_id}-{hue}-last_seen"
+    online = er.async_get(hass).async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}-{hue}-online"
     )
-    assert last_seen is not None
-    state = hass.states.get(last_seen)
+    assert online is not None
+    state = hass.states.get(online)
     assert state is not None
     assert state.attributes["integration"] == "hue"
     assert state.attributes["model"] == "BSB002"

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import stat
 from dataclasses import dataclass, field
 
+MAX_FILE_BYTES = 32_000_000  # the largest public lists (hosts files) are ~10 MB
 MAX_ENTRIES = 500_000
 _HOSTS_SINKS = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1"})
 
@@ -84,8 +86,15 @@ class Blocklist:
 def load_blocklist(path: str | os.PathLike[str]) -> Blocklist:
     """Parse a blocklist file; BlocklistError (one line) when it cannot be read."""
     try:
+        # A regular file only, read with a bound: a FIFO or a device would block
+        # the capture loop, a huge file would eat the Pi's memory.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise BlocklistError(f"{path}: not a regular file")
         with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.readlines()
+            text = fh.read(MAX_FILE_BYTES + 1)
+        if len(text) > MAX_FILE_BYTES:
+            raise BlocklistError(f"{path}: larger than {MAX_FILE_BYTES // 1_000_000} MB")
+        lines = text.splitlines()
     except OSError as err:
         raise BlocklistError(f"{path}: cannot read blocklist ({err.strerror or err})") from None
     out = Blocklist(source=str(path))

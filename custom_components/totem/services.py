@@ -32,7 +32,14 @@ from .data import TotemConfigEntry
 from .engine.detectors.thresholds import MAX_THRESHOLD, Thresholds
 from .engine.enforce import EnforceError, parse_mac
 from .engine.model import ALERT_KINDS, DEVICE_TYPES
-from .engine.protocol import Command, ResetBaseline, SetDeviceType, SetThresholds, Snooze
+from .engine.protocol import (
+    Command,
+    LoadBlocklist,
+    ResetBaseline,
+    SetDeviceType,
+    SetThresholds,
+    Snooze,
+)
 from .probe_process import ProbeNotRunning
 
 SERVICE_BLOCK: Final = "block_device"
@@ -41,6 +48,7 @@ SERVICE_RESET_BASELINE: Final = "reset_baseline"
 SERVICE_SNOOZE: Final = "snooze_anomaly"
 SERVICE_THRESHOLDS: Final = "set_thresholds"
 SERVICE_DEVICE_TYPE: Final = "set_device_type"
+SERVICE_RELOAD_BLOCKLIST: Final = "reload_blocklist"
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
@@ -49,6 +57,7 @@ ATTR_KIND: Final = "kind"
 ATTR_VALUES: Final = "values"
 ATTR_TYPE: Final = "type"
 TYPE_AUTOMATIC: Final = "automatic"  # back to what identification says
+ATTR_PATH: Final = "path"
 THRESHOLD_NAMES: Final = tuple(f.name for f in fields(Thresholds))
 DEFAULT_SNOOZE: Final = timedelta(hours=24)
 
@@ -71,6 +80,9 @@ def _schema(extra: dict[vol.Marker, Any] | None = None) -> vol.All:
 
 
 BLOCK_SCHEMA: Final = _schema({vol.Optional(ATTR_DURATION): cv.time_period})
+RELOAD_BLOCKLIST_SCHEMA: Final = vol.Schema(
+    {vol.Optional(ATTR_PATH, default=""): vol.All(cv.string, vol.Length(max=4096))}
+)
 UNBLOCK_SCHEMA: Final = _schema()
 RESET_BASELINE_SCHEMA: Final = _schema()
 SNOOZE_SCHEMA: Final = _schema(
@@ -153,7 +165,26 @@ def async_setup_services(hass: HomeAssistant) -> None:
         if coordinator.store.set_user_type(macs, type_):
             await coordinator.store.async_save()
 
+    async def reload_blocklist(call: ServiceCall) -> None:
+        """(Re)load the offline blocklist in every probe; the probe keeps it across
+        restarts. An empty path removes it."""
+        path = call.data.get(ATTR_PATH) or None
+        for entry in _loaded_entries(hass).values():
+            try:
+                ack = await entry.runtime_data.coordinator.probe.request(LoadBlocklist(path=path))
+            except ProbeNotRunning:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN, translation_key="probe_not_running"
+                ) from None
+            if not ack.ok:
+                raise HomeAssistantError(
+                    translation_domain=DOMAIN,
+                    translation_key="blocklist_refused",
+                    translation_placeholders={"message": ack.message or ack.error or ""},
+                )
+
     for name, handler, schema in (
+        (SERVICE_RELOAD_BLOCKLIST, reload_blocklist, RELOAD_BLOCKLIST_SCHEMA),
         (SERVICE_BLOCK, block, BLOCK_SCHEMA),
         (SERVICE_UNBLOCK, unblock, UNBLOCK_SCHEMA),
         (SERVICE_RESET_BASELINE, reset_baseline, RESET_BASELINE_SCHEMA),

@@ -169,3 +169,26 @@ def test_a_dhcp_address_stays_its_owners_while_the_owner_is_quiet():
     engine = run(packets)
     spoofs = [a for a in engine.alerts if a.kind == "arp_spoof"]
     assert [a.mac for a in spoofs] == ["50:c7:bf:00:00:99"]
+
+
+def _rotation(second_name: str) -> Engine:
+    from tests.traffic.synth import dhcp_request
+
+    prl = bytes([1, 3, 6, 15, 26, 28, 51, 58, 59, 43, 114])
+    old, new = bytes.fromhex("da a1 19 00 00 01".replace(" ", "")), bytes.fromhex("5e0a1b2c3d4e")
+    ip = bytes([192, 168, 1, 60])
+    packets = []
+    for ts, mac, name in ((T0, old, "Pixel-7-Pro"), (T0 + 4000, new, second_name)):
+        req = dhcp_request(int(ts) & 0xFFFF, mac, name, "android-dhcp-14", prl, ip)
+        frame = eth(BROADCAST, mac, 0x0800, ipv4(b"\0" * 4, b"\xff" * 4, 17, udp(68, 67, req)))
+        packets.append((ts, len(frame), frame, 1))
+        packets.append(arp_frame(ts + 1, mac, ip))
+    packets.append(arp_frame(T0 + 3000, ROUTER_MAC, ROUTER_IP))
+    return run(packets, learn=3600.0)  # the second join comes after an hour of learning
+
+
+def test_a_phone_rotating_its_private_mac_is_not_a_new_device():
+    assert [a for a in _rotation("Pixel-7-Pro").alerts if a.kind == "new_device"] == []
+    # The control: another phone with a private MAC joining is new.
+    other = [a for a in _rotation("Galaxy-S23").alerts if a.kind == "new_device"]
+    assert [a.mac for a in other] == ["5e:0a:1b:2c:3d:4e"]

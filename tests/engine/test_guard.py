@@ -168,3 +168,27 @@ def test_policy_edit_and_state_round_trip():
 def test_unknown_command_is_not_handled():
     engine, _ = engine_with()
     assert send_command(engine, "frobnicate", {}).ok is False
+
+
+def test_a_blocklist_loaded_by_command_survives_a_restart(tmp_path: Path):
+    listed = tmp_path / "list.txt"
+    listed.write_text("45.1.0.0/16\n", encoding="utf-8")
+    _, guard = engine_with()
+    assert send_command(guard, "blocklist", {"path": str(listed)}).ok
+    state = json.loads(json.dumps(guard.state()))
+    engine2, guard2 = engine_with()
+    guard2.restore(state)
+    feed(engine2, sweep(T0, hosts=2))
+    engine2.flush()
+    assert "blocklisted_host" in {a.kind for a in engine2.alerts}
+
+
+def test_a_blocklist_that_is_not_a_regular_file_is_refused(tmp_path: Path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    _, guard = engine_with()
+    reply = send_command(guard, "blocklist", {"path": str(fifo)})
+    assert not reply.ok
+    assert "not a regular file" in (reply.message or "")

@@ -409,3 +409,18 @@ async def test_an_alert_storm_is_rate_limited_towards_home_assistant(
     assert len(router.recent) == 200  # kept, bounded
     assert events[0].data["attribution"] == "doubtful"
     assert events[0].data["direction"] == "outbound"
+
+
+async def test_reload_blocklist_reaches_the_probe_and_refusals_say_why(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    listed = tmp_path / "blocklist.txt"
+    listed.write_text("evil-tracker.example\n198.51.100.0/24\n", encoding="utf-8")
+    _entry, acks = await _running_replay(hass, tmp_path)
+    await hass.services.async_call(DOMAIN, "reload_blocklist", {"path": str(listed)}, blocking=True)
+    await wait_for(hass, lambda: bool(acks), what="the probe's ack")
+    assert acks == [{"type": "ack", "cmd": "blocklist", "ok": True}]
+    with pytest.raises(HomeAssistantError, match="could not load the blocklist"):
+        await hass.services.async_call(
+            DOMAIN, "reload_blocklist", {"path": str(tmp_path / "missing.txt")}, blocking=True
+        )

@@ -59,7 +59,8 @@ class ProtocolDetector(Detector):
                     "insecure_protocol",
                     "warning",
                     f"{ctx.describe(culprit, ts)} {what}: passwords travel in clear text "
-                    f"and {app} is how botnets like Mirai take over devices.",
+                    f"and {app} is how botnets like Mirai take over devices. What you can "
+                    "do: turn that service off, or change the device's password.",
                     {"protocol": app, "peer": peer},
                 )
         if app.startswith("Unknown"):
@@ -94,7 +95,8 @@ class ProtocolDetector(Detector):
             "warning",
             f"{ctx.describe(mac, ts)} used {app}, which a device of its kind "
             f"({prof.type.replace('_', ' ')}) does not need and which it never used while "
-            "TOTEM was learning.",
+            "TOTEM was learning. What you can do: if you did not change how you use it, "
+            "check the device, or allow the protocol for its kind.",
             {"protocol": app},
         )
 
@@ -117,7 +119,8 @@ class ProtocolDetector(Detector):
             "new_destination",
             "warning",
             f"{ctx.describe(origin, ts)} connected to {ctx.profile(server, ts).label} on "
-            "your network, which it never talked to while TOTEM was learning.",
+            "your network, which it never talked to while TOTEM was learning. What you can "
+            "do: if you did not set this up, block the device and check it.",
             {"peer": peer},
         )
 
@@ -252,6 +255,7 @@ class BlocklistDetector(Detector):
             "blocklisted_host",
             "critical",
             f"{ctx.describe(mac, ts)} {what} {host}, which your blocklist lists as "
-            "dangerous (malware, tracking or attack servers).",
+            "dangerous (malware, tracking or attack servers). What you can do: block the "
+            "device if you do not know why it did that.",
             {"host": host, "entry": entry, "list": source},
         )

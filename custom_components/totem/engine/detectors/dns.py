@@ -121,7 +121,7 @@ class DnsDetector(Detector):
             "critical",
             f"{ctx.describe(mac, ts)} sent {what} within {window:.0f} seconds "
             f"(domain {domain}). Data is being smuggled through DNS: a tunnel or "
-            "data theft.",
+            "data theft. What you can do: block the device and check it.",
             {"domain": domain},
         )
 
@@ -148,7 +148,8 @@ class DnsDetector(Detector):
             "unexpected_dns_server",
             "warning",
             f"{ctx.describe(mac, ts)} asked the DNS server {server}, which no device "
-            "of your home used before. Malware often brings its own DNS server.",
+            "of your home used before. Malware often brings its own DNS server. What you "
+            "can do: if you did not set that server yourself, block the device and check it.",
             {"server": server},
         )
 
@@ -168,7 +169,8 @@ class DnsDetector(Detector):
             "new_destination",
             "warning",
             f"{ctx.describe(mac, ts)} contacted {domain}, an Internet service it never "
-            "used while TOTEM was learning its habits.",
+            "used while TOTEM was learning its habits. What you can do: if you did not "
+            "install an update or a new app for it, keep an eye on it or block it.",
             {"domain": domain},
         )
 

@@ -161,6 +161,7 @@ class Guard(EngineObserver):
         self.overrides: dict[bytes, Thresholds] = {}
         self.policy = PolicyTable()
         self.blocklist = blocklist
+        self.blocklist_path: str | None = None  # set by the blocklist command
         self.learn_start: float | None = None
         self.baselines: dict[bytes, DeviceBaseline] = {}
         self.suppressed = 0  # alerts dropped by snooze or learning (diagnostics)
@@ -623,6 +624,7 @@ class Guard(EngineObserver):
     def _blocklist(self, cmd: Command) -> Reply:
         assert isinstance(cmd, LoadBlocklist)
         self.blocklist = load_blocklist(cmd.path) if cmd.path else None
+        self.blocklist_path = cmd.path or None  # kept in the state: a restart reloads it
         return OK
 
     # -- persistence --------------------------------------------------------------------
@@ -640,6 +642,7 @@ class Guard(EngineObserver):
             "defaults": asdict(self.defaults),
             "overrides": {netaddr.mac_str(m): asdict(t) for m, t in self.overrides.items()},
             "policy": self.policy.to_json(),
+            "blocklist": self.blocklist_path,
             "detectors": {},
         }
         for det in self.detectors:
@@ -675,6 +678,13 @@ class Guard(EngineObserver):
         policy = state.get("policy")
         if isinstance(policy, dict):
             self.policy.restore(policy)
+        path = state.get("blocklist")
+        if isinstance(path, str) and path and self.blocklist is None:
+            try:
+                self.blocklist = load_blocklist(path)
+                self.blocklist_path = path
+            except BlocklistError as err:  # monitoring goes on without it; say why once
+                print(f"warning: {err}", file=sys.stderr)
         saved = state.get("detectors") or {}
         for det in self.detectors:
             data = saved.get(type(det).__name__)

@@ -142,7 +142,8 @@ class InventoryDetector(Detector):
             f"{len(fake)} unknown network addresses (MACs) appeared within "
             f"{t.mac_flood_window:.0f} seconds without behaving like devices. Something on "
             "your network is flooding it with fake devices, to overload switches or hide an "
-            "attack.",
+            "attack. What you can do: unplug what was connected last, or the port that "
+            "floods.",
             {"new_macs": len(fake), "sample": [netaddr.mac_str(m) for _, m in fake[:8]]},
         )
 
@@ -193,7 +194,8 @@ class InventoryDetector(Detector):
             "new_device",
             "info",
             f"A new device joined your network: {ctx.profile(mac, ts, fresh=True).label}"
-            + (" (it uses a private, randomised address)." if randomized else "."),
+            + (" (it uses a private, randomised address)." if randomized else ".")
+            + " What you can do: nothing if you know it; otherwise block it.",
             {"randomized": randomized},
         )
 

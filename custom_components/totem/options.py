@@ -29,6 +29,7 @@ from .const import (
     CONF_INTERFACE,
     CONF_LEARN_DAYS,
     CONF_LOOP,
+    CONF_NEW_DEVICES_WAIT,
     CONF_PATH,
     CONF_PROMISC,
     CONF_SOURCE_TYPE,
@@ -147,6 +148,7 @@ class TotemConfig:
     block_backend: str
     active_discovery: bool
     activity_links: dict[str, str] = field(default_factory=dict)
+    new_devices_wait: bool = False
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -164,6 +166,7 @@ class TotemConfig:
             active_discovery=bool(options[CONF_ACTIVE_DISCOVERY]),
             # A hand-edited link that does not parse links nothing rather than stop setup.
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
+            new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
         )
 
     @property

@@ -159,3 +159,36 @@ async def test_the_approval_blueprint_loads(hass: HomeAssistant) -> None:
     assert await async_setup_component(hass, "automation", {})
     blueprint = await async_get_blueprints(hass).async_get_blueprint(f"totem/{source.name}")
     assert set(blueprint.inputs) == {"notify_device", "answer_within"}
+
+
+async def test_through_the_real_probe_a_device_that_speaks_later_waits(
+    hass: HomeAssistant, tmp_path: Path, kernel: FakeNft
+) -> None:
+    """The demo capture through the real probe, 50 times real time: the devices of the
+    first snapshot are the inventory; the ones that first speak later are held back."""
+    from custom_components.totem.options import DEMO_CAPTURE
+
+    events: list[tuple[float, Event]] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, lambda e: events.append((time.monotonic(), e)))
+    entry = replay_entry(
+        DEMO_CAPTURE,
+        speed=50.0,
+        block_backend="nftables-bridge",
+        new_devices_wait=True,
+        update_interval=0.2,
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(hass, lambda: coordinator.data is not None, timeout=60)
+        first = set(coordinator.data.devices)
+        await wait_for(hass, lambda: bool(events), timeout=120, what="a device joining")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    mac = events[0][1].data["mac"]
+    assert mac not in first
+    assert mac in quarantined(kernel)
+    assert not first & quarantined(kernel)
+    await hass.services.async_call(DOMAIN, "approve_device", {"mac": mac}, blocking=True)
+    assert mac not in quarantined(kernel)
+    print(f"first inventory {len(first)} devices; held back {[e.data['mac'] for _, e in events]}")
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -32,6 +32,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
 from homeassistant.util import dt as dt_util
 
+from .approval import ApprovalManager
 from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
@@ -138,6 +139,11 @@ class BlockStore:
         # Devices TOTEM saw serve the network (MAC -> why): never blocked, kept
         # across restarts so a flushed ARP cache or a quiet router changes nothing.
         self.protected: dict[str, Protection] = {}
+        # Approval of new devices (approval.py): the MACs of the first inventory
+        # (None until it is taken), when it ends, and who waits (MAC -> joined at).
+        self.known: set[str] | None = None
+        self.inventory_until: float | None = None
+        self.waiting: dict[str, float] = {}
 
     async def async_load(self) -> None:
         data = await self._store.async_load() or {}
@@ -156,6 +162,14 @@ class BlockStore:
             protection = protection_from_json(item)
             if isinstance(mac, str) and protection is not None:
                 self.protected[mac] = protection
+        known, until, waiting = data.get("known"), data.get("inventory_until"), data.get("waiting")
+        self.known = {str(m) for m in known} if isinstance(known, list) else None
+        self.inventory_until = float(until) if isinstance(until, int | float) else None
+        self.waiting = (
+            {str(m): float(t) for m, t in waiting.items() if isinstance(t, int | float)}
+            if isinstance(waiting, dict)
+            else {}
+        )
 
     async def async_save(self) -> None:
         await self._store.async_save(
@@ -165,6 +179,9 @@ class BlockStore:
                 "protected": {
                     mac: protection_to_json(p) for mac, p in sorted(self.protected.items())
                 },
+                "known": None if self.known is None else sorted(self.known),
+                "inventory_until": self.inventory_until,
+                "waiting": dict(sorted(self.waiting.items())),
             }
         )
 
@@ -219,6 +236,8 @@ class BlockManager:
         self._host_read_at = 0.0
         # Why blocks would not cut traffic on this host, if so (switches unavailable).
         self.cannot_cut: str | None = None
+        # New devices wait for approval (the option), else None.
+        self.approval: ApprovalManager | None = None
 
     @property
     def enforcing(self) -> bool:
@@ -409,6 +428,27 @@ class BlockManager:
             self.store.blocks[block.mac] = StoredBlock(block.mac, until, block.ips)
             await self.store.async_save()
         await self.async_refresh()
+
+    async def async_quarantine(self, mac: str) -> None:
+        """Cut MAC off all but DHCP, DNS and ARP (waiting for approval)."""
+        quarantine = getattr(self.backend, "quarantine", None)
+        if quarantine is None:
+            return  # alert only: the user is told, nothing is cut
+        try:
+            await self._call(quarantine, mac)
+        except EnforceError as err:
+            self._note_problem(err, asked=True)
+            raise enforce_error(err, mac) from None
+
+    async def async_release(self, mac: str) -> None:
+        release = getattr(self.backend, "release", None)
+        if release is None:
+            return
+        try:
+            await self._call(release, mac)
+        except EnforceError as err:
+            self._note_problem(err, asked=True)
+            raise enforce_error(err, mac) from None
 
     async def async_unblock(self, mac: str) -> None:
         try:
@@ -603,6 +643,9 @@ async def async_setup_blocking(
         _remove_switches(hass, entry.entry_id)
     # Protections first: a switch must never offer to block what the snapshot showed.
     entry.async_on_unload(coordinator.async_add_listener(manager.async_observe))
+    if config.new_devices_wait:
+        manager.approval = ApprovalManager(hass, manager)
+        entry.async_on_unload(coordinator.async_add_listener(manager.approval.async_on_update))
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
     entry.async_on_unload(manager.async_stop)
     return manager

@@ -40,6 +40,7 @@ from .const import (
     CONF_INTERFACE,
     CONF_LEARN_DAYS,
     CONF_LOOP,
+    CONF_NEW_DEVICES_WAIT,
     CONF_PATH,
     CONF_PROBE_NAME,
     CONF_PROMISC,
@@ -366,6 +367,7 @@ class TotemOptionsFlow(OptionsFlow):
                     )
                 ),
                 vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
+                vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
                 vol.Optional(CONF_ACTIVITY_LINKS): ObjectSelector(),
             }
         )

@@ -9,6 +9,8 @@ DOMAIN: Final = "totem"
 # Bus events (user API: automations and the blueprint name them).
 EVENT_ANOMALY: Final = f"{DOMAIN}_anomaly"
 EVENT_DEVICE_ACTIVITY: Final = f"{DOMAIN}_device_activity"
+# A device that joined after the first inventory waits for approval (approval.py).
+EVENT_NEW_DEVICE: Final = f"{DOMAIN}_new_device"
 
 # Config entry version: minor 2 scoped per-device unique ids to the entry (setup.py).
 ENTRY_VERSION: Final = 1
@@ -53,6 +55,8 @@ BLOCK_BACKENDS: Final = (BLOCK_BACKEND_AUTO, "nftables-bridge", "nftables-inet",
 # (ntopng's network discovery is opt-in too).
 CONF_ACTIVE_DISCOVERY: Final = "active_discovery"
 DEFAULT_ACTIVE_DISCOVERY: Final = False
+# New devices wait for approval (Firewalla's quarantine). Off unless chosen.
+CONF_NEW_DEVICES_WAIT: Final = "new_devices_wait"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7

@@ -31,6 +31,7 @@ from .const import (
     CONF_INTERFACE,
     CONF_LEARN_DAYS,
     CONF_LOOP,
+    CONF_NEW_DEVICES_WAIT,
     CONF_PATH,
     CONF_PROBE_NAME,
     CONF_PROBE_SECRET,
@@ -180,6 +181,7 @@ class TotemConfig:
     activity_links: dict[str, str] = field(default_factory=dict)
     # The running Home Assistant's discovery tables for identification (ha_tables.py).
     ha_tables_file: str | None = None
+    new_devices_wait: bool = False
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -197,6 +199,7 @@ class TotemConfig:
             active_discovery=bool(options[CONF_ACTIVE_DISCOVERY]),
             # A hand-edited link that does not parse links nothing rather than stop setup.
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
+            new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
         )
 
     @property

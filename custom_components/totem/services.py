@@ -25,6 +25,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.service import async_register_admin_service
 
+from .approval import DECISION_APPROVE, DECISIONS
 from .blocking import enforce_error
 from .compat import device_config_entries
 from .const import DOMAIN
@@ -49,6 +50,8 @@ SERVICE_SNOOZE: Final = "snooze_anomaly"
 SERVICE_THRESHOLDS: Final = "set_thresholds"
 SERVICE_DEVICE_TYPE: Final = "set_device_type"
 SERVICE_RELOAD_BLOCKLIST: Final = "reload_blocklist"
+SERVICE_APPROVE: Final = "approve_device"
+ATTR_DECISION: Final = "decision"
 
 ATTR_DEVICE_ID: Final = "device_id"
 ATTR_MAC: Final = "mac"
@@ -85,6 +88,9 @@ RELOAD_BLOCKLIST_SCHEMA: Final = vol.Schema(
 )
 UNBLOCK_SCHEMA: Final = _schema()
 RESET_BASELINE_SCHEMA: Final = _schema()
+APPROVE_SCHEMA: Final = _schema(
+    {vol.Optional(ATTR_DECISION, default=DECISION_APPROVE): vol.In(DECISIONS)}
+)
 SNOOZE_SCHEMA: Final = _schema(
     {
         # No kind: every kind of alert for the device.
@@ -141,6 +147,20 @@ def async_setup_services(hass: HomeAssistant) -> None:
         for mac in macs:
             await entry.runtime_data.blocking.async_unblock(mac)
 
+    async def approve(call: ServiceCall) -> None:
+        """A new device waits for approval: let it on, keep it blocked, or forget it."""
+        entry, macs = resolve_target(hass, call, _BLOCK_WITHOUT_MAC)
+        approval = entry.runtime_data.blocking.approval
+        waiting = [] if approval is None else [m for m in macs if m in approval.store.waiting]
+        if approval is None or not waiting:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_waiting",
+                translation_placeholders={"mac": ", ".join(macs)},
+            )
+        for mac in waiting:
+            await approval.async_decide(mac, call.data[ATTR_DECISION])
+
     async def reset_baseline(call: ServiceCall) -> None:
         await _send_each(hass, call, lambda mac: ResetBaseline(mac=mac))
 
@@ -191,6 +211,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_SNOOZE, snooze, SNOOZE_SCHEMA),
         (SERVICE_THRESHOLDS, set_thresholds, THRESHOLDS_SCHEMA),
         (SERVICE_DEVICE_TYPE, set_device_type, DEVICE_TYPE_SCHEMA),
+        (SERVICE_APPROVE, approve, APPROVE_SCHEMA),
     ):
         async_register_admin_service(hass, DOMAIN, name, handler, schema)
 

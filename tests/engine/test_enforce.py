@@ -329,7 +329,8 @@ def backend(kernel: Kernel, name: str = BACKEND_BRIDGE, info: HostInfo | None = 
 
 
 def rules(kernel: Kernel, family: str) -> list[tuple[str, str]]:
-    """(chain, rule text) of TOTEM's table, from the kernel."""
+    """(chain, rule text) of TOTEM's block rules, from the kernel (the quarantine's
+    rules are checked on their own, in test_quarantine*)."""
     result = kernel.runner.run(["-j", "list", "table", family, "totem"])
     items = json.loads(result.stdout)["nftables"]
     found = []
@@ -337,6 +338,8 @@ def rules(kernel: Kernel, family: str) -> list[tuple[str, str]]:
         if "rule" in item:
             rule = item["rule"]
             match = rule["expr"][0]["match"]
+            if match["right"] == "@quarantined_macs":
+                continue
             payload = match["left"]["payload"]
             verdict = next(iter(rule["expr"][1]))
             text = f"{payload['protocol']} {payload['field']} {match['right']} {verdict}"
@@ -622,7 +625,7 @@ def test_inet_unblock_frees_the_ips_too(kernel: Kernel) -> None:
     assert b.unblock(DEVICE) is True
     result = kernel.runner.run(["-j", "list", "table", "inet", "totem"])
     listed = json.loads(result.stdout)["nftables"]
-    ip_sets = [i["set"] for i in listed if "set" in i and i["set"]["name"] != "blocked_macs"]
+    ip_sets = [i["set"] for i in listed if "set" in i and i["set"]["name"].startswith("blocked_ip")]
     assert [s.get("elem", []) for s in ip_sets] == [[], []]
 
 
@@ -662,7 +665,10 @@ def test_a_block_is_one_atomic_transaction_that_builds_its_table_first() -> None
         }
     }
     sets = [c["add"]["set"] for c in commands if "set" in c.get("add", {})]
-    assert [(s["name"], s["flags"]) for s in sets] == [("blocked_macs", ["timeout"])]
+    assert [(s["name"], s["flags"]) for s in sets] == [
+        ("blocked_macs", ["timeout"]),
+        ("quarantined_macs", ["timeout"]),
+    ]
     # Nothing outside TOTEM's own table is touched.
     touched = {(o.get("family"), o.get("table", o.get("name"))) for c in commands for o in _objs(c)}
     assert touched == {("bridge", "totem")}
@@ -847,6 +853,24 @@ def test_what_totem_observed_is_protected(reason: str) -> None:
     assert err.value.reason == reason
     assert fake.transactions == []
     assert b.block(DEVICE) is not None
+
+
+def test_quarantine_is_its_own_set_and_release_lifts_it(kernel: Kernel) -> None:
+    b = backend(kernel)
+    b.quarantine(DEVICE.upper())
+    assert b.list_quarantined() == [DEVICE]
+    assert b.list_blocks() == []  # waiting for approval is not a block
+    assert b.release(DEVICE) is True
+    assert b.list_quarantined() == []
+    assert b.release(DEVICE) is False
+
+
+def test_the_gateway_is_never_quarantined() -> None:
+    fake = FakeNft()
+    with pytest.raises(EnforceError) as err:
+        make_backend(BACKEND_BRIDGE, runner=fake, host=host).quarantine(GATEWAY_MAC)
+    assert err.value.reason == "gateway"
+    assert fake.transactions == []
 
 
 def test_bad_ip_is_refused() -> None:

@@ -64,16 +64,20 @@ async def test_setup_creates_devices_and_unload_stops_probe(
 
     entities = er.async_get(hass)
     sent = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-data_sent")
-    assert hass.states.get(sent).state == "0.005"  # 5000 bytes shown in MB
+    assert hass.states.get(sent).state == "5.0"  # 5000 bytes shown in kB
     online = entities.async_get_entity_id(
         "binary_sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-online"
     )
     assert hass.states.get(online).state == "on"
     # Seen 1 s of capture time before the snapshot: shown as 1 s before the snapshot's
     # wall time, floored to the minute.
+    # The Last seen sensor is a diagnostic, off by default (presence is the tracker's).
     last_seen = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-last_seen")
+    assert entities.async_get(last_seen).disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    view = coordinator.data.devices[PLUG]
+    assert view.last_seen is not None
     expected = datetime.fromtimestamp((NOW + 9) // 60 * 60, UTC)
-    assert hass.states.get(last_seen).state == expected.isoformat()
+    assert datetime.fromtimestamp(view.last_seen // 60 * 60, UTC) == expected
     upload = entities.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}-{PLUG}-upload_rate")
     assert entities.async_get(upload).disabled_by is er.RegistryEntryDisabler.INTEGRATION
 

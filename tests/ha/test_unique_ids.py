@@ -96,7 +96,7 @@ async def test_two_entries_seeing_one_mac_get_their_own_entities(
     assert None not in ids.values()
     assert len(set(ids.values())) == 2
     for entity_id in ids.values():
-        assert hass.states.get(entity_id).state == "0.005"
+        assert hass.states.get(entity_id).state == "5.0"  # 5000 bytes in kB
     for entry in (first, second):
         await hass.config_entries.async_unload(entry.entry_id)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .hostinfo import HostInfo, canonical_mac, find_tool, is_group_mac, read_host_info
+from .quarantine import QUARANTINE_SET, quarantine_rules
 from .safety import REASONS, EnforceError, GatewayMemory, Protection, ReasonCode, Safety
 
 __all__ = ["REASONS", "EnforceError", "Protection", "ReasonCode", "Safety"]
@@ -373,7 +374,7 @@ class _Layout:
 _BRIDGE = _Layout(
     family="bridge",
     priority=-200,  # the bridge family's "filter" priority
-    sets=(_SetSpec(MAC_SET, "ether_addr"),),
+    sets=(_SetSpec(MAC_SET, "ether_addr"), _SetSpec(QUARANTINE_SET, "ether_addr")),
     chains={
         "forward": (_Match("ether", "saddr", MAC_SET), _Match("ether", "daddr", MAC_SET)),
         "input": (_Match("ether", "saddr", MAC_SET),),
@@ -390,6 +391,7 @@ _INET = _Layout(
         _SetSpec(MAC_SET, "ether_addr"),
         _SetSpec(IPV4_SET, "ipv4_addr"),
         _SetSpec(IPV6_SET, "ipv6_addr"),
+        _SetSpec(QUARANTINE_SET, "ether_addr"),
     ),
     chains={
         "forward": (
@@ -456,6 +458,37 @@ class NftablesBackend(Backend):
     def list_blocks(self) -> list[Block]:
         items = self._nft.list_table(self.layout.family)
         return [] if items is None else self._parse_blocks(items)
+
+    def quarantine(self, mac: str) -> None:
+        """Cut MAC off everything but DHCP, DNS and ARP until released (a new device
+        waiting for approval). Refused like a block for what must never be blocked."""
+        canonical, _ips = self.check(mac)
+        element = self._element("add", QUARANTINE_SET, [canonical])
+        self._nft.apply([*self._prelude(), element])
+
+    def release(self, mac: str) -> bool:
+        """Let a quarantined MAC back; False when it was not quarantined."""
+        canonical = parse_mac(mac)
+        if canonical not in self.list_quarantined():
+            return False
+        self._nft.apply([*self._prelude(), *self._forget_quarantine(canonical)])
+        return True
+
+    def list_quarantined(self) -> list[str]:
+        items = self._nft.list_table(self.layout.family)
+        found: list[str] = []
+        for item in _objects(items or [], "set"):
+            if item.get("name") == QUARANTINE_SET:
+                for element in item.get("elem", []):
+                    value = _parse_elem(element)[0]
+                    found.append(canonical_mac(value) or value)
+        return sorted(found)
+
+    def _forget_quarantine(self, mac: str) -> list[dict[str, Any]]:
+        return [
+            self._element("add", QUARANTINE_SET, [mac]),
+            self._element("delete", QUARANTINE_SET, [mac]),
+        ]
 
     def _ips_by_owner(self, items: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
         """MAC -> its blocked IPs, from the comments of the IP set elements."""
@@ -527,6 +560,8 @@ class NftablesBackend(Backend):
             commands.append({"flush": {"chain": dict(ref)}})
             for match in matches:
                 commands.append({"add": {"rule": _drop_rule(family, chain, match)}})
+            for rule in quarantine_rules(family, chain):
+                commands.append({"add": {"rule": rule}})
         return commands
 
     def _forget(self, mac: str, ips: Sequence[str]) -> list[dict[str, Any]]:

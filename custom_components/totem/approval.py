@@ -1,0 +1,136 @@
+"""New devices wait for approval (the option "new devices wait for approval").
+
+The first inventory is every device admitted until INITIAL_INVENTORY_SECONDS
+after the option was turned on: nothing is quarantined then. A device that
+joins later (a new root in the inventory; a rotated private MAC of a known
+device is merged into it by the engine, same DHCP client id or host name, and
+is no new device) is quarantined in the kernel (DHCP, DNS and ARP only), a
+``totem_new_device`` event fires and a repair issue names it, until
+``totem.approve_device`` approves it, keeps it blocked, or forgets it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Final, Protocol
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+
+from .const import DOMAIN, EVENT_NEW_DEVICE
+from .coordinator import TotemCoordinator
+from .inventory import TotemData
+
+_LOGGER = logging.getLogger(__package__)
+
+# How long the first inventory lasts: a quiet IoT device speaks at least once an
+# hour (DHCP renewals at half a lease, cloud keep-alives every few minutes).
+INITIAL_INVENTORY_SECONDS: float = 3600.0
+DECISION_APPROVE: Final = "approve"
+DECISION_KEEP_BLOCKED: Final = "keep_blocked"
+DECISION_FORGET: Final = "forget"
+DECISIONS: Final = (DECISION_APPROVE, DECISION_KEEP_BLOCKED, DECISION_FORGET)
+
+
+def approval_issue_id(entry_id: str, mac: str) -> str:
+    return f"new_device_{entry_id}_{mac.replace(':', '')}"
+
+
+class Holder(Protocol):
+    """What approval needs of the BlockManager (blocking.py owns the approval manager)."""
+
+    coordinator: TotemCoordinator
+    entry_id: str
+    store: Any  # BlockStore: known, inventory_until, waiting, async_save
+
+    async def async_quarantine(self, mac: str) -> None: ...
+    async def async_release(self, mac: str) -> None: ...
+    async def async_block(self, mac: str, duration: float | None = None) -> None: ...
+
+
+class ApprovalManager:
+    """Quarantines devices that join after the first inventory; one per entry."""
+
+    def __init__(self, hass: HomeAssistant, blocking: Holder) -> None:
+        self.hass = hass
+        self.blocking = blocking
+        self.store = blocking.store
+        self.coordinator = blocking.coordinator
+        self.entry_id = blocking.entry_id
+
+    @callback
+    def async_on_update(self) -> None:
+        data: TotemData | None = self.coordinator.data
+        if data is None:
+            return
+        store, now = self.store, time.time()
+        if store.known is None or store.inventory_until is None:
+            store.known, store.inventory_until = set(), now + INITIAL_INVENTORY_SECONDS
+        if now <= store.inventory_until:
+            if not set(data.devices) <= store.known:
+                store.known |= set(data.devices)
+                self._save()
+            return
+        for mac, view in data.devices.items():
+            if mac in store.known or mac in store.waiting:
+                continue
+            store.waiting[mac] = now
+            self._save()
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self._async_hold(mac, view.name), f"{DOMAIN} quarantine {mac}"
+            )
+
+    async def _async_hold(self, mac: str, name: str) -> None:
+        try:
+            await self.blocking.async_quarantine(mac)
+        except Exception as err:
+            _LOGGER.warning("Could not hold new device %s back: %s", mac, err)
+        device = dr.async_get(self.hass).async_get_device(
+            connections={(dr.CONNECTION_NETWORK_MAC, mac)}
+        )
+        device_id = device.id if device is not None else None
+        self.hass.bus.async_fire(
+            EVENT_NEW_DEVICE,
+            {
+                "entry_id": self.entry_id,
+                "mac": mac,
+                "device_id": device_id,
+                "name": name,
+                "joined_at": self.store.waiting.get(mac),
+                "decisions": list(DECISIONS),
+            },
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            approval_issue_id(self.entry_id, mac),
+            is_fixable=False,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="new_device_waiting",
+            translation_placeholders={"name": name, "mac": mac},
+        )
+
+    async def async_decide(self, mac: str, decision: str) -> None:
+        """Approve MAC, keep it blocked (for good) or forget it (it waits again if it
+        comes back)."""
+        store = self.store
+        await self.blocking.async_release(mac)
+        if decision == DECISION_KEEP_BLOCKED:
+            await self.blocking.async_block(mac)
+        store.waiting.pop(mac, None)
+        if decision == DECISION_FORGET:
+            if store.known is not None:
+                store.known.discard(mac)
+            self.coordinator.forget_device(mac)
+        elif store.known is not None:
+            store.known.add(mac)
+        ir.async_delete_issue(self.hass, DOMAIN, approval_issue_id(self.entry_id, mac))
+        await store.async_save()
+
+    def _save(self) -> None:
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, self.store.async_save(), f"{DOMAIN} save approvals"
+        )

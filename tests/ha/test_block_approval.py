@@ -1,0 +1,194 @@
+"""New devices wait for approval: quarantined in the (fake) kernel, announced, approved.
+
+The kernel is faked at the nft boundary (see test_switch.py); the kernel-level
+behaviour of the quarantine (DHCP and DNS pass, the rest does not) is
+tests/netns/test_block_quarantine.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.totem.approval import approval_issue_id
+from custom_components.totem.const import DOMAIN, EVENT_NEW_DEVICE
+from tests.engine.test_enforce import FakeNft
+
+from .conftest import replay_entry, setup_entry, wait_for, write_script
+from .messages import hang, hello, row, snapshot
+from .test_switch import BRIDGE, CAMERA, PLUG, blocked, fake_kernel
+
+LAN: dict[str, Any] = {"tx_bytes": 900, "tx_packets": 6, "rx_packets": 3}
+
+
+@pytest.fixture
+def kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNft]:
+    with fake_kernel(tmp_path, monkeypatch) as fake:
+        yield fake
+
+
+def quarantined(fake: FakeNft) -> set[str]:
+    if (BRIDGE, "totem") not in fake.tables:
+        return set()
+    return set(fake.elements(BRIDGE, "quarantined_macs"))
+
+
+async def test_a_device_that_joins_later_waits_until_approved(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any, kernel: FakeNft
+) -> None:
+    joins = tmp_path / "joins"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **LAN)]),
+                {"fake": "wait_file", "path": str(joins)},
+                snapshot(
+                    2,
+                    1020.0,
+                    [row(PLUG, last_seen=1020.0, **LAN), row(CAMERA, last_seen=1020.0, **LAN)],
+                ),
+                hang(),
+            ],
+        )
+    )
+    events: list[tuple[float, Event]] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, lambda e: events.append((time.monotonic(), e)))
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    # The first inventory ends with the first snapshot (an hour in real life).
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        # Nothing of the first inventory is held back.
+        assert quarantined(kernel) == set()
+        assert events == []
+
+        joined = time.monotonic()
+        joins.touch()
+        await wait_for(hass, lambda: bool(events), what="the totem_new_device event")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    told, event = events[0]
+    print(f"join (probe reports it) to notification: {told - joined:.2f} s")
+    assert event.data["mac"] == CAMERA
+    assert event.data["device_id"] is not None
+    assert event.data["decisions"] == ["approve", "keep_blocked", "forget"]
+    assert quarantined(kernel) == {CAMERA}
+    assert blocked(kernel) == set()  # waiting is not blocked
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, approval_issue_id(entry.entry_id, CAMERA))
+
+    # The plug was never waiting: nothing to approve.
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(DOMAIN, "approve_device", {"mac": PLUG}, blocking=True)
+
+    await hass.services.async_call(
+        DOMAIN, "approve_device", {"device_id": event.data["device_id"]}, blocking=True
+    )
+    assert quarantined(kernel) == set()
+    assert issues.async_get_issue(DOMAIN, approval_issue_id(entry.entry_id, CAMERA)) is None
+    assert CAMERA in entry.runtime_data.blocking.store.known
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_keep_blocked_turns_the_wait_into_a_block(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any, kernel: FakeNft
+) -> None:
+    joins = tmp_path / "joins"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **LAN)]),
+                {"fake": "wait_file", "path": str(joins)},
+                snapshot(2, 1020.0, [row(CAMERA, last_seen=1020.0, **LAN)]),
+                hang(),
+            ],
+        )
+    )
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, events.append)
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices
+        )
+        joins.touch()
+        await wait_for(hass, lambda: bool(events), what="the totem_new_device event")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    await hass.services.async_call(
+        DOMAIN, "approve_device", {"mac": CAMERA, "decision": "keep_blocked"}, blocking=True
+    )
+    assert quarantined(kernel) == set()
+    assert blocked(kernel) == {CAMERA}
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_the_approval_blueprint_loads(hass: HomeAssistant) -> None:
+    """Home Assistant's blueprint loader reads it: inputs and the automation schema."""
+    import shutil
+
+    from homeassistant.components.automation.helpers import async_get_blueprints
+    from homeassistant.setup import async_setup_component
+
+    from tests.conftest import ROOT
+
+    source = ROOT / "blueprints" / "automation" / "totem" / "approve_new_device.yaml"
+    target = Path(hass.config.path("blueprints", "automation", "totem", source.name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+    assert await async_setup_component(hass, "automation", {})
+    blueprint = await async_get_blueprints(hass).async_get_blueprint(f"totem/{source.name}")
+    assert set(blueprint.inputs) == {"notify_device", "answer_within"}
+
+
+async def test_through_the_real_probe_a_device_that_speaks_later_waits(
+    hass: HomeAssistant, tmp_path: Path, kernel: FakeNft
+) -> None:
+    """The demo capture through the real probe, 50 times real time: the devices of the
+    first snapshot are the inventory; the ones that first speak later are held back."""
+    from custom_components.totem.options import DEMO_CAPTURE
+
+    events: list[tuple[float, Event]] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, lambda e: events.append((time.monotonic(), e)))
+    entry = replay_entry(
+        DEMO_CAPTURE,
+        speed=50.0,
+        block_backend="nftables-bridge",
+        new_devices_wait=True,
+        update_interval=0.2,
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(hass, lambda: coordinator.data is not None, timeout=60)
+        first = set(coordinator.data.devices)
+        await wait_for(hass, lambda: bool(events), timeout=120, what="a device joining")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    mac = events[0][1].data["mac"]
+    assert mac not in first
+    assert mac in quarantined(kernel)
+    assert not first & quarantined(kernel)
+    await hass.services.async_call(DOMAIN, "approve_device", {"mac": mac}, blocking=True)
+    assert mac not in quarantined(kernel)
+    print(f"first inventory {len(first)} devices; held back {[e.data['mac'] for _, e in events]}")
+    await hass.config_entries.async_unload(entry.entry_id)

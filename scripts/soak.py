@@ -137,7 +137,7 @@ def run_segment(
     gap = 0.0
     counted = 0
     warnings = 0
-    alerts = hours.get(max(hours), {}).get("alerts", 0) if hours else 0
+    alerts = int(hours.get(-1, {}).get("alerts", 0))  # raised by the earlier runs
     while line := lines.get(timeout=600):
         msg = json.loads(line)
         kind = msg["type"]
@@ -164,6 +164,7 @@ def run_segment(
                 "flows": snap.get("stats", {}).get("flows_active", 0),
                 "alerts": alerts,
             }
+    hours[-1] = {"alerts": alerts}  # the running total, not an hour
     proc.wait(timeout=120)
     if proc.returncode != 0:
         sys.exit(f"the probe ended with {proc.returncode} on {pcap}")
@@ -202,6 +203,7 @@ def main() -> int:
         wall = time.monotonic() - t1
     print(f"replayed in {wall:.0f} s ({total / wall:,.0f} frames/s) across {len(files)} probe runs")
     print(f"\n{'hour':>4} {'RSS MB':>7} {'devices':>7} {'flows':>6} {'alerts':>6}")
+    alerts = hours.pop(-1, {}).get("alerts", 0)
     for hour in sorted(hours):
         h = hours[hour]
         print(
@@ -224,7 +226,8 @@ def main() -> int:
         ok &= prev_start is None or start == prev_start
         prev_baselines, prev_learned, prev_start = baselines, learned, start
     gap_ok = worst_gap <= 2 * args.interval
-    print(f"\nlargest snapshot gap {worst_gap:.2f} s (limit {2 * args.interval:.2f} s): "
+    print(f"\nnew alerts over the day: {alerts:.0f} (attacks injected: {len(ATTACK_HOURS)})")
+    print(f"largest snapshot gap {worst_gap:.2f} s (limit {2 * args.interval:.2f} s): "
           f"{'ok' if gap_ok else 'TOO LONG'}")  # fmt: skip
     print(f"state across restarts: {'nothing lost' if ok else 'LOST SOMETHING'}")
     return 0 if ok and gap_ok else 1

@@ -67,6 +67,9 @@ from .validation import check_capture_file, interface_exists, is_bridge, list_in
 # The demo home: lively updates, and no firewall rule on the user's machine (its
 # devices are not on this network; the user can change both in the options).
 DEMO_OPTIONS = {**DEFAULT_OPTIONS, CONF_UPDATE_INTERVAL: 5, CONF_BLOCK_BACKEND: "none"}
+# Flows from the router and probes on other machines: this machine is not on the path
+# of that traffic, so a rule here would block nothing while the switch said "blocked".
+OFF_PATH_OPTIONS = {**DEFAULT_OPTIONS, CONF_BLOCK_BACKEND: "none"}
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -112,7 +115,7 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"TOTEM probe {data[CONF_PROBE_NAME]}",
                     data=data,
-                    options=dict(DEFAULT_OPTIONS),
+                    options=dict(OFF_PATH_OPTIONS),
                 )
         found = await async_find_probes(self.hass)
         return self.async_show_form(
@@ -137,7 +140,7 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"TOTEM flows on port {data[CONF_FLOW_PORT]}",
                     data=data,
-                    options=dict(DEFAULT_OPTIONS),
+                    options=dict(OFF_PATH_OPTIONS),
                 )
         return self.async_show_form(
             step_id="flows",

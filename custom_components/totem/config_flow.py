@@ -77,6 +77,9 @@ DEMO_OPTIONS = {
     CONF_BLOCK_BACKEND: "none",
     CONF_LEARN_DAYS: DEMO_LEARN_SECONDS / 86400,
 }
+# Flows from the router and probes on other machines: this machine is not on the path
+# of that traffic, so a rule here would block nothing while the switch said "blocked".
+OFF_PATH_OPTIONS = {**DEFAULT_OPTIONS, CONF_BLOCK_BACKEND: "none"}
 
 
 def _number(low: float, high: float, step: float = 1, unit: str | None = None) -> NumberSelector:
@@ -122,7 +125,7 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"TOTEM probe {data[CONF_PROBE_NAME]}",
                     data=data,
-                    options=dict(DEFAULT_OPTIONS),
+                    options=dict(OFF_PATH_OPTIONS),
                 )
         found = await async_find_probes(self.hass)
         return self.async_show_form(
@@ -147,7 +150,7 @@ class TotemConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=f"TOTEM flows on port {data[CONF_FLOW_PORT]}",
                     data=data,
-                    options=dict(DEFAULT_OPTIONS),
+                    options=dict(OFF_PATH_OPTIONS),
                 )
         return self.async_show_form(
             step_id="flows",

@@ -15,6 +15,7 @@ from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.totem.const import (
+    CONF_BLOCK_BACKEND,
     CONF_FLOW_EXPORTERS,
     CONF_FLOW_PORT,
     CONF_SOURCE_TYPE,
@@ -75,6 +76,8 @@ async def test_flow_source_in_the_config_flow(hass: HomeAssistant) -> None:
         CONF_FLOW_EXPORTERS: ["192.168.1.1"],
     }
     assert done["result"].unique_id == "flows:2055"
+    # Home Assistant is not on the path of the router's traffic: no firewall rule here.
+    assert done["result"].options[CONF_BLOCK_BACKEND] == "none"
 
 
 async def test_flow_entry_shows_the_devices_of_real_exported_flows(hass: HomeAssistant) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -145,6 +146,34 @@ def test_broker_restart_mid_run_loses_nothing(broker: Broker, tmp_path: Path) ->
         assert link["connects"] >= 2
         assert link["disconnects"] >= 1
         assert garden.poll() is None
+    finally:
+        code, _ = _stop(garden)
+    assert code == 0
+
+
+def test_a_remote_flow_collector_publishes_a_scan_seen_in_flow_records(
+    broker: Broker, tmp_path: Path
+) -> None:
+    # The router's flow export reaches a probe on another machine, which tells HA.
+    from tests.engine.test_netflow_detectors import SCANNER_MAC, _scan_datagrams
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ha = watcher(broker, "ha")
+    garden = probe(broker, "garden", _secret(tmp_path, "garden"), "--netflow", str(port),
+                   "--bind", "127.0.0.1", "--interval", "0.5")  # fmt: skip
+    try:
+        ha.wait("online", lambda: b"online" in ha.messages("totem/garden/status"))
+        hello = json.loads(ha.messages("totem/garden/hello")[0])
+        assert hello["source"] == f"netflow:{port}"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            for payload in _scan_datagrams(range(1, 41)):
+                tx.sendto(payload, ("127.0.0.1", port))
+        alerts = ha.wait("the scan alert", lambda: ha.messages("totem/garden/alert"))
+        alert = json.loads(alerts[0])["alert"]
+        assert alert["kind"] == "port_scan"
+        assert alert["mac"] == SCANNER_MAC
     finally:
         code, _ = _stop(garden)
     assert code == 0

@@ -35,6 +35,7 @@ from .engine.protocol import (
     Hello,
     Message,
     RequestSnapshot,
+    SetDeviceType,
     SnapshotMessage,
     WarningMessage,
 )
@@ -196,6 +197,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
                 return
             self.hello = msg
             self.inventory.new_session()
+            self._resend_user_types()
             if self._first_snapshot_timer is not None:
                 self._first_snapshot_timer.cancel()
             self._first_snapshot_timer = self.hass.loop.call_later(
@@ -215,6 +217,14 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self._state_warning(msg)
         elif isinstance(msg, ErrorMessage):
             self.last_error = msg
+
+    def _resend_user_types(self) -> None:
+        """The user's device types live in Home Assistant's store: a probe that starts
+        without its state file (lost, unreadable) must still judge those devices by
+        them, so every start hears them again."""
+        for record in self.store.devices.values():
+            if record.user_type is not None:
+                self.probe.send(SetDeviceType(mac=record.mac, type=record.user_type))
 
     def _state_warning(self, msg: WarningMessage) -> None:
         """The probe's state file could not be read or saved: a repair issue, not only

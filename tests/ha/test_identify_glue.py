@@ -14,7 +14,8 @@ from homeassistant.exceptions import Unauthorized
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.totem.const import CONF_UPDATE_INTERVAL, DOMAIN
-from custom_components.totem.engine.protocol import Ack
+from custom_components.totem.coordinator import engine_state_file
+from custom_components.totem.engine.protocol import Ack, SnapshotMessage
 
 from .captures import chat, write
 from .conftest import find_device, replay_entry, setup_entry, wait_for
@@ -90,4 +91,38 @@ async def test_set_device_type_reaches_the_probe_and_is_persisted(
             blocking=True,
             context=Context(user_id=hass_read_only_user.id),
         )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_user_types_reach_a_probe_that_lost_its_state_file(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The user's type lives in Home Assistant's store; a probe started without its
+    state file hears it again at its hello, so its detectors follow it."""
+    entry, acks = await _running(hass, tmp_path)
+    await hass.services.async_call(
+        DOMAIN, "set_device_type", {"mac": PLUG, "type": "camera"}, blocking=True
+    )
+    await wait_for(hass, lambda: bool(acks), what="the probe's ack")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    Path(engine_state_file(hass, entry.entry_id)).unlink(missing_ok=True)
+
+    rows: list[Any] = []
+
+    def spy(msg: Any) -> None:
+        if isinstance(msg, SnapshotMessage):
+            rows.extend(r for r in msg.snapshot.devices if r.mac == PLUG)
+        original(msg)
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator = entry.runtime_data.coordinator
+    original = coordinator.probe._on_message
+    coordinator.probe._on_message = spy
+    # The engine's own row says "user", not only Home Assistant's view of it.
+    await wait_for(
+        hass,
+        lambda: any(r.type == "camera" and r.type_source == "user" for r in rows),
+        what="the user's type in the new probe's snapshot",
+    )
     await hass.config_entries.async_unload(entry.entry_id)

@@ -165,7 +165,8 @@ def test_a_remote_flow_collector_publishes_a_scan_seen_in_flow_records(
                    "--bind", "127.0.0.1", "--interval", "0.5")  # fmt: skip
     try:
         ha.wait("online", lambda: b"online" in ha.messages("totem/garden/status"))
-        hello = json.loads(ha.messages("totem/garden/hello")[0])
+        # "online" is the link's; the hello is the engine's and may come a moment later.
+        hello = json.loads(ha.wait("hello", lambda: ha.messages("totem/garden/hello"))[0])
         assert hello["source"] == f"netflow:{port}"
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             for payload in _scan_datagrams(range(1, 41)):

@@ -10,7 +10,9 @@ its device, so each alert can name its Home Assistant device. It then
 - hands the alert to the device's "Anomaly" event entity (event.py); an
   alert for a device admitted in this very snapshot arrives before its entity
   exists, so the last one waits for the entity to subscribe;
-- keeps the recent alerts for the "Alert score" sensor and diagnostics.
+- keeps the recent alerts for the "Alert score" sensor and diagnostics, in a
+  Home Assistant store too, so the score survives a reload or restart (the
+  probe does not send old alerts again).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.storage import Store
 
-from .const import EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
+from .const import DOMAIN, EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
 from .coordinator import TotemCoordinator
 from .engine.model import ALERT_KINDS, Alert
 from .engine.protocol import AlertMessage
@@ -49,6 +52,21 @@ RATE_LIMIT: Final = 20
 RATE_WINDOW: Final = 60.0
 
 HUB_KEY: Final = ""  # the subscriber key of the hub's event entity
+
+STORE_VERSION: Final = 1
+# Alerts are rare (the engine folds repeats), so a write every few seconds at most
+# costs nothing, and a crash loses at most that much of the score.
+STORE_SAVE_DELAY: Final = 5.0
+
+
+def _alert_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry_id}.alerts")
+
+
+async def async_remove_alerts(hass: HomeAssistant, entry_id: str) -> None:
+    """Deleting the entry deletes its remembered alerts."""
+    await _alert_store(hass, entry_id).async_remove()
+
 
 type EventListener = Callable[[dict[str, Any]], None]
 
@@ -86,6 +104,38 @@ class AlertRouter:
         self._pending: dict[str, dict[str, Any]] = {}
         self._fired: deque[float] = deque(maxlen=RATE_LIMIT)  # monotonic times
         self.rate_limited = 0  # alerts kept but not fired (diagnostics)
+        self._store = _alert_store(hass, coordinator.entry_id)
+
+    async def async_load(self) -> None:
+        """The alerts kept before the reload or restart (none fires again).
+
+        A damaged entry is skipped, never a failed setup: the score only loses it.
+        """
+        data = await self._store.async_load()
+        rows = data.get("recent") if isinstance(data, dict) else None
+        for row in rows if isinstance(rows, list) else []:
+            try:
+                alert = Alert.from_json(row["alert"])
+                owner = row["device_mac"]
+                if not isinstance(owner, str | None) or not isinstance(alert.time, float | int):
+                    continue
+            except (KeyError, TypeError, ValueError):
+                continue
+            self.recent.append(RoutedAlert(alert, owner))
+
+    async def async_flush(self) -> None:
+        """Write what a delayed save still holds (on unload: the reloaded entry reads it)."""
+        await self._store.async_save(self._stored())
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._stored, STORE_SAVE_DELAY)
+
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "recent": [
+                {"alert": r.alert.to_json(), "device_mac": r.device_mac} for r in self.recent
+            ]
+        }
 
     @callback
     def async_start(self) -> CALLBACK_TYPE:
@@ -107,12 +157,14 @@ class AlertRouter:
                 alert.count = update.count
                 alert.details = update.details
                 alert.message = update.message  # a storm's message tells its count
+                self._save()
 
     def _route(self, alert: Alert) -> None:
         """A new alert: once on the bus and once on its event entity."""
         owner = self.coordinator.inventory.owner(alert.mac)
         record = RoutedAlert(alert, owner)
         self.recent.append(record)
+        self._save()
         devices = self.coordinator.devices.device_ids()
         hub_id = self.coordinator.hub_device_id
         device_id = devices.get(owner, hub_id) if owner is not None else hub_id

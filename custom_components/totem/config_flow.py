@@ -34,6 +34,7 @@ from .const import (
     CONF_AUTO_ADD,
     CONF_AWAY_TIMEOUT,
     CONF_BLOCK_BACKEND,
+    CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
     CONF_FLOW_PORT,
     CONF_IGNORED,
@@ -63,7 +64,13 @@ from .data import TotemConfigEntry
 from .flow_source import FLOWS_SCHEMA, flows_data, port_free
 from .options import DEMO_CAPTURE, TotemConfig, is_mac, normalise_macs, parse_links
 from .remote_probe import async_find_probes, remote_data, remote_schema
-from .validation import check_capture_file, interface_exists, is_bridge, list_interfaces
+from .validation import (
+    check_blocklist_file,
+    check_capture_file,
+    interface_exists,
+    is_bridge,
+    list_interfaces,
+)
 
 # The demo home: lively updates, and no firewall rule on the user's machine (its
 # devices are not on this network; the user can change both in the options). Blocks
@@ -332,13 +339,23 @@ class TotemOptionsFlow(OptionsFlow):
             ignored = normalise_macs(options.get(CONF_IGNORED))
             if not all(is_mac(mac) for mac in ignored):
                 errors[CONF_IGNORED] = "invalid_mac"
+            if blocklist := str(options.get(CONF_BLOCKLIST) or "").strip():
+                options[CONF_BLOCKLIST] = str(Path(blocklist).expanduser())
+                error = await self.hass.async_add_executor_job(check_blocklist_file, blocklist)
+                if error:
+                    errors[CONF_BLOCKLIST] = error
+            else:
+                options.pop(CONF_BLOCKLIST, None)  # left empty: the detector is off
             if not errors:
                 options[CONF_IGNORED] = ignored
                 for key in (CONF_UPDATE_INTERVAL, CONF_DEVICE_CAP, CONF_AWAY_TIMEOUT):
                     options[key] = int(options[key])
                 return self.async_create_entry(data=options)
 
-        shown = TotemConfig.from_config_entry(self.config_entry).as_options()
+        config = TotemConfig.from_config_entry(self.config_entry)
+        shown = config.as_options() | (
+            {CONF_BLOCKLIST: config.blocklist} if config.blocklist else {}
+        )
         current = {**shown, **(user_input or {})}
         choices = [
             SelectOptionDict(
@@ -370,6 +387,7 @@ class TotemOptionsFlow(OptionsFlow):
                     )
                 ),
                 vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
+                vol.Optional(CONF_BLOCKLIST): TextSelector(),
                 vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
                 vol.Optional(CONF_ACTIVITY_LINKS): ObjectSelector(),
             }

@@ -57,6 +57,8 @@ CONF_ACTIVE_DISCOVERY: Final = "active_discovery"
 DEFAULT_ACTIVE_DISCOVERY: Final = False
 # New devices wait for approval (Firewalla's quarantine). Off unless chosen.
 CONF_NEW_DEVICES_WAIT: Final = "new_devices_wait"
+# A local file of addresses/domains the blocklist detector alerts on (the probe loads it).
+CONF_BLOCKLIST: Final = "blocklist_file"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7

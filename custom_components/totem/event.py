@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
+from homeassistant.const import ATTR_RESTORED
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
@@ -75,13 +76,25 @@ async def async_setup_entry(
 
 
 class _AlertEvent(EventEntity):
-    """Shows the alerts the router sends to its key (a device's MAC, or HUB_KEY)."""
+    """Shows the alerts the router sends to its key (a device's MAC, or HUB_KEY).
+
+    Its state is the time of its last alert, restored over a reload or restart;
+    only a new alert may change it. The logbook shows any change between two
+    states as "detected an event", so the entity is always available (a probe
+    outage or a device missing from the first snapshot does not change when it
+    last alerted) and drops the "unavailable" placeholder Home Assistant writes
+    for an unloaded entity before it writes its restored state (a placeholder
+    then the restored time would read as a new event on every reload).
+    """
 
     _alerts: AlertRouter
     _alert_key: str
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
+        placeholder = self.hass.states.get(self.entity_id)
+        if placeholder is not None and placeholder.attributes.get(ATTR_RESTORED):
+            self.hass.states.async_remove(self.entity_id)
         self.async_on_remove(self._alerts.subscribe(self._alert_key, self._on_alert))
 
     @callback
@@ -108,6 +121,10 @@ class TotemDeviceAlertEvent(TotemDeviceEntity, _AlertEvent):
         self._alerts = alerts
         self._alert_key = mac
 
+    @property
+    def available(self) -> bool:
+        return True  # see _AlertEvent
+
 
 class TotemHubAlertEvent(TotemHubEntity, _AlertEvent):
     """Fires for alerts of MACs TOTEM did not make devices (spoofed sources)."""
@@ -123,3 +140,7 @@ class TotemHubAlertEvent(TotemHubEntity, _AlertEvent):
     ) -> None:
         super().__init__(coordinator, description)
         self._alerts = alerts
+
+    @property
+    def available(self) -> bool:
+        return True  # see _AlertEvent

@@ -24,6 +24,7 @@ from .const import (
     CONF_AUTO_ADD,
     CONF_AWAY_TIMEOUT,
     CONF_BLOCK_BACKEND,
+    CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
     CONF_FLOW_EXPORTERS,
     CONF_FLOW_PORT,
@@ -182,6 +183,8 @@ class TotemConfig:
     # The running Home Assistant's discovery tables for identification (ha_tables.py).
     ha_tables_file: str | None = None
     new_devices_wait: bool = False
+    # The blocklist file the probe loads at start (None: the detector is off).
+    blocklist: str | None = None
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -200,6 +203,7 @@ class TotemConfig:
             # A hand-edited link that does not parse links nothing rather than stop setup.
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
             new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
+            blocklist=str(options.get(CONF_BLOCKLIST) or "") or None,
         )
 
     @property
@@ -240,6 +244,9 @@ class TotemConfig:
             args += ["--state", state_file]
         if self.ha_tables_file:
             args += ["--ha-tables", self.ha_tables_file]
+        if self.blocklist and self.source.kind != SOURCE_REMOTE:
+            # A remote probe reads files on its own machine: its blocklist is its own.
+            args += ["--blocklist", self.blocklist]
         return args
 
 

@@ -22,7 +22,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.typing import ConfigType
 
 from .activity import async_remove_activity, async_setup_activity
-from .alerts import AlertRouter
+from .alerts import AlertRouter, async_remove_alerts
 from .blocking import async_remove_blocking, async_setup_blocking
 from .const import DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
 from .coordinator import TotemCoordinator, engine_state_file
@@ -89,6 +89,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
     await store.async_load()
     coordinator = TotemCoordinator(hass, entry, config, store)
     alerts = AlertRouter(hass, coordinator)
+    await alerts.async_load()
+    entry.async_on_unload(alerts.async_flush)
     entry.async_on_unload(alerts.async_start())
     # Subscribed before the probe starts: the activity log sees every snapshot.
     activity = await async_setup_activity(hass, entry, coordinator)
@@ -122,6 +124,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> No
     await InventoryStore(hass, entry.entry_id).async_remove()
     await async_remove_blocking(hass, entry)
     await async_remove_activity(hass, entry.entry_id)
+    await async_remove_alerts(hass, entry.entry_id)
     await async_remove_network_view(hass, entry.entry_id)
     state = Path(engine_state_file(hass, entry.entry_id))
     await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))

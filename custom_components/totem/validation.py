@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from .const import CAPTURE_MAGICS
+from .engine.blocklist import BlocklistError, load_blocklist
 
 SYS_CLASS_NET = Path("/sys/class/net")
 
@@ -28,6 +29,16 @@ def is_bridge(name: str, root: Path | None = None) -> bool:
 
 def interface_exists(name: str, root: Path | None = None) -> bool:
     return bool(name) and "/" not in name and ((root or SYS_CLASS_NET) / name).exists()
+
+
+def check_blocklist_file(path: str) -> str | None:
+    """None when the probe can load the blocklist (a bounded regular file of entries it
+    understands), else the options form's error key. Runs in the executor."""
+    try:
+        load_blocklist(Path(path).expanduser())
+    except BlocklistError:
+        return "blocklist_unreadable"
+    return None
 
 
 def check_capture_file(path: str) -> str | None:

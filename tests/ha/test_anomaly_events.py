@@ -424,3 +424,113 @@ async def test_reload_blocklist_reaches_the_probe_and_refusals_say_why(
         await hass.services.async_call(
             DOMAIN, "reload_blocklist", {"path": str(tmp_path / "missing.txt")}, blocking=True
         )
+
+
+async def test_a_reload_fires_no_anomaly_event(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    """The Anomaly entity keeps its last event over a reload (and the probe's restart
+    it brings): same timestamp, and no state change the logbook would show as
+    "detected an event" (it lists a change whose old and new states both exist
+    and differ; a change to an event time reads "detected an event"). Home
+    Assistant itself marks every entity of an unloaded entry "unavailable"
+    ("became unavailable"): that one line is core's, not an event."""
+    alert = Alert(1001.0, PLUG, "port_scan", "warning", "scan")
+    devices = [row(PLUG, tx_packets=5)]
+    fake_probe(
+        write_script(
+            tmp_path / "first.ndjson",
+            [hello(), *_alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
+        )
+    )
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    unique_id = f"{entry.entry_id}-{PLUG}-anomaly"
+    await wait_for(
+        hass,
+        lambda: registry.async_get_entity_id("event", DOMAIN, unique_id) is not None,
+        what="the plug's anomaly entity",
+    )
+    entity_id = _entity_id(hass, "event", unique_id)
+    await wait_for(
+        hass,
+        lambda: getattr(hass.states.get(entity_id), "state", "unknown")
+        not in ("unknown", "unavailable"),
+        what="the plug's anomaly event",
+    )
+    fired_at = hass.states.get(entity_id).state
+
+    # The restarted probe has no memory of alerts it sent: it sends only new ones.
+    fake_probe(
+        write_script(
+            tmp_path / "second.ndjson",
+            [hello(), *_alert_snapshot(1, 1070.0, devices, []), {"fake": "hang"}],
+        )
+    )
+    changes = async_capture_events(hass, "state_changed")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    reloaded = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: reloaded.data is not None, what="the first snapshot after reload")
+    await hass.async_block_till_done()
+
+    assert hass.states.get(entity_id).state == fired_at
+    shown = [
+        (e.data["old_state"].state, e.data["new_state"].state)
+        for e in changes
+        if e.data["entity_id"] == entity_id
+        and e.data["old_state"] is not None
+        and e.data["new_state"] is not None
+        and e.data["old_state"].state != e.data["new_state"].state
+        and e.data["new_state"].state != "unavailable"
+    ]
+    assert shown == []
+
+
+async def test_the_alert_score_survives_a_reload(
+    hass: HomeAssistant, fake_probe: Any, tmp_path: Path
+) -> None:
+    """The restarted probe does not send its old alerts again: the score is kept by
+    Home Assistant (its store), the same before and after the reload."""
+    alert = Alert(1001.0, PLUG, "port_scan", "warning", "scan")
+    devices = [row(PLUG, tx_packets=5)]
+    fake_probe(
+        write_script(
+            tmp_path / "first.ndjson",
+            [hello(), *_alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
+        )
+    )
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+    unique_id = f"{entry.entry_id}-{PLUG}-alert_score"
+    await wait_for(
+        hass,
+        lambda: registry.async_get_entity_id("sensor", DOMAIN, unique_id) is not None,
+        what="the plug's alert score sensor",
+    )
+    score_id = _entity_id(hass, "sensor", unique_id)
+    weight = str(SEVERITY_WEIGHT["warning"])
+    await wait_for(
+        hass,
+        lambda: getattr(hass.states.get(score_id), "state", None) == weight,
+        what="the plug's alert score",
+    )
+
+    fake_probe(
+        write_script(
+            tmp_path / "second.ndjson",
+            [hello(), *_alert_snapshot(1, 1070.0, devices, []), {"fake": "hang"}],
+        )
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    reloaded = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: reloaded.data is not None, what="the first snapshot after reload")
+    await hass.async_block_till_done()
+    assert entry.runtime_data.alerts.score(PLUG, 1070.0) == SEVERITY_WEIGHT["warning"]
+    await wait_for(
+        hass,
+        lambda: getattr(hass.states.get(score_id), "state", None) == weight,
+        what="the plug's alert score after the reload",
+    )

@@ -14,12 +14,16 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    DeviceSelector,
+    DeviceSelectorConfig,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    ObjectSelector,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -62,7 +66,14 @@ from .const import (
 )
 from .data import TotemConfigEntry
 from .flow_source import FLOWS_SCHEMA, flows_data, port_free
-from .options import DEMO_CAPTURE, TotemConfig, is_mac, normalise_macs, parse_links
+from .options import (
+    DEMO_CAPTURE,
+    TotemConfig,
+    is_mac,
+    links_to_options,
+    normalise_macs,
+    parse_links,
+)
 from .remote_probe import async_find_probes, remote_data, remote_schema
 from .validation import (
     check_blocklist_file,
@@ -323,18 +334,33 @@ def _replay_data(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The options' first form: a box that opens the linked-entities step before saving.
+CONF_EDIT_LINKS = "edit_links"
+# The linked-entities step: the links kept (one choice per network device), and a
+# network device with the entities (of any integration) that belong to it physically.
+CONF_KEEP_LINKS = "keep_links"
+CONF_LINK_DEVICE = "link_device"
+CONF_LINK_ENTITIES = "link_entities"
+
+
 class TotemOptionsFlow(OptionsFlow):
-    """Tune intervals, admission and the devices to ignore."""
+    """Tune intervals, admission and the devices to ignore; link entities to devices."""
+
+    _pending: dict[str, Any]
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {**user_input}
-            if CONF_ACTIVITY_LINKS in options:
-                links = parse_links(options[CONF_ACTIVITY_LINKS])
-                if links is None:
-                    errors[CONF_ACTIVITY_LINKS] = "invalid_link"
-                options[CONF_ACTIVITY_LINKS] = links
+            edit_links = bool(options.pop(CONF_EDIT_LINKS, False))
+            # The links are edited in their own step: kept as they are (in the structured
+            # form, which also moves links typed in the old code editor over).
+            options.pop(CONF_ACTIVITY_LINKS, None)
+            stored = self.config_entry.options.get(CONF_ACTIVITY_LINKS)
+            if (kept := parse_links(stored)) is None:
+                options[CONF_ACTIVITY_LINKS] = stored  # hand-edited and unreadable: not lost
+            elif kept:
+                options[CONF_ACTIVITY_LINKS] = links_to_options(kept)
             # Left empty, the field is absent: nothing is ignored.
             ignored = normalise_macs(options.get(CONF_IGNORED))
             if not all(is_mac(mac) for mac in ignored):
@@ -350,6 +376,9 @@ class TotemOptionsFlow(OptionsFlow):
                 options[CONF_IGNORED] = ignored
                 for key in (CONF_UPDATE_INTERVAL, CONF_DEVICE_CAP, CONF_AWAY_TIMEOUT):
                     options[key] = int(options[key])
+                if edit_links:
+                    self._pending = options
+                    return await self.async_step_links()
                 return self.async_create_entry(data=options)
 
         config = TotemConfig.from_config_entry(self.config_entry)
@@ -365,8 +394,12 @@ class TotemOptionsFlow(OptionsFlow):
         ]
         schema = vol.Schema(
             {
-                vol.Required(CONF_UPDATE_INTERVAL): _number(1, 300, 1, "s"),
-                vol.Required(CONF_LEARN_DAYS): _number(0, 60, 0.5, "d"),
+                vol.Optional(CONF_UPDATE_INTERVAL, default=shown[CONF_UPDATE_INTERVAL]): _number(
+                    1, 300, 1, "s"
+                ),
+                vol.Optional(CONF_LEARN_DAYS, default=shown[CONF_LEARN_DAYS]): _number(
+                    0, 60, 0.5, "d"
+                ),
                 vol.Optional(CONF_IGNORED): SelectSelector(
                     SelectSelectorConfig(
                         options=choices,
@@ -375,10 +408,14 @@ class TotemOptionsFlow(OptionsFlow):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Required(CONF_DEVICE_CAP): _number(1, 4096),
-                vol.Required(CONF_AUTO_ADD): BooleanSelector(),
-                vol.Required(CONF_AWAY_TIMEOUT): _number(30, 86400, 1, "s"),
-                vol.Required(CONF_STALE_DAYS): _number(0, 365, 1, "d"),
+                vol.Optional(CONF_DEVICE_CAP, default=shown[CONF_DEVICE_CAP]): _number(1, 4096),
+                vol.Optional(CONF_AUTO_ADD, default=shown[CONF_AUTO_ADD]): BooleanSelector(),
+                vol.Optional(CONF_AWAY_TIMEOUT, default=shown[CONF_AWAY_TIMEOUT]): _number(
+                    30, 86400, 1, "s"
+                ),
+                vol.Optional(CONF_STALE_DAYS, default=shown[CONF_STALE_DAYS]): _number(
+                    0, 365, 1, "d"
+                ),
                 vol.Optional(CONF_BLOCK_BACKEND): SelectSelector(
                     SelectSelectorConfig(
                         options=list(BLOCK_BACKENDS),
@@ -389,7 +426,7 @@ class TotemOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
                 vol.Optional(CONF_BLOCKLIST): TextSelector(),
                 vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
-                vol.Optional(CONF_ACTIVITY_LINKS): ObjectSelector(),
+                vol.Optional(CONF_EDIT_LINKS, default=False): BooleanSelector(),
             }
         )
         return self.async_show_form(
@@ -404,3 +441,84 @@ class TotemOptionsFlow(OptionsFlow):
         if runtime is None:
             return {}
         return dict(runtime.coordinator.store.devices)
+
+    def _links(self) -> dict[str, str]:
+        """The saved links {entity_id: MAC}, from either stored form."""
+        return TotemConfig.from_config_entry(self.config_entry).activity_links
+
+    async def async_step_links(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick a network device and the entities that belong with it (a plug's switch)."""
+        links = self._links()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            kept = set(user_input.get(CONF_KEEP_LINKS, ()))
+            chosen = {entity: mac for entity, mac in links.items() if mac in kept}
+            added, error = _added_links(
+                dr.async_get(self.hass),
+                user_input.get(CONF_LINK_DEVICE),
+                user_input.get(CONF_LINK_ENTITIES) or [],
+            )
+            if error is None:
+                options = dict(self._pending)
+                options.pop(CONF_ACTIVITY_LINKS, None)
+                if merged := parse_links({**chosen, **added}):
+                    options[CONF_ACTIVITY_LINKS] = links_to_options(merged)
+                return self.async_create_entry(data=options)
+            errors[error[0]] = error[1]
+        names = {
+            mac: record.name or record.manufacturer for mac, record in self._inventory().items()
+        }
+        choices = [
+            SelectOptionDict(
+                value=item["mac"],
+                label=f"{names.get(item['mac']) or item['mac']}: {', '.join(item['entities'])}",
+            )
+            for item in links_to_options(links)
+        ]
+        fields: dict[Any, Any] = {}
+        if choices:
+            fields[vol.Optional(CONF_KEEP_LINKS)] = SelectSelector(
+                SelectSelectorConfig(options=choices, multiple=True, mode=SelectSelectorMode.LIST)
+            )
+        fields[vol.Optional(CONF_LINK_DEVICE)] = DeviceSelector(
+            DeviceSelectorConfig(integration=DOMAIN)
+        )
+        fields[vol.Optional(CONF_LINK_ENTITIES)] = EntitySelector(
+            EntitySelectorConfig(multiple=True)
+        )
+        return self.async_show_form(
+            step_id="links",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(fields),
+                user_input or {CONF_KEEP_LINKS: [choice["value"] for choice in choices]},
+            ),
+            errors=errors,
+        )
+
+
+def _added_links(
+    devices: dr.DeviceRegistry, device_id: str | None, entity_ids: list[str]
+) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """The links a device and its entities add, or the field and error that refuse them."""
+    if not device_id and not entity_ids:
+        return {}, None
+    if not device_id:
+        return {}, (CONF_LINK_DEVICE, "link_device_missing")
+    if not entity_ids:
+        return {}, (CONF_LINK_ENTITIES, "link_entities_missing")
+    device = devices.async_get(device_id)
+    mac = next(
+        (
+            value
+            for kind, value in (device.connections if device else ())
+            if kind == dr.CONNECTION_NETWORK_MAC
+        ),
+        None,
+    )
+    if mac is None:
+        # TOTEM's own hub device (or a device removed meanwhile) has no network address.
+        return {}, (CONF_LINK_DEVICE, "link_device_no_mac")
+    links = parse_links(dict.fromkeys(entity_ids, mac))
+    if links is None:
+        return {}, (CONF_LINK_ENTITIES, "invalid_link")
+    return links, None

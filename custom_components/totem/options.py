@@ -59,14 +59,32 @@ DEMO_LABEL: Final = "demo home"
 _MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 
 
+# The structured form of the activity links the options flow saves (one item per
+# network device): [{"mac": "aa:bb:..", "entities": ["switch.plug", ..]}, ..].
+LINK_MAC: Final = "mac"
+LINK_ENTITIES: Final = "entities"
+
+
 def parse_links(raw: Any) -> dict[str, str] | None:
-    """The options' activity links {entity_id: MAC}, normalised; None when one is invalid."""
+    """The options' activity links {entity_id: MAC}, normalised; None when one is invalid.
+
+    Reads both forms: the list of {mac, entities} the links step saves, and the older
+    {entity_id: MAC} mapping typed in a code editor, so links saved before stay linked.
+    """
     if raw is None or raw == "":
         return {}
-    if not isinstance(raw, dict):
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(raw, dict):
+        pairs = list(raw.items())
+    elif isinstance(raw, list):
+        for item in raw:
+            if not isinstance(item, dict) or not isinstance(item.get(LINK_ENTITIES), list):
+                return None
+            pairs += [(entity, item.get(LINK_MAC)) for entity in item[LINK_ENTITIES]]
+    else:
         return None
     links: dict[str, str] = {}
-    for entity_id, mac in raw.items():
+    for entity_id, mac in pairs:
         if not isinstance(entity_id, str) or not isinstance(mac, str):
             return None
         entity = entity_id.strip().lower()
@@ -75,6 +93,16 @@ def parse_links(raw: Any) -> dict[str, str] | None:
             return None
         links[entity] = address
     return dict(sorted(links.items()))
+
+
+def links_to_options(links: Mapping[str, str]) -> list[dict[str, Any]]:
+    """{entity_id: MAC} as the structured form saved in the options, one item per MAC."""
+    by_mac: dict[str, list[str]] = {}
+    for entity_id, mac in links.items():
+        by_mac.setdefault(mac, []).append(entity_id)
+    return [
+        {LINK_MAC: mac, LINK_ENTITIES: sorted(entities)} for mac, entities in sorted(by_mac.items())
+    ]
 
 
 def normalise_macs(raw: Any) -> list[str]:
@@ -216,7 +244,8 @@ class TotemConfig:
         return self.stale_days * 86400
 
     def as_options(self) -> dict[str, Any]:
-        """The options as the options flow shows them (every key, defaults filled in)."""
+        """The options as the options flow's first form shows them (every key, defaults
+        filled in; the activity links have their own step)."""
         return {
             CONF_UPDATE_INTERVAL: _number(self.update_interval),
             CONF_LEARN_DAYS: _number(self.learn_days),
@@ -227,7 +256,6 @@ class TotemConfig:
             CONF_STALE_DAYS: _number(self.stale_days),
             CONF_BLOCK_BACKEND: self.block_backend,
             CONF_ACTIVE_DISCOVERY: self.active_discovery,
-            CONF_ACTIVITY_LINKS: dict(self.activity_links),
         }
 
     def probe_args(self, state_file: str | None = None) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 from unittest.mock import MagicMock, patch
 
 import pytest
+import voluptuous as vol
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -19,6 +20,12 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.totem.activity import EVENT_DEVICE_ACTIVITY
+from custom_components.totem.config_flow import (
+    CONF_EDIT_LINKS,
+    CONF_KEEP_LINKS,
+    CONF_LINK_DEVICE,
+    CONF_LINK_ENTITIES,
+)
 from custom_components.totem.const import (
     CONF_ACTIVITY_LINKS,
     CONF_AUTO_ADD,
@@ -28,9 +35,10 @@ from custom_components.totem.const import (
     CONF_LEARN_DAYS,
     CONF_STALE_DAYS,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_OPTIONS,
     DOMAIN,
 )
-from custom_components.totem.options import parse_links
+from custom_components.totem.options import TotemConfig, links_to_options, parse_links
 
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
@@ -57,13 +65,177 @@ def no_setup() -> Generator[MagicMock]:
         yield mock
 
 
-async def _submit(hass: HomeAssistant, entry: MockConfigEntry, extra: dict[str, Any]) -> Any:
+async def _links_step(
+    hass: HomeAssistant, entry: MockConfigEntry, extra: dict[str, Any] | None = None
+) -> Any:
+    """The options' first form saved with the box that opens the links step."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert CONF_ACTIVITY_LINKS in result["data_schema"].schema
-    return await hass.config_entries.options.async_configure(
-        result["flow_id"], {**OPTIONS, **extra}
+    assert CONF_EDIT_LINKS in result["data_schema"].schema
+    assert CONF_ACTIVITY_LINKS not in result["data_schema"].schema  # no code editor
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, **(extra or {}), CONF_EDIT_LINKS: True}
     )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "links"
+    return result
+
+
+def _network_device(hass: HomeAssistant, entry: MockConfigEntry, mac: str) -> str:
+    return (
+        dr.async_get(hass)
+        .async_get_or_create(
+            config_entry_id=entry.entry_id, connections={(dr.CONNECTION_NETWORK_MAC, mac)}
+        )
+        .id
+    )
+
+
+async def test_links_step_saves_a_device_and_its_entities(
+    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
+) -> None:
+    entry = replay_entry(tmp_path / "x.pcap")
+    entry.add_to_hass(hass)
+    plug = _network_device(hass, entry, PLUG)
+    result = await _links_step(hass, entry, {CONF_IGNORED: ["AA-BB-CC-DD-EE-FF"]})
+    schema = result["data_schema"].schema
+    assert CONF_KEEP_LINKS not in schema  # nothing linked yet
+    assert schema[CONF_LINK_DEVICE].config["integration"] == DOMAIN
+    assert schema[CONF_LINK_ENTITIES].config["multiple"] is True
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_LINK_DEVICE: plug, CONF_LINK_ENTITIES: ["switch.kitchen_plug", "light.lamp"]},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The first form's options are saved with the links, in the structured form.
+    assert entry.options[CONF_IGNORED] == ["aa:bb:cc:dd:ee:ff"]
+    assert entry.options[CONF_ACTIVITY_LINKS] == [
+        {"mac": PLUG, "entities": ["light.lamp", "switch.kitchen_plug"]}
+    ]
+    assert TotemConfig.from_config_entry(entry).activity_links == {
+        "light.lamp": PLUG,
+        "switch.kitchen_plug": PLUG,
+    }
+
+
+@pytest.mark.parametrize(
+    ("device", "entities", "error"),
+    [
+        (None, ["switch.camera"], {CONF_LINK_DEVICE: "link_device_missing"}),
+        ("plug", [], {CONF_LINK_ENTITIES: "link_entities_missing"}),
+        ("hub", ["switch.camera"], {CONF_LINK_DEVICE: "link_device_no_mac"}),
+        ("gone", ["switch.camera"], {CONF_LINK_DEVICE: "link_device_no_mac"}),
+    ],
+)
+async def test_links_step_refuses_a_half_link(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    no_setup: MagicMock,
+    device: str | None,
+    entities: list[str],
+    error: dict[str, str],
+) -> None:
+    entry = replay_entry(tmp_path / "x.pcap")
+    entry.add_to_hass(hass)
+    ids = {
+        "plug": _network_device(hass, entry, PLUG),
+        "hub": dr.async_get(hass)
+        .async_get_or_create(config_entry_id=entry.entry_id, identifiers={(DOMAIN, "hub")})
+        .id,
+        "gone": "no-such-device",
+    }
+    result = await _links_step(hass, entry)
+    chosen: dict[str, Any] = {CONF_LINK_ENTITIES: entities}
+    if device is not None:
+        chosen[CONF_LINK_DEVICE] = ids[device]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], chosen)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == error
+    assert CONF_ACTIVITY_LINKS not in entry.options  # nothing saved
+
+
+async def test_old_text_links_are_kept_moved_over_and_removable(
+    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
+) -> None:
+    # Links typed in the old code editor ({entity_id: MAC}) before the links step existed.
+    other = "aa:bb:cc:00:00:02"
+    entry = replay_entry(
+        tmp_path / "x.pcap",
+        **{CONF_ACTIVITY_LINKS: {"switch.camera": PLUG, "light.b": PLUG, "fan.x": other}},
+    )
+    entry.add_to_hass(hass)
+    # Saved without opening the links step: kept, in the structured form.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], OPTIONS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ACTIVITY_LINKS] == [
+        {"mac": PLUG, "entities": ["light.b", "switch.camera"]},
+        {"mac": other, "entities": ["fan.x"]},
+    ]
+    # The links step offers them, all kept; unticking a device removes its links.
+    result = await _links_step(hass, entry)
+    keep = next(k for k in result["data_schema"].schema if k == CONF_KEEP_LINKS)
+    assert keep.description == {"suggested_value": [PLUG, other]}
+    labels = [o["label"] for o in result["data_schema"].schema[keep].config["options"]]
+    assert labels == [f"{PLUG}: light.b, switch.camera", f"{other}: fan.x"]
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_KEEP_LINKS: [PLUG]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ACTIVITY_LINKS] == [
+        {"mac": PLUG, "entities": ["light.b", "switch.camera"]}
+    ]
+    # Nothing ticked: no links left, and no empty key either.
+    result = await _links_step(hass, entry)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_ACTIVITY_LINKS not in entry.options
+
+
+async def test_unreadable_stored_links_survive_a_save(
+    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
+) -> None:
+    # Hand-edited into something that does not parse: links nothing, but is not erased.
+    broken = {"switch.camera": "not-a-mac"}
+    entry = replay_entry(tmp_path / "x.pcap", **{CONF_ACTIVITY_LINKS: broken})
+    entry.add_to_hass(hass)
+    assert TotemConfig.from_config_entry(entry).activity_links == {}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], OPTIONS)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ACTIVITY_LINKS] == broken
+
+
+async def test_every_option_may_be_left_empty(
+    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
+) -> None:
+    # A user who clears a field or saves straight away is never told a field is required:
+    # a cleared field keeps the value it had.
+    entry = replay_entry(tmp_path / "x.pcap", **{CONF_UPDATE_INTERVAL: 10})
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert not [key for key in result["data_schema"].schema if isinstance(key, vol.Required)]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    config = TotemConfig.from_config_entry(entry)
+    assert config.update_interval == 10
+    assert config.ignored == frozenset()
+    assert config.device_cap == DEFAULT_OPTIONS[CONF_DEVICE_CAP]
+
+
+def test_no_links_is_an_empty_mapping() -> None:
+    assert parse_links(None) == {}
+    assert parse_links("") == {}
+    assert parse_links({}) == {}
+    assert parse_links([]) == {}
+
+
+def test_both_stored_forms_read_the_same() -> None:
+    old = {"Input_Boolean.Camera ": "50-C7-BF-00-00-01", "light.b": PLUG}
+    new = [{"mac": "50-C7-BF-00-00-01", "entities": ["light.b", "input_boolean.camera"]}]
+    expected = {"input_boolean.camera": PLUG, "light.b": PLUG}
+    assert parse_links(old) == parse_links(new) == expected
+    assert parse_links(links_to_options(expected)) == expected
 
 
 @pytest.mark.parametrize(
@@ -73,50 +245,45 @@ async def _submit(hass: HomeAssistant, entry: MockConfigEntry, extra: dict[str, 
         {"switch.camera": "not-a-mac"},
         {"switch.camera": 42},
         ["switch.camera", PLUG],
+        [{"mac": PLUG, "entities": "switch.camera"}],
+        [{"mac": "nope", "entities": ["switch.camera"]}],
+        "switch.camera: " + PLUG,
     ],
 )
-async def test_options_refuse_a_bad_link(
-    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock, links: Any
-) -> None:
-    entry = replay_entry(tmp_path / "x.pcap")
-    entry.add_to_hass(hass)
-    result = await _submit(hass, entry, {CONF_ACTIVITY_LINKS: links})
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_ACTIVITY_LINKS: "invalid_link"}
+def test_a_bad_stored_link_is_refused(links: Any) -> None:
+    assert parse_links(links) is None
 
 
-async def test_options_report_a_bad_link_and_a_bad_mac_together(
-    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"input_boolean.camera_power": PLUG},  # the old code editor's form
+        [{"mac": PLUG, "entities": ["input_boolean.camera_power"]}],  # the links step's
+    ],
+)
+async def test_the_activity_log_links_either_form(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any, stored: Any
 ) -> None:
-    entry = replay_entry(tmp_path / "x.pcap")
-    entry.add_to_hass(hass)
-    result = await _submit(
-        hass, entry, {CONF_ACTIVITY_LINKS: {"bad": PLUG}, CONF_IGNORED: ["nope"]}
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [hello(), snapshot(1, 1000.0, [row(PLUG, tx_bytes=0, rx_bytes=0)]), hang()],
+        )
     )
-    assert result["errors"] == {CONF_ACTIVITY_LINKS: "invalid_link", CONF_IGNORED: "invalid_mac"}
-
-
-async def test_options_save_links_normalised(
-    hass: HomeAssistant, tmp_path: Path, no_setup: MagicMock
-) -> None:
-    entry = replay_entry(tmp_path / "x.pcap")
-    entry.add_to_hass(hass)
-    result = await _submit(
+    entry = replay_entry(tmp_path / "x.pcap", speed=0, **{CONF_ACTIVITY_LINKS: stored})
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: PLUG in coordinator.store.devices, what="plug admitted")
+    monitor = entry.runtime_data.activity
+    assert monitor is not None
+    # Relinked when the plug is admitted: the entity is tied to it by the saved link alone.
+    await wait_for(
         hass,
-        entry,
-        {CONF_ACTIVITY_LINKS: {"Input_Boolean.Camera ": "50-C7-BF-00-00-01", "light.b": PLUG}},
+        lambda: monitor.links.entities == {"input_boolean.camera_power": PLUG},
+        what="the user's link",
     )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_ACTIVITY_LINKS] == {
-        "input_boolean.camera": PLUG,
-        "light.b": PLUG,
-    }
-
-
-def test_no_links_is_an_empty_mapping() -> None:
-    assert parse_links(None) == {}
-    assert parse_links("") == {}
-    assert parse_links({}) == {}
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 async def test_entities_of_a_device_sharing_the_mac_are_linked(

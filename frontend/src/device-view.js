@@ -63,8 +63,10 @@ export class TotemDeviceView extends LitElement {
     this._busy = true;
     try {
       const res = await this.hass.callWS({ type, entry_id: this.entryId, mac: this.mac, ...extra });
-      if (res && res.device) this._data = { ...this._data, device: res.device };
       this._error = undefined;
+      if (res && res.device) this._data = { ...this._data, device: res.device };
+      // Forgotten (totem/device/approve, decision forget): the page has no device left.
+      else if (res && "device" in res) [this._data, this._error] = [undefined, "TOTEM forgot this device; if it comes back, it waits for approval again."];
     } catch (err) {
       this._error = err.message || String(err);
     } finally {

@@ -220,6 +220,7 @@ class NetworkView:
         device_ids: dict[str, str],
     ) -> dict[str, Any]:
         blocking = self._blocking
+        approval = blocking.approval
         until = blocking.blocked_until(device.mac)
         alerts, open_alerts = counts.get(device.mac, (0, 0))
         since = time.time() - SPARK_SECONDS
@@ -233,6 +234,7 @@ class NetworkView:
             "manufacturer": device.manufacturer,
             "type": device.type,
             "type_reason": device.type_reason,
+            "type_source": device.type_source,
             "ips": list(device.ips),
             "online": device.online,
             "first_seen": device.first_seen,
@@ -245,6 +247,8 @@ class NetworkView:
             "alerts_24h": alerts,
             "open_alerts": open_alerts,
             "blocked": blocking.is_blocked(device.mac),
+            # Joined after the first inventory and held back until a decision.
+            "pending_approval": approval is not None and device.mac in approval.store.waiting,
             "blocked_until": None if until is None else until.timestamp(),
             "spark": [b[1] + b[2] for b in self.series.minutes(device.mac, since)],
             "spark_start": since,
@@ -286,6 +290,7 @@ class NetworkView:
             "new_this_week": sum(1 for r in rows if r["new"]),
             "open_alerts": sum(r["open_alerts"] for r in rows),
             "blocked": sum(1 for r in rows if r["blocked"]),
+            "waiting": sum(1 for r in rows if r["pending_approval"]),
         }
 
     def acknowledge(self, key: str) -> bool:

@@ -4,12 +4,11 @@ Reading: ``totem/devices/subscribe`` (the device table of every loaded entry,
 pushed after each snapshot and alert; no entity is polled),
 ``totem/device/get`` (one device's page) and ``totem/alerts/list``.
 Commands (administrators only, as the service actions): block and unblock
-(with a duration), snooze, reset baseline, acknowledge an alert. The commands
-call the service actions with the caller's context, so a command and the
-action it stands for refuse the same things with the same translated errors.
-
-Not here yet: overriding a device's type and approving a new device; the
-engine has no command for either (the panel shows no button for them).
+(with a duration), snooze, reset baseline, acknowledge an alert, set a
+device's type (or back to automatic) and decide on a device waiting for
+approval. The commands call the service actions with the caller's context, so
+a command and the action it stands for refuse the same things with the same
+translated errors.
 """
 
 from __future__ import annotations
@@ -30,15 +29,21 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 
+from .approval import DECISION_APPROVE, DECISIONS
 from .const import DOMAIN
-from .engine.model import ALERT_KINDS
+from .engine.model import ALERT_KINDS, DEVICE_TYPES
 from .inventory import TotemData
 from .network_view import VIEWS, NetworkView
 from .services import (
+    ATTR_DECISION,
+    ATTR_TYPE,
+    SERVICE_APPROVE,
     SERVICE_BLOCK,
+    SERVICE_DEVICE_TYPE,
     SERVICE_RESET_BASELINE,
     SERVICE_SNOOZE,
     SERVICE_UNBLOCK,
+    TYPE_AUTOMATIC,
 )
 
 # The longest block or snooze the panel offers is a week; longer is "until unblocked".
@@ -48,6 +53,8 @@ _DEVICE: Final[dict[str | vol.Marker, Any]] = {
     vol.Required("entry_id"): cv.string,
     vol.Required("mac"): cv.string,
 }
+# The types a user may choose for a device ("automatic" gives identification the word back).
+SETTABLE_TYPES: Final = [t for t in DEVICE_TYPES if t != "unknown"]
 _DURATION: Final = vol.All(vol.Coerce(int), vol.Range(min=60, max=MAX_DURATION))
 
 
@@ -62,6 +69,8 @@ def async_setup_websocket_api(hass: HomeAssistant) -> None:
         ws_snooze,
         ws_reset_baseline,
         ws_acknowledge,
+        ws_set_type,
+        ws_approve,
     ):
         async_register_command(hass, handler)
 
@@ -103,6 +112,7 @@ def table(hass: HomeAssistant) -> dict[str, Any]:
     """The device table of every loaded entry, and its summary line."""
     views = _views(hass)
     summary = {"devices": 0, "online": 0, "new_this_week": 0, "open_alerts": 0, "blocked": 0}
+    summary |= {"waiting": 0}
     for view in views:
         for key, value in view.summary().items():
             summary[key] += value
@@ -146,7 +156,9 @@ def ws_get_device(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
     except HomeAssistantError as err:
         connection.async_handle_exception(msg, err)
         return
-    connection.send_result(msg["id"], {"entry": view.entry_json(), "device": detail})
+    connection.send_result(
+        msg["id"], {"entry": view.entry_json(), "device": detail, "device_types": SETTABLE_TYPES}
+    )
 
 
 @websocket_command({vol.Required("type"): "totem/alerts/list", vol.Optional("entry_id"): cv.string})
@@ -251,3 +263,35 @@ def ws_acknowledge(hass: HomeAssistant, connection: ActiveConnection, msg: dict[
         connection.async_handle_exception(msg, err)
         return
     connection.send_result(msg["id"])
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "totem/device/set_type",
+        **_DEVICE,
+        vol.Required("device_type"): vol.In((TYPE_AUTOMATIC, *SETTABLE_TYPES)),
+    }
+)
+@require_admin
+@async_response
+async def ws_set_type(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """The user's type for a device, or "automatic" (back to identification)."""
+    await _service(hass, connection, msg, SERVICE_DEVICE_TYPE, {ATTR_TYPE: msg["device_type"]})
+
+
+@websocket_command(
+    {
+        vol.Required("type"): "totem/device/approve",
+        **_DEVICE,
+        vol.Optional("decision", default=DECISION_APPROVE): vol.In(DECISIONS),
+    }
+)
+@require_admin
+@async_response
+async def ws_approve(
+    hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
+) -> None:
+    """Approve a device waiting for approval, keep it blocked, or forget it."""
+    await _service(hass, connection, msg, SERVICE_APPROVE, {ATTR_DECISION: msg["decision"]})

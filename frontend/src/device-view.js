@@ -63,8 +63,10 @@ export class TotemDeviceView extends LitElement {
     this._busy = true;
     try {
       const res = await this.hass.callWS({ type, entry_id: this.entryId, mac: this.mac, ...extra });
-      if (res && res.device) this._data = { ...this._data, device: res.device };
       this._error = undefined;
+      if (res && res.device) this._data = { ...this._data, device: res.device };
+      // Forgotten (totem/device/approve, decision forget): the page has no device left.
+      else if (res && "device" in res) [this._data, this._error] = [undefined, "TOTEM forgot this device; if it comes back, it waits for approval again."];
     } catch (err) {
       this._error = err.message || String(err);
     } finally {
@@ -92,6 +94,42 @@ export class TotemDeviceView extends LitElement {
       action: "Unblock",
       run: () => this._command("totem/device/unblock"),
     };
+  }
+
+  _setType(value) {
+    if (value) this._command("totem/device/set_type", { device_type: value });
+  }
+
+  _askDecide(decision) {
+    const d = this._data.device;
+    const texts = {
+      approve: [`Approve ${d.name}?`, `${d.name} gets full network access, like every other device.`, "Approve"],
+      keep_blocked: [`Keep ${d.name} blocked?`, `${d.name} stays cut off until you unblock it.`, "Keep blocked"],
+      forget: [`Forget ${d.name}?`, `TOTEM forgets ${d.name}; if it comes back, it waits for approval again.`, "Forget"],
+    };
+    const [title, text, action] = texts[decision];
+    this._confirm = { title, text, action, run: () => this._command("totem/device/approve", { decision }) };
+  }
+
+  _approval(d) {
+    if (!d.pending_approval) return "";
+    return html`<p><span class="chip bad">waiting for approval</span> <span class="muted">joined after the first inventory; only DHCP and DNS pass</span></p>
+      <div class="row">
+        <button class="btn primary" id="approve" ?disabled=${this._busy} @click=${() => this._askDecide("approve")}>Approve</button>
+        <button class="btn danger" id="keep-blocked" ?disabled=${this._busy} @click=${() => this._askDecide("keep_blocked")}>Keep blocked</button>
+        <button class="btn" id="forget" ?disabled=${this._busy} @click=${() => this._askDecide("forget")}>Forget</button>
+      </div>`;
+  }
+
+  _typeChoice(d) {
+    const types = this._data.device_types || [];
+    const user = d.type_source === "user";
+    return html`<div class="row">
+      <select aria-label="device type" id="type" ?disabled=${this._busy} @change=${(e) => this._setType(e.target.value)}>
+        <option value="automatic" ?selected=${!user}>Automatic${user ? "" : ` (${typeLabel(d.type)})`}</option>
+        ${types.map((t) => html`<option value=${t} ?selected=${user && d.type === t}>${typeLabel(t)}</option>`)}
+      </select>
+      <span class="muted small">${user ? "set by you" : "from identification"}</span></div>`;
   }
 
   _askReset() {
@@ -129,6 +167,8 @@ export class TotemDeviceView extends LitElement {
   }
 
   _access(d, entry) {
+    const waiting = this._approval(d);
+    if (waiting) return waiting;
     if (!entry.enforcing) {
       return html`<p class="muted">Blocking is off for ${entry.title}: choose a blocking method in TOTEM's options to cut a device off.</p>`;
     }
@@ -178,7 +218,7 @@ export class TotemDeviceView extends LitElement {
     const head = html`<div class="title">
         <ha-icon .icon=${TYPE_ICONS[d.type] || TYPE_ICONS.unknown}></ha-icon>
         <div><h2>${d.name}</h2>
-          <div class="muted">${d.vendor || "unknown vendor"} · <span title=${d.type_reason || ""}>${typeLabel(d.type)}</span> · ${d.ips.join(", ") || "no IP"} · ${d.mac}</div>
+          <div class="muted">${d.vendor || "unknown vendor"} · <span title=${d.type_source === "user" ? "set by you" : d.type_reason || ""}>${typeLabel(d.type)}</span> · ${d.ips.join(", ") || "no IP"} · ${d.mac}</div>
           <div>${d.online ? html`<span class="chip ok">online</span>` : html`<span class="chip">seen ${ago(d.last_seen)}</span>`}
             <span class="muted">↑ ${bytes(d.tx_bytes)} ↓ ${bytes(d.rx_bytes)} · ${d.active_flows} active flows · ${d.remote_hosts} remote hosts</span></div>
         </div></div>`;
@@ -201,7 +241,8 @@ export class TotemDeviceView extends LitElement {
         <ha-card class="wide"><div class="pad">${this._chart(d)}</div></ha-card>
         <ha-card><div class="pad"><h3>Network access</h3>${this._access(d, entry)}</div></ha-card>
         <ha-card><div class="pad"><h3>Identification</h3>
-          <p><b>${typeLabel(d.type)}</b>: ${d.type_reason || html`<span class="muted">no evidence yet</span>`}</p>
+          <p><b>${typeLabel(d.type)}</b>: ${d.type_source === "user" ? "set by you" : d.type_reason || html`<span class="muted">no evidence yet</span>`}</p>
+          ${this._typeChoice(d)}
           ${Object.entries(d.name_sources || {}).map(([k, v]) => html`<div class="muted small">${k}: ${v}</div>`)}
           <div class="muted small">Vendor (OUI): ${d.manufacturer || "unknown"} · MACs: ${d.macs.join(", ")}</div>
           ${d.device_id ? html`<p><a href="/config/devices/device/${d.device_id}">Entities and activity log</a></p>` : ""}

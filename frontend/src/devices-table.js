@@ -1,5 +1,5 @@
 // The device table: ntopng's Mac List inside Home Assistant. Sort on every column,
-// filters (type, online, with alerts, blocked) and a search over name, vendor, MAC, IP.
+// filters (type, online, with alerts, blocked, waiting for approval) and a search over name, vendor, MAC, IP.
 import { LitElement, html, css } from "lit";
 import { bytes, rate, ago, TYPE_ICONS, typeLabel } from "./format.js";
 import { sparkline } from "./charts.js";
@@ -14,7 +14,7 @@ export const COLUMNS = {
   rate: { label: "Up / down", value: (d) => (d.up_kbps || 0) + (d.down_kbps || 0) },
   traffic: { label: "Traffic", value: (d) => d.tx_bytes + d.rx_bytes },
   alerts: { label: "Alerts 24 h", value: (d) => d.alerts_24h * 1000 + d.open_alerts },
-  access: { label: "Access", value: (d) => (d.blocked ? 1 : 0) },
+  access: { label: "Access", value: (d) => (d.pending_approval ? 2 : d.blocked ? 1 : 0) },
 };
 export const DEFAULT_COLUMNS = Object.keys(COLUMNS);
 
@@ -32,6 +32,7 @@ export function filterDevices(devices, f) {
     if (f.online === "offline" && d.online) return false;
     if (f.alerts && !d.alerts_24h) return false;
     if (f.blocked && !d.blocked) return false;
+    if (f.waiting && !d.pending_approval) return false;
     if (!q) return true;
     return [d.name, d.vendor, d.mac, d.type, ...d.ips].some((v) => v && String(v).toLowerCase().includes(q));
   });
@@ -109,6 +110,7 @@ export class TotemDevicesTable extends LitElement {
       case "alerts":
         return html`<td class="num">${d.alerts_24h ? html`<span class="chip ${d.open_alerts ? "warn" : ""}">${d.alerts_24h}</span>` : html`<span class="muted">0</span>`}</td>`;
       case "access":
+        if (d.pending_approval) return html`<td><span class="chip warn">waiting</span></td>`;
         return html`<td>${d.blocked ? html`<span class="chip bad">blocked</span>` : html`<span class="muted">allowed</span>`}</td>`;
       default:
         return html`<td></td>`;
@@ -137,6 +139,7 @@ export class TotemDevicesTable extends LitElement {
             </select>
             <label><input type="checkbox" .checked=${!!f.alerts} @change=${(e) => this._setFilter("alerts", e.target.checked)} /> With alerts</label>
             <label><input type="checkbox" .checked=${!!f.blocked} @change=${(e) => this._setFilter("blocked", e.target.checked)} /> Blocked</label>
+            <label><input type="checkbox" .checked=${!!f.waiting} @change=${(e) => this._setFilter("waiting", e.target.checked)} /> Waiting for approval</label>
           </div>`
         : ""}
       <div class="scroll">

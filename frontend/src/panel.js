@@ -97,7 +97,7 @@ export class TotemPanel extends LitElement {
     return html`
       <div class="summary" id="summary">
         <b>${s.online}</b> of ${s.devices} devices online · <b>${s.new_this_week}</b> new this week ·
-        <b>${s.open_alerts}</b> open alerts${s.blocked ? html` · <b>${s.blocked}</b> blocked` : ""}
+        <b>${s.open_alerts}</b> open alerts${s.blocked ? html` · <b>${s.blocked}</b> blocked` : ""}${s.waiting ? html` · <b>${s.waiting}</b> waiting for approval` : ""}
         <span class="muted"> · ${t.entries.map((e) => e.title).join(", ")}</span>
       </div>
       <ha-card>

@@ -160,6 +160,16 @@ try {
   await page.locator("totem-device-view #block").waitFor({ timeout: 20000 });
   result.block_unblock = "ok";
 
+  // 4b. The user's type: chosen in the selector, shown as "set by you", back to automatic.
+  const camera = async () => ((await table(page)) || { devices: [] }).devices.find((d) => d.mac === "b0:c5:54:00:00:39");
+  await page.locator("totem-device-view #type").selectOption("tv");
+  await until(page, "the user's type in a snapshot", async () => (await camera())?.type_source === "user", 30000);
+  check((await camera()).type === "tv", "the camera is typed tv by the user");
+  await page.locator("totem-device-view", { hasText: "set by you" }).first().waitFor({ timeout: 20000 });
+  await page.locator("totem-device-view #type").selectOption("automatic");
+  await until(page, "identification's type again", async () => (await camera())?.type_source !== "user", 30000);
+  result.set_type = "ok";
+
   // 5. A dashboard with both cards renders.
   await callWS(page, {
     type: "lovelace/config/save",

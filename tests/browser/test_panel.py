@@ -3,8 +3,9 @@ demo home), Debian's chromium driven headless by playwright-core (tests/browser/
 
 Logs in, opens /totem, sees the demo devices, sorts by traffic, searches, opens the
 camera's page and its chart, blocks and unblocks it through the confirmation (the demo's
-pretend backend), renders both cards on a test dashboard, waits for the demo's scripted
-misbehaviours to show up as alerts, and measures the panel's load with 250 devices.
+pretend backend), sets its type and back to automatic, renders both cards on a test
+dashboard, waits for the demo's scripted misbehaviours to show up as alerts, and measures
+the panel's load with 250 devices.
 
 Slow (the demo learns for 4 minutes of real time): run by .ci/run's floor leg, or with
 TOTEM_BROWSER_TESTS=1. Screenshots land in TOTEM_SCREENSHOTS (default: the test's tmp).
@@ -118,6 +119,7 @@ def test_network_panel_in_a_real_browser(home_assistant: str, tmp_path: Path) ->
     print(f"browser e2e: {result}")
     assert result["demo_devices"] >= 10
     assert result["block_unblock"] == "ok"
+    assert result["set_type"] == "ok"
     assert result["cards"] == "ok"
     assert result["device_alerts"] >= 1
     assert result["alerts_listed"] >= 1

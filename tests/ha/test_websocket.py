@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -20,6 +21,7 @@ from tests.engine.test_enforce import FakeNft
 
 from .conftest import replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
+from .test_block_approval import quarantined
 from .test_switch import blocked, fake_kernel
 
 PLUG = "50:c7:bf:00:00:01"
@@ -100,6 +102,7 @@ async def test_subscription_pushes_the_table_after_each_snapshot(
         "new_this_week": 2,
         "open_alerts": 1,
         "blocked": 0,
+        "waiting": 0,
     }
     plug = next(d for d in first["devices"] if d["mac"] == PLUG)
     assert plug["vendor"] == "TP-LINK"
@@ -109,6 +112,8 @@ async def test_subscription_pushes_the_table_after_each_snapshot(
     assert plug["tx_bytes"] == 600
     assert (plug["alerts_24h"], plug["open_alerts"]) == (1, 1)
     assert plug["device_id"] is not None
+    assert plug["type_source"] == "evidence"
+    assert plug["pending_approval"] is False
 
     (tmp_path / "again").touch()
     pushed = (await client.receive_json())["event"]
@@ -135,6 +140,9 @@ async def test_device_page_and_alert_list(
     assert reply["success"], reply
     device = reply["result"]["device"]
     assert device["mac"] == PLUG
+    # The type selector's choices: every known type, "unknown" is no choice.
+    assert "camera" in reply["result"]["device_types"]
+    assert "unknown" not in reply["result"]["device_types"]
     assert [a["kind"] for a in device["alerts"]] == ["port_scan"]
     assert device["minutes"] == []  # one reading so far: a baseline, no traffic yet
 
@@ -293,11 +301,14 @@ async def test_commands_need_an_administrator(
         {"type": "totem/device/snooze", **base, "duration": 3600},
         {"type": "totem/device/reset_baseline", **base},
         {"type": "totem/alerts/acknowledge", **base, "kind": "port_scan", "time": 1005.0},
+        {"type": "totem/device/set_type", **base, "device_type": "camera"},
+        {"type": "totem/device/approve", **base, "decision": "approve"},
     ):
         await client.send_json_auto_id(message)
         reply = await client.receive_json()
         assert reply["error"]["code"] == "unauthorized", message
     assert blocked(kernel) == set()
+    assert entry.runtime_data.coordinator.store.devices[PLUG].user_type is None
     # Reading stays open to every user the panel is shown to.
     await client.send_json_auto_id({"type": "totem/device/get", **base})
     assert (await client.receive_json())["success"]
@@ -351,3 +362,109 @@ async def test_traffic_series_and_acknowledgements_survive_a_restart(
     assert sum(b[1] for b in reply["result"]["device"]["minutes"]) == 60000
     view = hass.data[VIEWS][entry.entry_id]
     assert f"{PLUG}|port_scan|{alert_time}" in view.acknowledged
+
+
+async def test_set_type_reaches_the_store_and_bad_types_are_refused(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    answers = [{"fake": "answer", "ok": True}, {"fake": "answer", "ok": True}]
+    entry = await _start(hass, tmp_path, fake_probe, answers)
+    coordinator = entry.runtime_data.coordinator
+    (tmp_path / "again").touch()  # the probe reads commands after its second snapshot
+    await wait_for(hass, lambda: coordinator.data.time == 1020.0, what="the second snapshot")
+    client = await hass_ws_client(hass)
+    base = {"type": "totem/device/set_type", "entry_id": entry.entry_id, "mac": PLUG}
+    await client.send_json_auto_id({**base, "device_type": "camera"})
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    assert coordinator.store.devices[PLUG].user_type == "camera"
+    assert reply["result"]["device"]["mac"] == PLUG
+
+    await client.send_json_auto_id({**base, "device_type": "automatic"})
+    assert (await client.receive_json())["success"]
+    assert coordinator.store.devices[PLUG].user_type is None
+
+    for bad in ("toaster", "unknown"):
+        await client.send_json_auto_id({**base, "device_type": bad})
+        reply = await client.receive_json()
+        assert reply["error"]["code"] == "invalid_format", bad
+    assert coordinator.store.devices[PLUG].user_type is None
+
+
+async def test_approve_lets_a_waiting_device_on_and_refuses_others(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    joins = tmp_path / "joins"
+    lan: dict[str, Any] = {"tx_bytes": 900, "tx_packets": 6, "rx_packets": 3}
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **lan)]),
+                {"fake": "wait_file", "path": str(joins)},
+                snapshot(
+                    2,
+                    1020.0,
+                    [row(PLUG, last_seen=1020.0, **lan), row(CAMERA, last_seen=1020.0, **lan)],
+                ),
+                hang(),
+            ],
+        )
+    )
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    # The first inventory ends with the first snapshot (an hour in real life).
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices
+        )
+        await hass.async_block_till_done(wait_background_tasks=True)
+        joins.touch()
+        approval = entry.runtime_data.blocking.approval
+        assert approval is not None
+        await wait_for(hass, lambda: CAMERA in approval.store.waiting, what="the camera waiting")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert quarantined(kernel) == {CAMERA}
+    client = await hass_ws_client(hass)
+    base = {"entry_id": entry.entry_id}
+    await client.send_json_auto_id({"type": "totem/devices/subscribe"})
+    assert (await client.receive_json())["success"]
+    table = (await client.receive_json())["event"]
+    waiting = {d["mac"]: d["pending_approval"] for d in table["devices"]}
+    assert waiting == {PLUG: False, CAMERA: True}
+    assert table["summary"]["waiting"] == 1
+
+    # The plug never waited: refused with the service's translated reason.
+    await client.send_json_auto_id({"type": "totem/device/approve", **base, "mac": PLUG})
+    reply = await client.receive_json()
+    assert not reply["success"]
+    assert reply["error"]["translation_key"] == "not_waiting"
+    assert PLUG in reply["error"]["message"]
+    await client.send_json_auto_id(
+        {"type": "totem/device/approve", **base, "mac": CAMERA, "decision": "maybe"}
+    )
+    assert (await client.receive_json())["error"]["code"] == "invalid_format"
+    assert quarantined(kernel) == {CAMERA}
+
+    await client.send_json_auto_id(
+        {"type": "totem/device/approve", **base, "mac": CAMERA, "decision": "approve"}
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    assert reply["result"]["device"]["pending_approval"] is False
+    assert quarantined(kernel) == set()
+    assert blocked(kernel) == set()
+    assert CAMERA in approval.store.known
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -29,7 +29,7 @@ from homeassistant.exceptions import HomeAssistantError, ServiceValidationError,
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import STORAGE_DIR, Store
+from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
 from .approval import ApprovalManager
@@ -42,6 +42,8 @@ from .engine.enforce import (
     EnforceError,
     NftRunner,
     make_backend,
+    parse_ips,
+    parse_mac,
 )
 from .engine.hostinfo import HostInfo, read_host_info, read_interfaces
 from .engine.pretend import BACKEND_PRETEND, PretendBackend
@@ -49,10 +51,10 @@ from .engine.safety import GatewayMemory, Protection, Safety
 from .inventory import TotemData
 from .options import TotemConfig
 from .protection import observed_protection, protection_from_json, protection_to_json
+from .store import CheckedStore
 
 _LOGGER = logging.getLogger(__package__)
 
-BLOCKS_STORAGE_VERSION: Final = 1
 # nftables unusable: the user has to act; the issue says exactly how.
 REPAIRABLE_REASONS: Final = ("nft_missing", "permission_denied")
 # Refusals of what was asked (bad input, or a device that must never be blocked).
@@ -118,22 +120,28 @@ class StoredBlock:
         return {"mac": self.mac, "until": self.until, "ips": list(self.ips)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StoredBlock:
-        until = data.get("until")
-        return cls(
-            mac=str(data["mac"]),
-            until=float(until) if isinstance(until, int | float) else None,
-            ips=tuple(str(ip) for ip in data.get("ips", [])),
-        )
+    def from_json(cls, data: Any) -> StoredBlock:
+        """A stored block, or TypeError/ValueError naming what a hand edit broke."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a {type(data).__name__}, not a block")
+        mac, until, ips = data.get("mac"), data.get("until"), data.get("ips", [])
+        if not isinstance(mac, str):
+            raise TypeError(f"mac is a {type(mac).__name__}")
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)):
+            raise TypeError(f"until is a {type(until).__name__}")
+        if not isinstance(ips, list) or not all(isinstance(ip, str) for ip in ips):
+            raise TypeError("ips is not a list of addresses")
+        try:
+            return cls(mac=parse_mac(mac), until=until, ips=parse_ips(ips))
+        except EnforceError as err:
+            raise ValueError(err.message) from None
 
 
 class BlockStore:
     """The blocks of one config entry and the backend that enforced them."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        self._store: Store[dict[str, Any]] = Store(
-            hass, BLOCKS_STORAGE_VERSION, f"{DOMAIN}.{entry_id}.blocks", private=True
-        )
+        self._store = CheckedStore(hass, f"{DOMAIN}.{entry_id}.blocks", entry_id)
         self.backend: str | None = None
         self.blocks: dict[str, StoredBlock] = {}
         # Devices TOTEM saw serve the network (MAC -> why): never blocked, kept
@@ -146,30 +154,60 @@ class BlockStore:
         self.waiting: dict[str, float] = {}
 
     async def async_load(self) -> None:
-        data = await self._store.async_load() or {}
+        await self._store.async_load_checked(self._parse)
+
+    def _parse(self, data: dict[str, Any]) -> list[str]:
+        """Every field and block checked on its own: a hand edit costs only what it broke
+        (it used to stop the entry's start for good)."""
+        dropped: list[str] = []
         backend = data.get("backend")
+        if backend is not None and not isinstance(backend, str):
+            dropped.append("backend (not a name)")
         self.backend = backend if isinstance(backend, str) else None
         self.blocks = {}
-        for item in data.get("blocks", []):
+        blocks = data.get("blocks", [])
+        if not isinstance(blocks, list):
+            dropped.append("blocks (not a list)")
+            blocks = []
+        for index, item in enumerate(blocks):
             try:
                 block = StoredBlock.from_json(item)
-            except (KeyError, TypeError, ValueError):
-                continue  # a hand-edited file must not stop the start
+            except (TypeError, ValueError) as err:
+                dropped.append(f"blocks[{index}] ({err})")
+                continue
             self.blocks[block.mac] = block
         self.protected = {}
-        stored = data.get("protected")
-        for mac, item in stored.items() if isinstance(stored, dict) else ():
+        stored = data.get("protected", {})
+        if not isinstance(stored, dict):
+            dropped.append("protected (not a mapping)")
+            stored = {}
+        for mac, item in stored.items():
             protection = protection_from_json(item)
-            if isinstance(mac, str) and protection is not None:
+            if protection is None:
+                dropped.append(f"protected.{mac}")
+            else:
                 self.protected[mac] = protection
         known, until, waiting = data.get("known"), data.get("inventory_until"), data.get("waiting")
-        self.known = {str(m) for m in known} if isinstance(known, list) else None
-        self.inventory_until = float(until) if isinstance(until, int | float) else None
-        self.waiting = (
-            {str(m): float(t) for m, t in waiting.items() if isinstance(t, int | float)}
-            if isinstance(waiting, dict)
-            else {}
-        )
+        if known is not None and not (
+            isinstance(known, list) and all(isinstance(m, str) for m in known)
+        ):
+            dropped.append("known (not a list of MACs)")
+            known = None
+        self.known = None if known is None else set(known)
+        if until is not None and (isinstance(until, bool) or not isinstance(until, int | float)):
+            dropped.append("inventory_until (not a time)")
+            until = None
+        self.inventory_until = None if until is None else float(until)
+        self.waiting = {}
+        if waiting is not None and not isinstance(waiting, dict):
+            dropped.append("waiting (not a mapping)")
+            waiting = {}
+        for mac, joined in (waiting or {}).items():
+            if isinstance(joined, bool) or not isinstance(joined, int | float):
+                dropped.append(f"waiting.{mac} (not a time)")
+            else:
+                self.waiting[mac] = float(joined)
+        return dropped
 
     async def async_save(self) -> None:
         await self._store.async_save(

@@ -266,3 +266,23 @@ def test_tables_file_from_a_running_home_assistant(tmp_path) -> None:  # type: i
         assert "yeelight" in fresh.knowledge.ha.match_dhcp("yeelink-light-1", None)
     with pytest.raises(DataFileError, match="tables.json"):
         ha_discovery.load_file(str(tmp_path / "missing" / "tables.json"))
+
+
+def test_mac_only_dhcp_lookup_by_prefix_answers_as_the_full_scan() -> None:
+    """The OUI index (a MAC flood asks once per address) finds what scanning every matcher
+    finds, in the same order, for every MAC prefix the bundled table names and a few more."""
+    from fnmatch import fnmatchcase
+
+    tables = ha_discovery.bundled()
+    prefixes = {str(m["macaddress"])[:6] for m in tables.dhcp if m.get("macaddress")}
+    macs = [p.replace("*", "0").ljust(12, "A") for p in prefixes] + ["000000000000", "FFFFFF123456"]
+    for upper in macs:
+        mac = ":".join(upper[i : i + 2] for i in range(0, 12, 2))
+        expected: list[str] = []
+        for m in tables.dhcp:
+            pattern = m.get("macaddress")
+            fits = m.get("hostname") is None and pattern and fnmatchcase(upper, str(pattern))
+            if fits and m["domain"] not in expected:
+                expected.append(str(m["domain"]))
+        assert tables.match_dhcp(None, mac) == expected, mac
+    assert any(tables.match_dhcp(None, m) for m in macs)

@@ -299,3 +299,50 @@ async def test_an_unreadable_engine_state_file_raises_a_repair(
         "state_repaired"
     ]
     assert Path(f"{state}.corrupt").exists()
+
+
+async def test_block_store_with_wrong_types_keeps_the_valid_blocks_and_raises_a_repair(
+    hass: HomeAssistant, hass_storage: dict, tmp_path: Path
+) -> None:
+    """A hand-edited block store (a MAC as a number, a list for a time, blocks as a
+    mapping entry): the valid blocks come back, the rest is kept aside and said."""
+    from homeassistant.config_entries import ConfigEntryState
+    from homeassistant.helpers import issue_registry as ir
+
+    plug, kept = "50:c7:bf:00:00:01", "a4:cf:12:00:00:02"
+    capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10))
+    entry = replay_entry(capture, speed=0, **{CONF_UPDATE_INTERVAL: 0.2})
+    key = f"{DOMAIN}.{entry.entry_id}.blocks"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "backend": None,
+            "blocks": [
+                {"mac": kept, "until": None, "ips": []},
+                {"mac": 5, "until": None, "ips": []},
+                {"mac": "a4:cf:12:00:00:03", "until": ["1", "2"], "ips": []},
+                "a4:cf:12:00:00:04",
+            ],
+            "protected": [],
+            "known": "everyone",
+            "waiting": {plug: "soon"},
+        },
+    }
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    store = entry.runtime_data.blocking.store
+    assert list(store.blocks) == [kept]
+    assert store.known is None
+    assert store.waiting == {}
+    assert store.protected == {}
+    issues = [i for (domain, _id), i in ir.async_get(hass).issues.items() if domain == DOMAIN]
+    repaired = [i for i in issues if i.translation_key == "state_repaired"]
+    assert [i.translation_placeholders["what"].endswith(".blocks") for i in repaired] == [True]
+    message = repaired[0].translation_placeholders["message"]
+    for index in (1, 2, 3):
+        assert f"blocks[{index}]" in message
+    backup = Path(repaired[0].translation_placeholders["backup"])
+    assert backup.name.endswith(".blocks.corrupt")
+    assert backup.exists()
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.finished, what="the replay")

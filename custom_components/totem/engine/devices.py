@@ -67,7 +67,7 @@ def add_traffic(
     dev.protocols[app] = dev.protocols.get(app, 0) + app_bytes
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # flows refer to it weakly
 class DeviceRecord:
     """Folded counters and facts about one MAC."""
 

@@ -506,9 +506,12 @@ class Engine:
 
         Otherwise the flow's counters would go to a record no longer in the table.
         """
-        for attr, mac in (("src_dev", f.src_mac), ("dst_dev", f.dst_mac)):
-            dev = getattr(f, attr)
-            if dev is not None and self.devices.get(mac) is not dev:
+        for attr, ref, mac in (
+            ("src_dev", f.src_ref, f.src_mac),
+            ("dst_dev", f.dst_ref, f.dst_mac),
+        ):
+            # A flow refers to its devices weakly: an evicted record is gone, or about to be.
+            if ref is not None and self.devices.get(mac) is not ref():
                 fresh = self.device_table.device(mac, ts)
                 if fresh is not None:
                     fresh.active_flows += 1

@@ -16,6 +16,7 @@ flow's counters to its two devices.
 from __future__ import annotations
 
 import struct
+import weakref
 
 from . import netaddr
 from .devices import DeviceRecord, add_traffic
@@ -31,9 +32,9 @@ class Flow:
     __slots__ = (
         "app",
         "dport",
-        "dst_dev",
         "dst_ip",
         "dst_mac",
+        "dst_ref",
         "evidence",
         "first",
         "first_rev",
@@ -50,9 +51,9 @@ class Flow:
         "rev_pkts",
         "rkey",
         "sport",
-        "src_dev",
         "src_ip",
         "src_mac",
+        "src_ref",
         "started",
     )
 
@@ -91,8 +92,30 @@ class Flow:
         self.app: str | None = None
         self.inspect_left = 0
         self.evidence = False
-        self.src_dev: DeviceRecord | None = None
-        self.dst_dev: DeviceRecord | None = None
+        # Weak: a device evicted from the table while its flows live must be
+        # collectable, or memory follows max_flows instead of max_devices.
+        self.src_ref: weakref.ref[DeviceRecord] | None = None
+        self.dst_ref: weakref.ref[DeviceRecord] | None = None
+
+    @property
+    def src_dev(self) -> DeviceRecord | None:
+        """The initiator's record; None for a group address or once it was evicted."""
+        ref = self.src_ref
+        return None if ref is None else ref()
+
+    @src_dev.setter
+    def src_dev(self, dev: DeviceRecord | None) -> None:
+        self.src_ref = None if dev is None else weakref.ref(dev)
+
+    @property
+    def dst_dev(self) -> DeviceRecord | None:
+        """The responder's record; None for a group address or once it was evicted."""
+        ref = self.dst_ref
+        return None if ref is None else ref()
+
+    @dst_dev.setter
+    def dst_dev(self, dev: DeviceRecord | None) -> None:
+        self.dst_ref = None if dev is None else weakref.ref(dev)
 
     @property
     def last(self) -> float:

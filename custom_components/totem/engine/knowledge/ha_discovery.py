@@ -60,6 +60,20 @@ class HaTables:
         provenance: Mapping[str, Any],
     ) -> None:
         self.dhcp = [dict(m) for m in dhcp]
+        # MAC-only lookups (every new MAC asks one) go through the matchers that name no
+        # host name, by their literal six-digit OUI prefix: a MAC flood must not cost a
+        # scan of the whole table per address.
+        self._mac_only: dict[str, list[int]] = {}
+        self._mac_only_other: list[int] = []
+        for index, matcher in enumerate(self.dhcp):
+            pattern = matcher.get("macaddress")
+            if matcher.get("hostname") is not None or pattern is None:
+                continue
+            prefix = str(pattern)[:6]
+            if len(prefix) == 6 and not any(c in prefix for c in "*?[]"):
+                self._mac_only.setdefault(prefix, []).append(index)
+            else:
+                self._mac_only_other.append(index)
         self.zeroconf: dict[str, list[dict[str, Any]]] = {}
         for service, matchers in zeroconf.items():
             key = service.lower().removesuffix(".").removesuffix(".local")
@@ -100,7 +114,11 @@ class HaTables:
         host = (hostname or "").lower()
         upper_mac = (mac or "").replace(":", "").replace("-", "").upper()
         found: list[str] = []
-        for matcher in self.dhcp:
+        matchers = self.dhcp
+        if not host:  # a matcher naming a host name cannot match: only the MAC-only ones
+            candidates = self._mac_only.get(upper_mac[:6], []) + self._mac_only_other
+            matchers = [self.dhcp[i] for i in sorted(candidates)]
+        for matcher in matchers:
             host_pat = matcher.get("hostname")
             mac_pat = matcher.get("macaddress")
             if host_pat is None and mac_pat is None:

@@ -16,7 +16,6 @@ import time
 from typing import Any, Final, Protocol
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN, EVENT_NEW_DEVICE
@@ -87,10 +86,9 @@ class ApprovalManager:
             await self.blocking.async_quarantine(mac)
         except Exception as err:
             _LOGGER.warning("Could not hold new device %s back: %s", mac, err)
-        device = dr.async_get(self.hass).async_get_device(
-            connections={(dr.CONNECTION_NETWORK_MAC, mac)}
-        )
-        device_id = device.id if device is not None else None
+        # This entry's device (newer Home Assistant deprecates async_get_device: a MAC
+        # may belong to devices of several entries).
+        device_id = self.coordinator.devices.device_id(mac)
         self.hass.bus.async_fire(
             EVENT_NEW_DEVICE,
             {

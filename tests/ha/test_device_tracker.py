@@ -7,12 +7,11 @@ from typing import Any
 
 from homeassistant.components.device_tracker.const import SourceType
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 
 from custom_components.totem.const import DEFAULT_AWAY_TIMEOUT, DOMAIN
 
-from .conftest import replay_entry, setup_entry, wait_for, write_script
+from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
 
 PHONE = "3c:22:fb:00:00:01"
@@ -80,7 +79,7 @@ async def test_phone_is_home_then_away_and_iot_trackers_start_disabled(
     # A plug is always home: its tracker waits for someone to want it.
     assert registry.async_get(plug_id).disabled_by is er.RegistryEntryDisabler.INTEGRATION
     # Attached to the phone's device by its MAC, like every TOTEM entity of it.
-    device = dr.async_get(hass).async_get_device(connections={(dr.CONNECTION_NETWORK_MAC, PHONE)})
+    device = find_device(hass, mac=PHONE)
     assert device is not None
     assert registry.async_get(phone_id).device_id == device.id
 

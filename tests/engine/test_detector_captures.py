@@ -10,6 +10,7 @@ from custom_components.totem.engine.cli_analyze import build_engine
 from custom_components.totem.engine.model import Alert
 from custom_components.totem.engine.sources import read_files
 from tests.conftest import SHARED_PCAPS, VENDORED_PCAPS, any_pcap
+from tests.traffic.evaluate import ATTACKS
 
 
 def alerts_of(path: Path, learn: float = 0.0) -> list[Alert]:
@@ -19,19 +20,7 @@ def alerts_of(path: Path, learn: float = 0.0) -> list[Alert]:
     return engine.alerts
 
 
-# capture -> (kind, the attacker's MAC)
-ATTACKS = {
-    "attack_nmap_syn_portscan.pcap": ("port_scan", "00:25:b3:bf:91:ee"),
-    "attack_arp_scan_24.pcap": ("host_scan", "50:ed:3c:39:bc:d9"),
-    "attack_mirai_like_telnet_scan_home_lan.pcap": ("host_scan", "b8:27:eb:c7:e9:c9"),
-    "attack_icmp_ping_sweep.pcap": ("host_scan", "50:ed:3c:39:bc:d9"),
-    "attack_nmap_arp_discovery_version_scan.pcap": ("host_scan", "c4:2c:03:3b:6c:aa"),
-    "attack_dns_tunnel_iodine.pcap": ("dns_tunnel", "08:00:27:9c:e0:b4"),
-    "attack_dns_exfil_dnscat2.pcap": ("dns_tunnel", "8c:dc:d4:46:be:c4"),
-    "attack_syn_flood_synthetic.pcap": ("syn_flood", "02:00:00:00:00:01"),
-    # Eleven SSH logins in 70 s from one host: password guessing, a kind of its own.
-    "attack_ssh_password_guessing.pcap": ("brute_force", "0a:00:27:00:00:00"),
-}
+# capture -> (kind, the attacker's or victim's MAC): one table with scripts/eval-detect.
 
 
 @pytest.mark.parametrize(("name", "expected"), sorted(ATTACKS.items()))

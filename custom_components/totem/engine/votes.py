@@ -198,12 +198,19 @@ def _ha_domains(
         ballot.add(entry.type, weight, fact, f"HA {what}: {domain}", "ha_discovery")
 
 
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A rule's pattern, compiled once: ``re``'s own cache holds 512 and is shared with
+    every fnmatch and library in the process, so a table of rules misses it."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def _rule_votes(k: Knowledge, ballot: Ballot, values: dict[str, list[str]]) -> None:
     for rule in k.rules:
         items = values.get(rule.evidence)
         if not items:
             continue
-        rx = re.compile(rule.pattern, re.IGNORECASE)
+        rx = _compiled(rule.pattern)
         for item in items:
             if rx.search(item):
                 fact = _RULE_FACTS.get(rule.evidence)

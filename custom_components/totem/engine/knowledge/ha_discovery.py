@@ -12,9 +12,10 @@ prefix (longest wins), SSDP matchers when every key of the matcher matches.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -43,6 +44,15 @@ def domain_types() -> dict[str, DomainType]:
     return out
 
 
+_Match = Callable[[str], object]
+_Compiled = tuple[_Match | None, _Match | None, str]
+
+
+def _glob(pattern: object) -> _Match | None:
+    """``fnmatchcase`` against one pattern, compiled (``fnmatchcase`` is exactly this)."""
+    return None if pattern is None else re.compile(translate(str(pattern))).match
+
+
 def _lower(value: object) -> str:
     return str(value).lower()
 
@@ -60,6 +70,21 @@ class HaTables:
         provenance: Mapping[str, Any],
     ) -> None:
         self.dhcp = [dict(m) for m in dhcp]
+        # A host name is tried only against the matchers whose pattern can start with its
+        # first letter, each compiled on first use: the ~1,000 matchers of the table cost
+        # neither a full scan per device nor 50 ms of regex compiling at start-up.
+        self._dhcp_rx: dict[int, _Compiled] = {}
+        self._by_host_letter: dict[str, list[int]] = {}
+        self._host_wild: list[int] = []
+        for index, matcher in enumerate(self.dhcp):
+            pattern = matcher.get("hostname")
+            if pattern is None:
+                continue
+            first = str(pattern)[:1].lower()
+            if first and first not in "*?[":
+                self._by_host_letter.setdefault(first, []).append(index)
+            else:
+                self._host_wild.append(index)
         # MAC-only lookups (every new MAC asks one) go through the matchers that name no
         # host name, by their literal six-digit OUI prefix: a MAC flood must not cost a
         # scan of the whole table per address.
@@ -114,20 +139,22 @@ class HaTables:
         host = (hostname or "").lower()
         upper_mac = (mac or "").replace(":", "").replace("-", "").upper()
         found: list[str] = []
-        matchers = self.dhcp
-        if not host:  # a matcher naming a host name cannot match: only the MAC-only ones
-            candidates = self._mac_only.get(upper_mac[:6], []) + self._mac_only_other
-            matchers = [self.dhcp[i] for i in sorted(candidates)]
-        for matcher in matchers:
-            host_pat = matcher.get("hostname")
-            mac_pat = matcher.get("macaddress")
-            if host_pat is None and mac_pat is None:
+        indexes = self._mac_only.get(upper_mac[:6], []) + self._mac_only_other
+        if host:  # a matcher naming a host name cannot match without one
+            indexes += self._by_host_letter.get(host[0], []) + self._host_wild
+        for index in sorted(indexes):  # table order, as Home Assistant walks it
+            compiled = self._dhcp_rx.get(index)
+            if compiled is None:
+                m = self.dhcp[index]
+                compiled = (_glob(m.get("hostname")), _glob(m.get("macaddress")), str(m["domain"]))
+                self._dhcp_rx[index] = compiled
+            host_rx, mac_rx, domain = compiled
+            if host_rx is None and mac_rx is None:
                 continue
-            if host_pat is not None and not (host and fnmatchcase(host, str(host_pat))):
+            if host_rx is not None and not (host and host_rx(host)):
                 continue
-            if mac_pat is not None and not (upper_mac and fnmatchcase(upper_mac, str(mac_pat))):
+            if mac_rx is not None and not (upper_mac and mac_rx(upper_mac)):
                 continue
-            domain = str(matcher["domain"])
             if domain not in found:
                 found.append(domain)
         return found

@@ -17,13 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
 from functools import cache
 
 from .evidence import Evidence
 from .fusion import Vote
 from .knowledge import clouds as clouds_mod
 from .knowledge import ha_discovery, hints
+from .knowledge.globs import glob_match
 from .type_rules import RULES, TypeRule
 
 # Name sources that are the device's own words about itself (an SSDP name is built from
@@ -226,7 +226,7 @@ def _hostname_votes(k: Knowledge, ballot: Ballot, names: list[str], mac: str) ->
         pieces = set(hints.hostname_tokens(lowered))
         for h in k.hostnames:
             if (h.kind == "token" and h.value in pieces) or (
-                h.kind == "pattern" and fnmatchcase(lowered, h.value)
+                h.kind == "pattern" and glob_match(lowered, h.value)
             ):
                 label = f"hostname {h.kind} {h.value}"
                 ballot.add(h.type, h.weight, "hostname", label, "hostname_tokens")

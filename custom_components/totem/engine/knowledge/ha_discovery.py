@@ -12,15 +12,14 @@ prefix (longest wins), SSDP matchers when every key of the matcher matches.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase, translate
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from . import read_tsv
+from . import globs, read_tsv
+from .globs import glob_match
 
 SNAPSHOT = "ha_discovery_tables.json"
 DOMAIN_TYPES = "ha_domain_types.tsv"
@@ -49,8 +48,7 @@ _Compiled = tuple[_Match | None, _Match | None, str]
 
 
 def _glob(pattern: object) -> _Match | None:
-    """``fnmatchcase`` against one pattern, compiled (``fnmatchcase`` is exactly this)."""
-    return None if pattern is None else re.compile(translate(str(pattern))).match
+    return None if pattern is None else globs.matcher(str(pattern))
 
 
 def _lower(value: object) -> str:
@@ -173,11 +171,11 @@ class HaTables:
         found: list[str] = []
         for matcher in self.zeroconf.get(key, []):
             name_pat = matcher.get("name")
-            if name_pat is not None and not (name and fnmatchcase(name.lower(), name_pat)):
+            if name_pat is not None and not (name and glob_match(name.lower(), name_pat)):
                 continue
             wanted: Mapping[str, str] = matcher.get("properties", {})
             if any(
-                k.lower() not in props or not fnmatchcase(props[k.lower()], _lower(v))
+                k.lower() not in props or not glob_match(props[k.lower()], _lower(v))
                 for k, v in wanted.items()
             ):
                 continue
@@ -211,7 +209,7 @@ class HaTables:
         for domain, matchers in self.ssdp.items():
             for matcher in matchers:
                 if matcher and all(
-                    k.lower() in have and fnmatchcase(have[k.lower()], str(v))
+                    k.lower() in have and glob_match(have[k.lower()], str(v))
                     for k, v in matcher.items()
                 ):
                     found.append(domain)

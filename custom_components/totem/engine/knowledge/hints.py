@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 
 from . import read_tsv
+from .globs import glob_match
 
 OUI_CLASSES = "oui_classes.tsv"
 HOSTNAME_TOKENS = "hostname_tokens.tsv"
@@ -102,7 +102,7 @@ def match_hostname(hostname: str) -> list[Hint]:
         h
         for h in hostname_hints()
         if (h.kind == "token" and h.value in pieces)
-        or (h.kind == "pattern" and fnmatchcase(name, h.value))
+        or (h.kind == "pattern" and glob_match(name, h.value))
     ]
 
 

@@ -16,8 +16,10 @@ import time
 from typing import Any, Final, Protocol
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
+from .compat import remove_entry_from_device
 from .const import DOMAIN, EVENT_NEW_DEVICE
 from .coordinator import TotemCoordinator
 from .inventory import TotemData
@@ -122,11 +124,22 @@ class ApprovalManager:
         if decision == DECISION_FORGET:
             if store.known is not None:
                 store.known.discard(mac)
+            self._remove_device(mac)
             self.coordinator.forget_device(mac)
         elif store.known is not None:
             store.known.add(mac)
         ir.async_delete_issue(self.hass, DOMAIN, approval_issue_id(self.entry_id, mac))
         await store.async_save()
+
+    def _remove_device(self, mac: str) -> None:
+        """Forgotten, the device leaves Home Assistant too, entities and all: when it
+        speaks again it comes back as a new device (new entities, not duplicates of
+        the old ones)."""
+        device_id = self.coordinator.devices.device_id(mac)
+        registry = dr.async_get(self.hass)
+        device = None if device_id is None else registry.async_get(device_id)
+        if device is not None:
+            remove_entry_from_device(registry, device, self.entry_id)
 
     def _save(self) -> None:
         self.coordinator.config_entry.async_create_background_task(

@@ -16,13 +16,14 @@ from unittest.mock import patch
 import pytest
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 
 from custom_components.totem.approval import approval_issue_id
 from custom_components.totem.const import DOMAIN, EVENT_NEW_DEVICE
 from tests.engine.test_enforce import FakeNft
 
-from .conftest import replay_entry, setup_entry, wait_for, write_script
+from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
 from .test_switch import BRIDGE, CAMERA, PLUG, blocked, fake_kernel
 
@@ -191,4 +192,65 @@ async def test_through_the_real_probe_a_device_that_speaks_later_waits(
     await hass.services.async_call(DOMAIN, "approve_device", {"mac": mac}, blocking=True)
     assert mac not in quarantined(kernel)
     print(f"first inventory {len(first)} devices; held back {[e.data['mac'] for _, e in events]}")
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_forget_lets_the_device_go_and_it_waits_again_when_it_returns(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    joins, returns = tmp_path / "joins", tmp_path / "returns"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **LAN)]),
+                {"fake": "wait_file", "path": str(joins)},
+                snapshot(2, 1020.0, [row(CAMERA, last_seen=1020.0, **LAN)]),
+                {"fake": "wait_file", "path": str(returns)},
+                snapshot(3, 1030.0, [row(CAMERA, last_seen=1030.0, **LAN)]),
+                hang(),
+            ],
+        )
+    )
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, events.append)
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices
+        )
+        joins.touch()
+        await wait_for(hass, lambda: len(events) == 1, what="the totem_new_device event")
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert find_device(hass, mac=CAMERA) is not None
+        await hass.services.async_call(
+            DOMAIN, "approve_device", {"mac": CAMERA, "decision": "forget"}, blocking=True
+        )
+        await hass.async_block_till_done()
+        assert quarantined(kernel) == set()
+        assert find_device(hass, mac=CAMERA) is None, "forgotten: no longer in Home Assistant"
+        assert CAMERA not in coordinator.data.devices
+
+        returns.touch()
+        await wait_for(hass, lambda: len(events) == 2, what="the device announced again")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert quarantined(kernel) == {CAMERA}
+    assert find_device(hass, mac=CAMERA) is not None
+    online = [
+        e
+        for e in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if e.unique_id == f"{entry.entry_id}-{CAMERA}-online"
+    ]
+    assert len(online) == 1
+    assert hass.states.get(online[0].entity_id) is not None
+    assert "does not generate unique IDs" not in caplog.text
     await hass.config_entries.async_unload(entry.entry_id)

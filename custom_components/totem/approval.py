@@ -16,6 +16,7 @@ import time
 from typing import Any, Final, Protocol
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
@@ -33,6 +34,8 @@ DECISION_APPROVE: Final = "approve"
 DECISION_KEEP_BLOCKED: Final = "keep_blocked"
 DECISION_FORGET: Final = "forget"
 DECISIONS: Final = (DECISION_APPROVE, DECISION_KEEP_BLOCKED, DECISION_FORGET)
+# Why a new device is not held back when the backend cuts nothing (blocking is off).
+REASON_NOT_ENFORCING: Final = "blocking_disabled"
 
 
 def approval_issue_id(entry_id: str, mac: str) -> str:
@@ -46,7 +49,7 @@ class Holder(Protocol):
     entry_id: str
     store: Any  # BlockStore: known, inventory_until, waiting, async_save
 
-    async def async_quarantine(self, mac: str) -> None: ...
+    async def async_quarantine(self, mac: str) -> bool: ...
     async def async_release(self, mac: str) -> None: ...
     async def async_block(self, mac: str, duration: float | None = None) -> None: ...
 
@@ -84,10 +87,22 @@ class ApprovalManager:
             )
 
     async def _async_hold(self, mac: str, name: str) -> None:
+        """Quarantine MAC and tell the user; when it cannot be held back (a router, DHCP
+        or DNS server that joined later, a host where the rules cut nothing) the user is
+        told that too, with the reason: a waiting device must never look cut off when
+        it is not."""
+        reason: str | None = None
+        detail = ""
         try:
-            await self.blocking.async_quarantine(mac)
-        except Exception as err:
-            _LOGGER.warning("Could not hold new device %s back: %s", mac, err)
+            if not await self.blocking.async_quarantine(mac):
+                reason = REASON_NOT_ENFORCING
+        except HomeAssistantError as err:
+            reason = err.translation_key or "failed"
+            detail = (err.translation_placeholders or {}).get("message", "") or str(err)
+        except Exception as err:  # nft itself failed: the user must still be told
+            reason, detail = "failed", str(err)
+        if reason is not None:
+            _LOGGER.warning("New device %s is not held back (%s): %s", mac, reason, detail)
         # This entry's device (newer Home Assistant deprecates async_get_device: a MAC
         # may belong to devices of several entries).
         device_id = self.coordinator.devices.device_id(mac)
@@ -100,6 +115,9 @@ class ApprovalManager:
                 "name": name,
                 "joined_at": self.store.waiting.get(mac),
                 "decisions": list(DECISIONS),
+                # Cut off until decided; when not, why (a reason code of the services').
+                "held": reason is None,
+                "not_held_reason": reason,
             },
         )
         ir.async_create_issue(
@@ -109,8 +127,10 @@ class ApprovalManager:
             is_fixable=False,
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="new_device_waiting",
-            translation_placeholders={"name": name, "mac": mac},
+            translation_key="new_device_waiting" if reason is None else "new_device_not_held",
+            translation_placeholders={"name": name, "mac": mac}
+            if reason is None
+            else {"name": name, "mac": mac, "reason": detail or reason},
         )
 
     async def async_decide(self, mac: str, decision: str) -> None:

@@ -467,16 +467,27 @@ class BlockManager:
             await self.store.async_save()
         await self.async_refresh()
 
-    async def async_quarantine(self, mac: str) -> None:
-        """Cut MAC off all but DHCP, DNS and ARP (waiting for approval)."""
+    async def async_quarantine(self, mac: str) -> bool:
+        """Cut MAC off all but DHCP, DNS and ARP (waiting for approval); False when this
+        backend cuts nothing (the user is only told). Refused, with a translated error,
+        like a block: what must never be blocked, and a host where it would not cut."""
         quarantine = getattr(self.backend, "quarantine", None)
-        if quarantine is None:
-            return  # alert only: the user is told, nothing is cut
+        if quarantine is None or not self.enforcing:
+            return False
+        if self.cannot_cut is not None:
+            # A quarantine the kernel holds but no traffic passes through would look done.
+            self._raise_cannot_cut(self.cannot_cut)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=ISSUE_CANNOT_CUT,
+                translation_placeholders={"mac": mac, "message": self.cannot_cut},
+            )
         try:
             await self._call(quarantine, mac)
         except EnforceError as err:
             self._note_problem(err, asked=True)
             raise enforce_error(err, mac) from None
+        return True
 
     async def async_release(self, mac: str) -> None:
         release = getattr(self.backend, "release", None)

@@ -88,6 +88,8 @@ async def test_a_device_that_joins_later_waits_until_approved(
     assert event.data["mac"] == CAMERA
     assert event.data["device_id"] is not None
     assert event.data["decisions"] == ["approve", "keep_blocked", "forget"]
+    assert event.data["held"] is True
+    assert event.data["not_held_reason"] is None
     assert quarantined(kernel) == {CAMERA}
     assert blocked(kernel) == set()  # waiting is not blocked
     issues = ir.async_get(hass)
@@ -253,4 +255,72 @@ async def test_forget_lets_the_device_go_and_it_waits_again_when_it_returns(
     assert len(online) == 1
     assert hass.states.get(online[0].entity_id) is not None
     assert "does not generate unique IDs" not in caplog.text
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    ("joining", "host", "reason"),
+    [
+        # A second router or a Pi-hole added later: cutting it would cut the home.
+        (row(CAMERA, roles=["dhcp_server"], type="server", **LAN), "bridges", "dhcp_server"),
+        (row(CAMERA, roles=["dns_server"], type="server", **LAN), "bridges", "dns_server"),
+        (row(CAMERA, type="router", **LAN), "bridges", "router"),
+        # The bridge family on a host without a bridge: the rules would cut nothing.
+        (row(CAMERA, **LAN), "no_bridge", "cannot_cut"),
+    ],
+    ids=["dhcp_server", "dns_server", "router", "cannot_cut"],
+)
+async def test_a_new_device_that_cannot_be_held_back_is_announced_as_not_held(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    monkeypatch: pytest.MonkeyPatch,
+    joining: Any,
+    host: str,
+    reason: str,
+) -> None:
+    """Never a waiting device that looks cut off when it is not: the event says held
+    false and why, and the repair issue says it was not cut off."""
+    if host == "no_bridge":
+        from custom_components.totem.engine import hostinfo
+
+        monkeypatch.setattr(hostinfo, "read_bridges", lambda *_args: ())
+    joins = tmp_path / "joins"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **LAN)]),
+                {"fake": "wait_file", "path": str(joins)},
+                snapshot(2, 1020.0, [row(PLUG, last_seen=1020.0, **LAN), joining]),
+                hang(),
+            ],
+        )
+    )
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, events.append)
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices
+        )
+        joins.touch()
+        await wait_for(hass, lambda: bool(events), what="the totem_new_device event")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert quarantined(kernel) == set()
+    assert events[0].data["held"] is False
+    assert events[0].data["not_held_reason"] == reason
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, approval_issue_id(entry.entry_id, CAMERA))
+    assert issue is not None
+    assert issue.translation_key == "new_device_not_held"
+    assert issue.translation_placeholders["reason"]
+    # It still waits for the user's word: approving it makes it known.
+    await hass.services.async_call(DOMAIN, "approve_device", {"mac": CAMERA}, blocking=True)
+    assert CAMERA in entry.runtime_data.blocking.store.known
     await hass.config_entries.async_unload(entry.entry_id)

@@ -324,3 +324,44 @@ async def test_a_new_device_that_cannot_be_held_back_is_announced_as_not_held(
     await hass.services.async_call(DOMAIN, "approve_device", {"mac": CAMERA}, blocking=True)
     assert CAMERA in entry.runtime_data.blocking.store.known
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_rotated_private_mac_of_a_known_device_does_not_wait(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any, kernel: FakeNft
+) -> None:
+    """A phone that rotates its private MAC after the first inventory (the engine links
+    the new MAC to it by its DHCP client id or host name) is no new device."""
+    phone, rotated = "3c:22:fb:00:00:01", "da:a1:19:00:00:02"
+    rotates = tmp_path / "rotates"
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(1, 1010.0, [row(phone, type="phone", last_seen=1010.0, **LAN)]),
+                {"fake": "wait_file", "path": str(rotates)},
+                # The old MAC is silent now; only the rotated one speaks.
+                snapshot(2, 1020.0, [row(rotated, same_device_as=phone, last_seen=1020.0, **LAN)]),
+                hang(),
+            ],
+        )
+    )
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, events.append)
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    with patch("custom_components.totem.approval.INITIAL_INVENTORY_SECONDS", 0.0):
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await wait_for(
+            hass, lambda: coordinator.data is not None and phone in coordinator.data.devices
+        )
+        rotates.touch()
+        await wait_for(hass, lambda: coordinator.data.time == 1020.0, what="the rotation")
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert rotated in coordinator.data.devices[phone].macs, "the rotation was seen"
+    assert events == []
+    assert quarantined(kernel) == set()
+    assert entry.runtime_data.blocking.store.waiting == {}
+    await hass.config_entries.async_unload(entry.entry_id)

@@ -137,9 +137,11 @@ class ApprovalManager:
         """Approve MAC, keep it blocked (for good) or forget it (it waits again if it
         comes back)."""
         store = self.store
-        await self.blocking.async_release(mac)
         if decision == DECISION_KEEP_BLOCKED:
+            # Blocked before it is released: a refused block (a DHCP server, a host
+            # where rules cut nothing) leaves it waiting as it was, never let go.
             await self.blocking.async_block(mac)
+        await self.blocking.async_release(mac)
         store.waiting.pop(mac, None)
         if decision == DECISION_FORGET:
             if store.known is not None:

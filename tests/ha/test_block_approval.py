@@ -15,7 +15,7 @@ from unittest.mock import patch
 
 import pytest
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 
@@ -320,6 +320,14 @@ async def test_a_new_device_that_cannot_be_held_back_is_announced_as_not_held(
     assert issue is not None
     assert issue.translation_key == "new_device_not_held"
     assert issue.translation_placeholders["reason"]
+    # Keep blocked is refused with the same reason, and it still waits.
+    with pytest.raises(HomeAssistantError) as refused:
+        await hass.services.async_call(
+            DOMAIN, "approve_device", {"mac": CAMERA, "decision": "keep_blocked"}, blocking=True
+        )
+    assert refused.value.translation_key == reason
+    assert blocked(kernel) == set()
+    assert CAMERA in entry.runtime_data.blocking.store.waiting
     # It still waits for the user's word: approving it makes it known.
     await hass.services.async_call(DOMAIN, "approve_device", {"mac": CAMERA}, blocking=True)
     assert CAMERA in entry.runtime_data.blocking.store.known

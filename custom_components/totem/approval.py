@@ -86,23 +86,20 @@ class ApprovalManager:
                 self.hass, self._async_hold(mac, view.name), f"{DOMAIN} quarantine {mac}"
             )
 
+    async def async_restore(self) -> None:
+        """At start: the devices still waiting are held again (a reboot of the host
+        empties the kernel's sets; adding a MAC that is there changes nothing), and
+        the repair issue says whether they are."""
+        for mac in list(self.store.waiting):
+            reason, detail = await self._async_try_hold(mac)
+            self._issue(mac, self._name(mac), reason, detail)
+
     async def _async_hold(self, mac: str, name: str) -> None:
         """Quarantine MAC and tell the user; when it cannot be held back (a router, DHCP
         or DNS server that joined later, a host where the rules cut nothing) the user is
         told that too, with the reason: a waiting device must never look cut off when
         it is not."""
-        reason: str | None = None
-        detail = ""
-        try:
-            if not await self.blocking.async_quarantine(mac):
-                reason = REASON_NOT_ENFORCING
-        except HomeAssistantError as err:
-            reason = err.translation_key or "failed"
-            detail = (err.translation_placeholders or {}).get("message", "") or str(err)
-        except Exception as err:  # nft itself failed: the user must still be told
-            reason, detail = "failed", str(err)
-        if reason is not None:
-            _LOGGER.warning("New device %s is not held back (%s): %s", mac, reason, detail)
+        reason, detail = await self._async_try_hold(mac)
         # This entry's device (newer Home Assistant deprecates async_get_device: a MAC
         # may belong to devices of several entries).
         device_id = self.coordinator.devices.device_id(mac)
@@ -120,6 +117,25 @@ class ApprovalManager:
                 "not_held_reason": reason,
             },
         )
+        self._issue(mac, name, reason, detail)
+
+    async def _async_try_hold(self, mac: str) -> tuple[str | None, str]:
+        """Quarantine MAC: (None, "") when held, else the reason code and its detail."""
+        try:
+            if not await self.blocking.async_quarantine(mac):
+                return REASON_NOT_ENFORCING, ""
+        except HomeAssistantError as err:
+            reason = err.translation_key or "failed"
+            detail = (err.translation_placeholders or {}).get("message", "") or str(err)
+        except Exception as err:  # nft itself failed: the user must still be told
+            reason, detail = "failed", str(err)
+        else:
+            return None, ""
+        _LOGGER.warning("New device %s is not held back (%s): %s", mac, reason, detail)
+        return reason, detail
+
+    @callback
+    def _issue(self, mac: str, name: str, reason: str | None, detail: str) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -132,6 +148,10 @@ class ApprovalManager:
             if reason is None
             else {"name": name, "mac": mac, "reason": detail or reason},
         )
+
+    def _name(self, mac: str) -> str:
+        stored = self.coordinator.inventory.store.devices.get(mac)
+        return stored.name if stored is not None and stored.name else mac
 
     async def async_decide(self, mac: str, decision: str) -> None:
         """Approve MAC, keep it blocked (for good) or forget it (it waits again if it
@@ -167,3 +187,21 @@ class ApprovalManager:
         self.coordinator.config_entry.async_create_background_task(
             self.hass, self.store.async_save(), f"{DOMAIN} save approvals"
         )
+
+
+async def async_drop_approvals(hass: HomeAssistant, blocking: Holder) -> None:
+    """The option is off: the devices still waiting are let go (nothing could approve
+    them any more), and the first inventory starts again when it is turned back on."""
+    store = blocking.store
+    if store.known is None and store.inventory_until is None and not store.waiting:
+        return
+    for mac in list(store.waiting):
+        try:
+            await blocking.async_release(mac)
+        except HomeAssistantError as err:
+            _LOGGER.warning("Could not let waiting device %s go: %s", mac, err)
+            continue
+        del store.waiting[mac]
+        ir.async_delete_issue(hass, DOMAIN, approval_issue_id(blocking.entry_id, mac))
+    store.known, store.inventory_until = None, None
+    await store.async_save()

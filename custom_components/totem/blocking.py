@@ -32,7 +32,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
-from .approval import ApprovalManager
+from .approval import ApprovalManager, async_drop_approvals
 from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
@@ -694,7 +694,10 @@ async def async_setup_blocking(
     entry.async_on_unload(coordinator.async_add_listener(manager.async_observe))
     if config.new_devices_wait:
         manager.approval = ApprovalManager(hass, manager)
+        await manager.approval.async_restore()
         entry.async_on_unload(coordinator.async_add_listener(manager.approval.async_on_update))
+    else:
+        await async_drop_approvals(hass, manager)
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
     entry.async_on_unload(manager.async_stop)
     return manager

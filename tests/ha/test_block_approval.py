@@ -373,3 +373,59 @@ async def test_a_rotated_private_mac_of_a_known_device_does_not_wait(
     assert quarantined(kernel) == set()
     assert entry.runtime_data.blocking.store.waiting == {}
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_waiting_devices_are_held_again_at_start_and_let_go_when_the_option_goes_off(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    kernel: FakeNft,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A reboot empties the kernel's sets: a device that was waiting is held again when
+    TOTEM starts. Turning the option off lets it go (nothing could approve it any
+    more) and the next time it is on, the first inventory starts again."""
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [hello(), snapshot(1, 1010.0, [row(PLUG, last_seen=1010.0, **LAN)]), hang()],
+        )
+    )
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_NEW_DEVICE, events.append)
+    entry = replay_entry(
+        tmp_path / "x.pcap", block_backend="nftables-bridge", new_devices_wait=True
+    )
+    key = f"{DOMAIN}.{entry.entry_id}.blocks"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "backend": "nftables-bridge",
+            "blocks": [],
+            "known": [PLUG],
+            "inventory_until": time.time() - 60,
+            "waiting": {CAMERA: time.time() - 30},
+        },
+    }
+    assert quarantined(kernel) == set()  # the host rebooted
+    await setup_entry(hass, entry)
+    assert quarantined(kernel) == {CAMERA}
+    issue_id = approval_issue_id(entry.entry_id, CAMERA)
+    issues = ir.async_get(hass)
+    assert issues.async_get_issue(DOMAIN, issue_id).translation_key == "new_device_waiting"
+    assert events == []  # the user was told when it joined
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, "new_devices_wait": False}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert quarantined(kernel) == set()
+    assert issues.async_get_issue(DOMAIN, issue_id) is None
+    store = entry.runtime_data.blocking.store
+    assert store.waiting == {}
+    assert store.known is None
+    assert store.inventory_until is None
+    await hass.config_entries.async_unload(entry.entry_id)

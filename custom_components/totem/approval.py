@@ -16,8 +16,11 @@ import time
 from typing import Any, Final, Protocol
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
+from .compat import remove_entry_from_device
 from .const import DOMAIN, EVENT_NEW_DEVICE
 from .coordinator import TotemCoordinator
 from .inventory import TotemData
@@ -31,6 +34,8 @@ DECISION_APPROVE: Final = "approve"
 DECISION_KEEP_BLOCKED: Final = "keep_blocked"
 DECISION_FORGET: Final = "forget"
 DECISIONS: Final = (DECISION_APPROVE, DECISION_KEEP_BLOCKED, DECISION_FORGET)
+# Why a new device is not held back when the backend cuts nothing (blocking is off).
+REASON_NOT_ENFORCING: Final = "blocking_disabled"
 
 
 def approval_issue_id(entry_id: str, mac: str) -> str:
@@ -44,7 +49,7 @@ class Holder(Protocol):
     entry_id: str
     store: Any  # BlockStore: known, inventory_until, waiting, async_save
 
-    async def async_quarantine(self, mac: str) -> None: ...
+    async def async_quarantine(self, mac: str) -> bool: ...
     async def async_release(self, mac: str) -> None: ...
     async def async_block(self, mac: str, duration: float | None = None) -> None: ...
 
@@ -81,11 +86,20 @@ class ApprovalManager:
                 self.hass, self._async_hold(mac, view.name), f"{DOMAIN} quarantine {mac}"
             )
 
+    async def async_restore(self) -> None:
+        """At start: the devices still waiting are held again (a reboot of the host
+        empties the kernel's sets; adding a MAC that is there changes nothing), and
+        the repair issue says whether they are."""
+        for mac in list(self.store.waiting):
+            reason, detail = await self._async_try_hold(mac)
+            self._issue(mac, self._name(mac), reason, detail)
+
     async def _async_hold(self, mac: str, name: str) -> None:
-        try:
-            await self.blocking.async_quarantine(mac)
-        except Exception as err:
-            _LOGGER.warning("Could not hold new device %s back: %s", mac, err)
+        """Quarantine MAC and tell the user; when it cannot be held back (a router, DHCP
+        or DNS server that joined later, a host where the rules cut nothing) the user is
+        told that too, with the reason: a waiting device must never look cut off when
+        it is not."""
+        reason, detail = await self._async_try_hold(mac)
         # This entry's device (newer Home Assistant deprecates async_get_device: a MAC
         # may belong to devices of several entries).
         device_id = self.coordinator.devices.device_id(mac)
@@ -98,8 +112,30 @@ class ApprovalManager:
                 "name": name,
                 "joined_at": self.store.waiting.get(mac),
                 "decisions": list(DECISIONS),
+                # Cut off until decided; when not, why (a reason code of the services').
+                "held": reason is None,
+                "not_held_reason": reason,
             },
         )
+        self._issue(mac, name, reason, detail)
+
+    async def _async_try_hold(self, mac: str) -> tuple[str | None, str]:
+        """Quarantine MAC: (None, "") when held, else the reason code and its detail."""
+        try:
+            if not await self.blocking.async_quarantine(mac):
+                return REASON_NOT_ENFORCING, ""
+        except HomeAssistantError as err:
+            reason = err.translation_key or "failed"
+            detail = (err.translation_placeholders or {}).get("message", "") or str(err)
+        except Exception as err:  # nft itself failed: the user must still be told
+            reason, detail = "failed", str(err)
+        else:
+            return None, ""
+        _LOGGER.warning("New device %s is not held back (%s): %s", mac, reason, detail)
+        return reason, detail
+
+    @callback
+    def _issue(self, mac: str, name: str, reason: str | None, detail: str) -> None:
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -107,28 +143,65 @@ class ApprovalManager:
             is_fixable=False,
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="new_device_waiting",
-            translation_placeholders={"name": name, "mac": mac},
+            translation_key="new_device_waiting" if reason is None else "new_device_not_held",
+            translation_placeholders={"name": name, "mac": mac}
+            if reason is None
+            else {"name": name, "mac": mac, "reason": detail or reason},
         )
+
+    def _name(self, mac: str) -> str:
+        stored = self.coordinator.inventory.store.devices.get(mac)
+        return stored.name if stored is not None and stored.name else mac
 
     async def async_decide(self, mac: str, decision: str) -> None:
         """Approve MAC, keep it blocked (for good) or forget it (it waits again if it
         comes back)."""
         store = self.store
-        await self.blocking.async_release(mac)
         if decision == DECISION_KEEP_BLOCKED:
+            # Blocked before it is released: a refused block (a DHCP server, a host
+            # where rules cut nothing) leaves it waiting as it was, never let go.
             await self.blocking.async_block(mac)
+        await self.blocking.async_release(mac)
         store.waiting.pop(mac, None)
         if decision == DECISION_FORGET:
             if store.known is not None:
                 store.known.discard(mac)
+            self._remove_device(mac)
             self.coordinator.forget_device(mac)
         elif store.known is not None:
             store.known.add(mac)
         ir.async_delete_issue(self.hass, DOMAIN, approval_issue_id(self.entry_id, mac))
         await store.async_save()
 
+    def _remove_device(self, mac: str) -> None:
+        """Forgotten, the device leaves Home Assistant too, entities and all: when it
+        speaks again it comes back as a new device (new entities, not duplicates of
+        the old ones)."""
+        device_id = self.coordinator.devices.device_id(mac)
+        registry = dr.async_get(self.hass)
+        device = None if device_id is None else registry.async_get(device_id)
+        if device is not None:
+            remove_entry_from_device(registry, device, self.entry_id)
+
     def _save(self) -> None:
         self.coordinator.config_entry.async_create_background_task(
             self.hass, self.store.async_save(), f"{DOMAIN} save approvals"
         )
+
+
+async def async_drop_approvals(hass: HomeAssistant, blocking: Holder) -> None:
+    """The option is off: the devices still waiting are let go (nothing could approve
+    them any more), and the first inventory starts again when it is turned back on."""
+    store = blocking.store
+    if store.known is None and store.inventory_until is None and not store.waiting:
+        return
+    for mac in list(store.waiting):
+        try:
+            await blocking.async_release(mac)
+        except HomeAssistantError as err:
+            _LOGGER.warning("Could not let waiting device %s go: %s", mac, err)
+            continue
+        del store.waiting[mac]
+        ir.async_delete_issue(hass, DOMAIN, approval_issue_id(blocking.entry_id, mac))
+    store.known, store.inventory_until = None, None
+    await store.async_save()

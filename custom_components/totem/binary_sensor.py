@@ -14,6 +14,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .data import TotemConfigEntry
 from .entity import (
+    IDENTITY_ATTRIBUTES,
     TotemDeviceEntity,
     TotemDeviceEntityDescription,
     add_device_entities,
@@ -59,6 +60,10 @@ class TotemOnlineSensor(TotemDeviceEntity, BinarySensorEntity):
     """On while the device sent something within the away timeout."""
 
     entity_description: TotemBinarySensorDescription
+    # The recorder keeps the online/offline history only: the addresses change (DHCP
+    # leases, IPv6 privacy addresses rotate daily) and who the device is is shown
+    # live; neither is worth a database row per change.
+    _unrecorded_attributes = frozenset({"ip_addresses", *IDENTITY_ATTRIBUTES})
 
     @property
     def is_on(self) -> bool | None:

@@ -32,7 +32,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
-from .approval import ApprovalManager
+from .approval import ApprovalManager, async_drop_approvals
 from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
@@ -467,16 +467,27 @@ class BlockManager:
             await self.store.async_save()
         await self.async_refresh()
 
-    async def async_quarantine(self, mac: str) -> None:
-        """Cut MAC off all but DHCP, DNS and ARP (waiting for approval)."""
+    async def async_quarantine(self, mac: str) -> bool:
+        """Cut MAC off all but DHCP, DNS and ARP (waiting for approval); False when this
+        backend cuts nothing (the user is only told). Refused, with a translated error,
+        like a block: what must never be blocked, and a host where it would not cut."""
         quarantine = getattr(self.backend, "quarantine", None)
-        if quarantine is None:
-            return  # alert only: the user is told, nothing is cut
+        if quarantine is None or not self.enforcing:
+            return False
+        if self.cannot_cut is not None:
+            # A quarantine the kernel holds but no traffic passes through would look done.
+            self._raise_cannot_cut(self.cannot_cut)
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=ISSUE_CANNOT_CUT,
+                translation_placeholders={"mac": mac, "message": self.cannot_cut},
+            )
         try:
             await self._call(quarantine, mac)
         except EnforceError as err:
             self._note_problem(err, asked=True)
             raise enforce_error(err, mac) from None
+        return True
 
     async def async_release(self, mac: str) -> None:
         release = getattr(self.backend, "release", None)
@@ -683,7 +694,10 @@ async def async_setup_blocking(
     entry.async_on_unload(coordinator.async_add_listener(manager.async_observe))
     if config.new_devices_wait:
         manager.approval = ApprovalManager(hass, manager)
+        await manager.approval.async_restore()
         entry.async_on_unload(coordinator.async_add_listener(manager.approval.async_on_update))
+    else:
+        await async_drop_approvals(hass, manager)
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
     entry.async_on_unload(manager.async_stop)
     return manager

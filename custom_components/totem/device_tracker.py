@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from homeassistant.components.device_tracker.config_entry import ScannerEntity
-from homeassistant.components.device_tracker.const import SourceType
+from homeassistant.components.device_tracker.const import ATTR_HOST_NAME, ATTR_IP, SourceType
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -61,6 +61,9 @@ class TotemTracker(CoordinatorEntity[TotemCoordinator], ScannerEntity):
     # an entity name would not take the device's name.
     _attr_has_entity_name = False
     _attr_source_type = SourceType.ROUTER
+    # Presence history is home/away: the address follows DHCP leases and the host
+    # name what the device last announced, both shown live on the entity.
+    _unrecorded_attributes = frozenset({ATTR_IP, ATTR_HOST_NAME})
 
     def __init__(self, coordinator: TotemCoordinator, view: DeviceView) -> None:
         super().__init__(coordinator)

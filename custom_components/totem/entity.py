@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import callback
 from homeassistant.helpers import device_registry as dr
@@ -174,6 +174,13 @@ def add_device_entities(
 
     add_new()
     return coordinator.async_add_listener(add_new)
+
+
+# Who the device is, on its Online sensor: shown live, kept by TOTEM's own inventory,
+# and no history worth a database row (see TotemOnlineSensor).
+IDENTITY_ATTRIBUTES: Final = frozenset(
+    {"device_type", "type_source", "model", "integration", "manufacturer_registry"}
+)
 
 
 def identity_attributes(view: DeviceView) -> dict[str, Any]:

@@ -89,6 +89,12 @@ class _AlertEvent(EventEntity):
 
     _alerts: AlertRouter
     _alert_key: str
+    # The recorder keeps when it alerted, the kind (event_type) and the severity; the
+    # details (the message, counts, the device's own MAC...) are in the totem_anomaly
+    # event and TOTEM's alert log, and would give every alert its own attributes row.
+    _unrecorded_attributes = frozenset(
+        {"mac", "message", "count", "time", "direction", "attribution"}
+    )
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()

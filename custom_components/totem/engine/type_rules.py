@@ -294,4 +294,7 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^kasa_server$", "smart_plug", 2, "serves TP-Link Kasa"),
     _r("behaviour", r"^kasa_client$", "smart_speaker", 1, "TP-Link Kasa discovery"),
     _r("behaviour", r"^serves_mqtt$", "hub", 1, "serves MQTT (broker)"),
+    # Wakes briefly, sleeps minutes to hours, tiny volumes (engine/wakes.py): how Wi-Fi
+    # battery sensors behave; strong alone, as a camera or a plug's own evidence wins.
+    _r("behaviour", r"^sleeps_between_wakes$", "sensor", 2, "wakes briefly, sleeps between"),
 )

@@ -26,6 +26,27 @@ _CONFLICT_SUFFIX = re.compile(r"\s*\(\d+\)$")
 _SSDP_SERVER_NOISE = ("upnp", "linux", "unspecified", "dlnadoc", "windows", "darwin", "posix")
 
 
+# UDP broadcast ports of general-purpose software: computer and phone apps (Dropbox LAN
+# sync, Spotify Connect, Steam, KDE Connect, Syncthing, Plex GDM, BitTorrent LSD), printer
+# discovery (Canon BJNP, Epson ENPC) and network gear (Ubiquiti, MikroTik). A broadcast to
+# another unprivileged port is a LAN beacon of the kind smart-home devices send every few
+# seconds for their phone app (Tuya 6666/6667, LIFX 56700, WiZ 38899, Magic Home 48899...):
+# knowledge of what general software broadcasts, so no smart-home vendor needs naming.
+GENERAL_BROADCAST_PORTS = frozenset(
+    {1716, 3289, 5678, 6771, 8612, 10001, 17500, 21027, 27036, 32412, 32414, 57621}
+)
+
+
+def is_beacon(dst_ip: str, dport: int) -> bool:
+    """A UDP payload to the IPv4 broadcast address (limited or a /24's) on a port no
+    general-purpose software broadcasts to."""
+    return (
+        dport >= 1024
+        and dport not in GENERAL_BROADCAST_PORTS
+        and (dst_ip == "255.255.255.255" or (dst_ip.endswith(".255") and "." in dst_ip))
+    )
+
+
 def set_name(ev: Evidence, source: str, raw: str | None) -> None:
     """Every name off the network goes through the one sanitiser (names.clean)."""
     name = names_mod.clean(raw)

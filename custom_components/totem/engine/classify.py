@@ -47,6 +47,8 @@ def behaviours(ev: Evidence | None, traffic: TrafficSummary) -> set[str]:
         and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
     ):
         tokens.add("upstream_video")
+    if "lan_beacon" in tokens and not traffic.upstream_bytes and (ev is None or not ev.domains):
+        tokens.add("lan_beacon_only")  # it announces itself and never reaches the Internet
     if sleeps(ev, traffic):
         tokens.add(SLEEPS_TOKEN)
     if "kasa_server" in tokens:

@@ -213,8 +213,8 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
             src, f.fwd_pkts, f.fwd_bytes, f.rev_pkts, f.rev_bytes, f.first, f.last_fwd, app, total
         )
         src.longest_flow = max(src.longest_flow, f.last_fwd - f.first)
-        if not netaddr.is_local_ip(f.dst_ip):
-            src.upstream_bytes += f.fwd_bytes
+        if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
+            src.upstream_bytes += f.fwd_bytes  # the Internet: not the LAN, its broadcasts
             src.downstream_bytes += f.rev_bytes
     if dst is not None:
         add_traffic(

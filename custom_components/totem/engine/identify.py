@@ -94,6 +94,7 @@ _DOMAIN_CHARS = re.compile(r"[\w.-]+")
 _IPV4_LITERAL = re.compile(r"[\d.]+")
 _TCP, _UDP = 6, 17
 
+LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
 
@@ -198,6 +199,8 @@ class Identifier:
         calls = self._calls
         try:
             self._inspect(Payload(ts, src_mac, src_ip, dst_ip, sport, dport, payload, calls), proto)
+            if proto == _UDP and announce.is_beacon(dst_ip, dport):
+                self._flag(ts, src_mac, LAN_BEACON)
         except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
             self.weird += 1
         self._contact(ts, src_mac)

@@ -84,7 +84,7 @@ def traffic_summary(dev: DeviceRecord, row: DeviceRow, live: Iterable[Flow] = ()
             longest = max(longest, f.last_rev - f.first_rev)
         if f.src_mac == dev.mac:
             longest = max(longest, f.last_fwd - f.first)
-            if not netaddr.is_local_ip(f.dst_ip):
+            if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
                 upstream += f.fwd_bytes
                 downstream += f.rev_bytes
     return TrafficSummary(

@@ -23,7 +23,6 @@ about the searcher.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -45,6 +44,7 @@ from .knowledge import DataFileError
 from .knowledge.ha_discovery import HaTables
 from .knowledge.ha_discovery import load_file as ha_load_file
 from .model import DEVICE_TYPES
+from .resolved import AnswerBook, clean_domain
 from .type_rules import RULES, TypeRule
 from .votes import Knowledge, default_knowledge
 
@@ -90,12 +90,11 @@ _GENERIC_NAMES = frozenset(
     }
 )
 
-_DOMAIN_CHARS = re.compile(r"[\w.-]+")
-_IPV4_LITERAL = re.compile(r"[\d.]+")
 _TCP, _UDP = 6, 17
 
 LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
+DnsAnswerCallback = Callable[[float, bytes, list[tuple[bytes, str]]], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
 
 
@@ -119,15 +118,6 @@ class Identity:
     manufacturer_registry: str | None = None  # the IEEE registry's string (diagnostics)
 
 
-def _clean_domain(name: str) -> str | None:
-    name = name.strip().rstrip(".").lower()
-    if "." not in name or len(name) > 253 or name.endswith((".arpa", ".local")):
-        return None
-    if _DOMAIN_CHARS.fullmatch(name) is None or _IPV4_LITERAL.fullmatch(name) is not None:
-        return None  # not a host name, or an IPv4 literal in an SNI / Host header
-    return name
-
-
 class Identifier:
     """Collects identification evidence per MAC and answers ``identity`` on demand."""
 
@@ -146,6 +136,10 @@ class Identifier:
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
+        # (ts, MAC, [(address, queried name)]) for each answer a device received: a hook
+        # for the detectors (new_destination) that need "which name gave this address".
+        self.on_dns_answer: DnsAnswerCallback | None = None
+        self.answers = AnswerBook()
         self.on_dhcp_server: DhcpServerCallback | None = None
         self.weird = 0  # payloads a parser choked on (kept for diagnostics)
         self._calls: list[tuple[str, tuple[object, ...]]] = []
@@ -198,7 +192,9 @@ class Identifier:
             return
         calls = self._calls
         try:
-            self._inspect(Payload(ts, src_mac, src_ip, dst_ip, sport, dport, payload, calls), proto)
+            self._inspect(
+                Payload(ts, src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, calls), proto
+            )
             if proto == _UDP and announce.is_beacon(dst_ip, dport):
                 self._flag(ts, src_mac, LAN_BEACON)
         except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
@@ -212,6 +208,8 @@ class Identifier:
         for kind, args in pending:
             if kind == "dns" and self.on_dns_query is not None:
                 self.on_dns_query(*args)  # type: ignore[arg-type]
+            elif kind == "answer" and self.on_dns_answer is not None:
+                self.on_dns_answer(*args)  # type: ignore[arg-type]
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
 
@@ -254,12 +252,12 @@ class Identifier:
         return True
 
     def _on_dns(self, p: Payload) -> bool:
-        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data, p.calls)
+        self._dns(p, p.data)
         return True
 
     def _on_dns_tcp(self, p: Payload) -> bool:
         # DNS over TCP: a two-byte length prefix, then the message.
-        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data[2:], p.calls)
+        self._dns(p, p.data[2:])
         return True
 
     def _on_llmnr(self, p: Payload) -> bool:
@@ -327,7 +325,7 @@ class Identifier:
         ev = self._get(mac, ts)
         if ev is None or name in ev.domains or len(ev.domains) >= MAX_DOMAINS:
             return
-        clean = _clean_domain(name)
+        clean = clean_domain(name)
         if clean is not None:
             ev.domains[clean] = None
 
@@ -394,23 +392,16 @@ class Identifier:
         if msg.vendor_class and ev.dhcp_vendor_class is None:
             ev.dhcp_vendor_class = msg.vendor_class
 
-    def _dns(
-        self,
-        ts: float,
-        src_mac: bytes,
-        dst_ip: str,
-        sport: int,
-        dport: int,
-        payload: bytes,
-        calls: list[tuple[str, tuple[object, ...]]],
-    ) -> None:
+    def _dns(self, p: Payload, payload: bytes) -> None:
+        ts, src_mac, calls = p.ts, p.src_mac, p.calls
         if len(payload) < 12:
             return
-        if payload[2] & 0x80:  # a response: all it says is who answers DNS
-            if sport == 53:
+        if payload[2] & 0x80:  # a response: who answers DNS, and where names live
+            if p.sport == 53:
                 self._flag(ts, src_mac, "serves_dns")
+                self._dns_answer(p, payload)
             return
-        if dport != 53:
+        if p.dport != 53:
             return
         msg = dissect.parse_dns(payload, max_records=0)
         if msg is None:
@@ -419,7 +410,22 @@ class Identifier:
             self._domain(ts, src_mac, qname)
             if self.on_dns_query is not None:
                 name = qname.rstrip(".").lower()
-                calls.append(("dns", (ts, bytes(src_mac), name, qtype, dst_ip)))
+                calls.append(("dns", (ts, bytes(src_mac), name, qtype, p.dst_ip)))
+
+    def _dns_answer(self, p: Payload, payload: bytes) -> None:
+        """The addresses an answer gives the device it goes to (resolved.py)."""
+        if len(p.dst_mac) != 6 or p.dst_mac[0] & 0x01:
+            return  # not one device's answer
+        msg = dissect.parse_dns(payload)
+        if msg is None:
+            return
+        learned = self.answers.note(p.ts, p.dst_mac, msg)
+        if learned and self.on_dns_answer is not None:
+            p.calls.append(("answer", (p.ts, bytes(p.dst_mac), learned)))
+
+    def resolved_name(self, mac: bytes, address: str | bytes, ts: float) -> str | None:
+        """The name ``mac`` looked up that DNS answered with ``address`` (None: none held)."""
+        return self.answers.name_of(mac, address, ts)
 
     def _mdns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
         msg = dissect.parse_dns(payload)
@@ -627,6 +633,7 @@ class Payload:
 
     ts: float
     src_mac: bytes
+    dst_mac: bytes
     src_ip: str
     dst_ip: str
     sport: int

@@ -145,15 +145,23 @@ def test_a_huge_answer_is_capped() -> None:
     assert len(resolved.answered(msg)) <= resolved.MAX_ADDRESSES_PER_ANSWER
 
 
-def test_the_answer_hook_reports_what_was_learned() -> None:
-    ident = Identifier()
-    seen: list[tuple[float, bytes, list[tuple[bytes, str]]]] = []
-    ident.on_dns_answer = lambda ts, mac, learned: seen.append((ts, mac, learned))
-    _deliver(
-        ident,
-        _answer("k.example.com", DNSRR(rrname="k.example.com", type="A", rdata="198.51.100.11")),
-    )
-    assert seen == [(T0, DEVICE, [(bytes([198, 51, 100, 11]), "k.example.com")])]
+def test_answers_wait_unparsed_until_asked_and_the_queue_is_bounded() -> None:
+    book = resolved.AnswerBook()
+    for n in range(resolved.PENDING_PER_DEVICE + 10):
+        payload = _answer(
+            f"q{n}.example.com",
+            DNSRR(rrname=f"q{n}.example.com", type="A", rdata=f"198.51.100.{n + 1}"),
+        )
+        book.keep(T0 + n, DEVICE, payload)
+    assert len(book) == 0  # nothing parsed on the packet path
+    last = resolved.PENDING_PER_DEVICE + 9
+    assert book.name_of(DEVICE, f"198.51.100.{last + 1}", T0 + last) == f"q{last}.example.com"
+    assert len(book) == resolved.PENDING_PER_DEVICE  # the oldest ten fell off the queue
+    assert book.name_of(DEVICE, "198.51.100.1", T0 + last) is None
+    for n in range(resolved.MAX_PENDING_DEVICES + 5):
+        book.keep(T0, n.to_bytes(6, "big"), b"\x00" * 4000)
+    assert len(book._pending) <= resolved.MAX_PENDING_DEVICES
+    assert all(len(p) <= resolved.MAX_PENDING_BYTES for q in book._pending.values() for _, p in q)
 
 
 def test_through_the_engine_a_frame_teaches_the_device_its_destination() -> None:

@@ -94,7 +94,6 @@ _TCP, _UDP = 6, 17
 
 LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
-DnsAnswerCallback = Callable[[float, bytes, list[tuple[bytes, str]]], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
 
 
@@ -136,9 +135,8 @@ class Identifier:
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
-        # (ts, MAC, [(address, queried name)]) for each answer a device received: a hook
-        # for the detectors (new_destination) that need "which name gave this address".
-        self.on_dns_answer: DnsAnswerCallback | None = None
+        # DNS answers: "which name gave this address" for the detectors (new_destination),
+        # through ``resolved_name``.
         self.answers = AnswerBook()
         self.on_dhcp_server: DhcpServerCallback | None = None
         self.weird = 0  # payloads a parser choked on (kept for diagnostics)
@@ -208,8 +206,6 @@ class Identifier:
         for kind, args in pending:
             if kind == "dns" and self.on_dns_query is not None:
                 self.on_dns_query(*args)  # type: ignore[arg-type]
-            elif kind == "answer" and self.on_dns_answer is not None:
-                self.on_dns_answer(*args)  # type: ignore[arg-type]
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
 
@@ -414,14 +410,8 @@ class Identifier:
 
     def _dns_answer(self, p: Payload, payload: bytes) -> None:
         """The addresses an answer gives the device it goes to (resolved.py)."""
-        if len(p.dst_mac) != 6 or p.dst_mac[0] & 0x01:
-            return  # not one device's answer
-        msg = dissect.parse_dns(payload)
-        if msg is None:
-            return
-        learned = self.answers.note(p.ts, p.dst_mac, msg)
-        if learned and self.on_dns_answer is not None:
-            p.calls.append(("answer", (p.ts, bytes(p.dst_mac), learned)))
+        if len(p.dst_mac) == 6 and not p.dst_mac[0] & 0x01:  # one device's answer
+            self.answers.keep(p.ts, p.dst_mac, payload)
 
     def resolved_name(self, mac: bytes, address: str | bytes, ts: float) -> str | None:
         """The name ``mac`` looked up that DNS answered with ``address`` (None: none held)."""

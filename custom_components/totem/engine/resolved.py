@@ -2,7 +2,9 @@
 
 A lookup's question says what a device wanted; its answer says where that name lives. The
 identifier hands every DNS response (from port 53, to the device that asked) to
-:meth:`AnswerBook.note`: the A/AAAA records reachable from the question through at most
+:meth:`AnswerBook.keep`, which only queues its bytes (the last :data:`PENDING_PER_DEVICE`
+per device): parsing waits until someone asks, so the packet path pays a deque append.
+:meth:`AnswerBook.note` parses one: the A/AAAA records reachable from the question through at most
 :data:`MAX_CHAIN` CNAMEs map their address to the *queried* name (``www.example.com``,
 not the CDN's ``e123.akamaiedge.net``: the device asked for the first). Detectors and
 domain attribution ask :meth:`AnswerBook.name_of` ("this device connected to
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 from . import dissect
@@ -36,6 +38,12 @@ MAX_ENTRIES = 8192
 # minutes (resolver and app caches, connection reuse, retries): ten minutes at least.
 # A day at most: after that the provider may have handed the address to someone else.
 MIN_HOLD = 600.0
+# Answers waiting to be parsed, per device: a device connects within seconds of its
+# lookup, and a busy phone resolves a few dozen names a minute; 64 bytes-only answers of
+# at most 512 bytes (classic DNS over UDP) for at most 512 devices bound the queue at 16 MB.
+PENDING_PER_DEVICE = 64
+MAX_PENDING_DEVICES = 512
+MAX_PENDING_BYTES = 512
 MAX_HOLD = 86_400.0
 
 _DOMAIN_CHARS = re.compile(r"[\w.-]+")
@@ -115,9 +123,27 @@ class AnswerBook:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._max = max_entries
         self._entries: OrderedDict[tuple[bytes, bytes], _Entry] = OrderedDict()
+        self._pending: dict[bytes, deque[tuple[float, bytes]]] = {}
 
     def __len__(self) -> int:
+        """Answers parsed and held (queued ones are parsed on the next question)."""
         return len(self._entries)
+
+    def keep(self, ts: float, mac: bytes, payload: bytes) -> None:
+        """Queue an answer the device ``mac`` received, unparsed (the packet path)."""
+        queue = self._pending.get(mac)
+        if queue is None:
+            if len(self._pending) >= MAX_PENDING_DEVICES:
+                del self._pending[next(iter(self._pending))]
+            queue = self._pending[bytes(mac)] = deque(maxlen=PENDING_PER_DEVICE)
+        queue.append((ts, bytes(payload[:MAX_PENDING_BYTES])))
+
+    def _drain(self, mac: bytes) -> None:
+        queue = self._pending.pop(mac, None)
+        for ts, payload in queue or ():
+            msg = dissect.parse_dns(payload)
+            if msg is not None:
+                self.note(ts, mac, msg)
 
     def note(self, ts: float, mac: bytes, msg: dissect.DnsMessage) -> list[tuple[bytes, str]]:
         """Learn an answer the device ``mac`` received; (address, name) pairs learned."""
@@ -137,6 +163,8 @@ class AnswerBook:
         """The name ``mac`` looked up that answered ``address`` (text or packed), if still
         held at ``ts``."""
         raw = packed(address)
+        if mac in self._pending:
+            self._drain(bytes(mac))
         entry = self._entries.get((bytes(mac), raw)) if raw is not None else None
         if entry is None or not entry.seen - 1.0 <= ts <= entry.until:
             return None

@@ -1,7 +1,11 @@
 """The FOSDEM 2021 TOTEM test-bed devices as synthetic frames (DHCP name + OUI + cloud DNS).
 
 We cannot capture them, but we know their evidence; the frames go through the real engine
-path (Engine.process -> Identifier), built with tests/traffic/synth.py. The Philips Hue E27
+path (Engine.process -> Identifier), built with tests/traffic/synth.py. Behaviour too, over
+:data:`HOURS` of traffic: an always-on device takes one lease and keeps its cloud connection
+open with a keepalive every :data:`KEEPALIVE` seconds; the battery door sensor sleeps and
+wakes :data:`SENSOR_WAKES` times (door opened or closed, hourly heartbeat), each wake a fresh
+DHCP lease, a lookup and a few seconds of TLS to its cloud, as a DW2-WiFi does. The Philips Hue E27
 bulb is Zigbee, never on IP: not here. MAC suffixes are made up; OUIs are the makers'.
 """
 
@@ -19,6 +23,7 @@ from tests.traffic.synth import (
     dns_query,
     eth,
     ipv4,
+    tcp,
     udp,
 )
 
@@ -26,6 +31,10 @@ BROADCAST = b"\xff" * 6
 ESP_PRL = bytes([1, 3, 28, 6, 15, 44, 46, 47, 31, 33, 121, 43])
 WIN_PRL = bytes([1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252])
 UDHCP_PRL = bytes([1, 3, 6, 12, 15, 28, 42])
+CLOUD_IP = bytes([203, 0, 113, 10])  # TEST-NET-3: the clouds' address in these frames
+HOURS = 2.0
+KEEPALIVE = 60.0  # eWeLink, Kasa and Hue clouds keep their connections up with 30-120 s pings
+SENSOR_WAKES = 7  # a door opened and closed three times and an hourly heartbeat, in 2 h
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,7 @@ class TestbedDevice:
     domains: tuple[str, ...]
     expected: tuple[str, ...]  # acceptable types
     note: str = ""
+    sleeps: bool = False  # a battery device: wakes briefly, sleeps between
 
 
 DEVICES: tuple[TestbedDevice, ...] = (
@@ -95,6 +105,7 @@ DEVICES: tuple[TestbedDevice, ...] = (
         ESP_PRL,
         ("eu-disp.coolkit.cc",),
         ("sensor",),
+        sleeps=True,
     ),
     TestbedDevice(
         "Philips Hue bridge",
@@ -112,23 +123,59 @@ DEVICES: tuple[TestbedDevice, ...] = (
 ROUTER = ("TP-Link router (serves DHCP)", ("router",))
 
 
+def _lease(t: float, n: int, dev: TestbedDevice, mac: bytes, ip: bytes) -> list[Packet]:
+    req = dhcp_request(0x1000 + n, mac, dev.hostname, dev.vendor_class, dev.prl, ip)
+    out = [
+        _frame(t, eth(BROADCAST, mac, 0x0800, ipv4(b"\0" * 4, b"\xff" * 4, 17, udp(68, 67, req))))
+    ]
+    ack = dhcp_ack(0x1000 + n, mac, ip, ROUTER_IP)
+    out.append(
+        _frame(t + 0.01, eth(mac, ROUTER_MAC, 0x0800, ipv4(ROUTER_IP, ip, 17, udp(67, 68, ack))))
+    )
+    for k, name in enumerate(dev.domains):
+        q = dns_query(n * 16 + k, name)
+        frame = eth(ROUTER_MAC, mac, 0x0800, ipv4(ip, ROUTER_IP, 17, udp(40000 + k, 53, q)))
+        out.append(_frame(t + 0.1 + k, frame))
+    return out
+
+
+def _frame(t: float, frame: bytes) -> Packet:
+    return (t, len(frame), frame, 1)
+
+
+def _cloud(t: float, mac: bytes, ip: bytes, sport: int, seq: int, size: int) -> list[Packet]:
+    """One exchange with the cloud on one TCP connection: a message and its answer."""
+    up = tcp(sport, 443, seq, 1, 0x18, b"\x17" * size)
+    down = tcp(443, sport, 1, seq + size, 0x18, b"\x17" * size)
+    return [
+        _frame(t, eth(ROUTER_MAC, mac, 0x0800, ipv4(ip, CLOUD_IP, 6, up))),
+        _frame(t + 0.05, eth(mac, ROUTER_MAC, 0x0800, ipv4(CLOUD_IP, ip, 6, down))),
+    ]
+
+
 def frames() -> list[Packet]:
     out: list[Packet] = []
-    t = 1_700_000_000.0
+    start = 1_700_000_000.0
+    end = start + HOURS * 3600
     for n, dev in enumerate(DEVICES):
         mac = bytes.fromhex(dev.mac.replace(":", ""))
         ip = bytes([192, 168, 1, 10 + n])
-        req = dhcp_request(0x1000 + n, mac, dev.hostname, dev.vendor_class, dev.prl, ip)
-        frame = eth(BROADCAST, mac, 0x0800, ipv4(b"\0" * 4, b"\xff" * 4, 17, udp(68, 67, req)))
-        out.append((t, len(frame), frame, 1))
-        ack = dhcp_ack(0x1000 + n, mac, ip, ROUTER_IP)
-        frame = eth(mac, ROUTER_MAC, 0x0800, ipv4(ROUTER_IP, ip, 17, udp(67, 68, ack)))
-        out.append((t + 0.01, len(frame), frame, 1))
-        for k, name in enumerate(dev.domains):
-            q = dns_query(n * 16 + k, name)
-            frame = eth(ROUTER_MAC, mac, 0x0800, ipv4(ip, ROUTER_IP, 17, udp(40000 + k, 53, q)))
-            out.append((t + 0.1 + k, len(frame), frame, 1))
-        t += 5
+        t = start + 5 * n
+        if dev.sleeps:
+            gap = (end - t) / SENSOR_WAKES
+            for wake in range(SENSOR_WAKES):
+                at = t + wake * gap
+                out += _lease(at, n, dev, mac, ip)
+                for k in range(3):  # a few seconds of TLS: hello, report, goodbye
+                    out += _cloud(at + 1 + k, mac, ip, 50000 + wake, 1 + 300 * k, 300)
+        else:
+            out += _lease(t, n, dev, mac, ip)
+            if dev.domains:
+                at, seq = t + 2, 1
+                while at < end:
+                    out += _cloud(at, mac, ip, 50000, seq, 40)
+                    at, seq = at + KEEPALIVE, seq + 40
+    out.sort(key=lambda packet: packet[0])
     return out
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from .evidence import Evidence, TrafficSummary
 from .fusion import Decision, decide
 from .votes import Ballot, Knowledge, collect
+from .wakes import TOKEN as SLEEPS_TOKEN
+from .wakes import sleeps
 
 # Bytes per second of sustained upload that only video makes in a smart home.
 _VIDEO_UPSTREAM_RATE = 40_000
@@ -45,6 +47,10 @@ def behaviours(ev: Evidence | None, traffic: TrafficSummary) -> set[str]:
         and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
     ):
         tokens.add("upstream_video")
+    if "lan_beacon" in tokens and not traffic.upstream_bytes and (ev is None or not ev.domains):
+        tokens.add("lan_beacon_only")  # it announces itself and never reaches the Internet
+    if sleeps(ev, traffic):
+        tokens.add(SLEEPS_TOKEN)
     if "kasa_server" in tokens:
         tokens.discard("kasa_client")
     return tokens

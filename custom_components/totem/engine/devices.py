@@ -83,6 +83,7 @@ class DeviceRecord:
     active_flows: int = 0
     upstream_bytes: int = 0
     downstream_bytes: int = 0
+    longest_flow: float = 0.0  # seconds, of the flows it sent on (battery sensors: wakes.py)
     sent_ip: bool = False
     sent_dhcp: bool = False
     answered: bool = False  # someone replied to it: not a spoofed source

@@ -194,6 +194,7 @@ class DnsRecord:
     rtype: int
     data: str | None = None
     txt: tuple[str, ...] = ()
+    ttl: int = 0
 
 
 @dataclass(slots=True)
@@ -257,12 +258,12 @@ def _read_record(buf: bytes, pos: int) -> tuple[DnsRecord, int] | None:
     name, pos = got
     if pos + 10 > len(buf):
         return None
-    rtype, _rclass, _ttl, rdlength = _RR_FIXED.unpack_from(buf, pos)
+    rtype, _rclass, ttl, rdlength = _RR_FIXED.unpack_from(buf, pos)
     pos += 10
     rdata_end = pos + rdlength
     if rdata_end > len(buf):
         return None
-    record = DnsRecord(name=name, rtype=rtype)
+    record = DnsRecord(name=name, rtype=rtype, ttl=ttl)
     if rtype == DNS_A and rdlength == 4:
         record.data = _ipv4(buf[pos:rdata_end])
     elif rtype == DNS_AAAA and rdlength == 16:

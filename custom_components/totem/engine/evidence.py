@@ -22,6 +22,7 @@ class TrafficSummary:
     downstream_bytes: int = 0
     is_gateway: bool = False
     duration: float = 0.0
+    longest_flow: float = 0.0  # seconds the longest flow it sent on lasted (wakes.py)
 
 
 @dataclass(slots=True)
@@ -48,5 +49,10 @@ class Evidence:
     domains: dict[str, None] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)  # behaviour tokens seen in payloads
     ssdp_name_rank: int = 99
+    # Leases started from scratch (DHCP DISCOVER / INIT-REBOOT), a minute apart: wakes.py.
+    wakes: int = 0
+    first_wake: float = 0.0
+    last_wake: float = 0.0
+    awake_between: int = 0  # packets it started flows with between wakes
     # (what the last classification saw, its result): snapshots repeat it.
     classified: tuple[object, object] | None = None

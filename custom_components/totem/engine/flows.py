@@ -212,8 +212,9 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
         add_traffic(
             src, f.fwd_pkts, f.fwd_bytes, f.rev_pkts, f.rev_bytes, f.first, f.last_fwd, app, total
         )
-        if not netaddr.is_local_ip(f.dst_ip):
-            src.upstream_bytes += f.fwd_bytes
+        src.longest_flow = max(src.longest_flow, f.last_fwd - f.first)
+        if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
+            src.upstream_bytes += f.fwd_bytes  # the Internet: not the LAN, its broadcasts
             src.downstream_bytes += f.rev_bytes
     if dst is not None:
         add_traffic(
@@ -228,5 +229,6 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
             total,
         )
         if f.rev_pkts:
+            dst.longest_flow = max(dst.longest_flow, f.last_rev - f.first_rev)
             port = (f.proto, f.dport)
             dst.server_ports[port] = dst.server_ports.get(port, 0) + total

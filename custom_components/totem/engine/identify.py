@@ -23,13 +23,20 @@ about the searcher.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from . import dissect, vendor
-from . import names as names_mod
+from . import announce, dissect, vendor, wakes
+from .announce import (
+    MAX_SET_ITEMS,
+    MODEL_KEYS,
+    add_bounded,
+    instance_name,
+    set_name,
+    split_service,
+    strip_local,
+)
 from .classify import TypeClassifier, behaviours
 from .describe import best_name, integration_of, model_of
 from .evidence import Evidence, TrafficSummary
@@ -37,6 +44,7 @@ from .knowledge import DataFileError
 from .knowledge.ha_discovery import HaTables
 from .knowledge.ha_discovery import load_file as ha_load_file
 from .model import DEVICE_TYPES
+from .resolved import AnswerBook, clean_domain
 from .type_rules import RULES, TypeRule
 from .votes import Knowledge, default_knowledge
 
@@ -45,12 +53,6 @@ from .votes import Knowledge, default_knowledge
 EVIDENCE_PORTS: frozenset[int] = frozenset({53, 67, 68, 137, 546, 547, 1900, 5353, 5355})
 
 MAX_DOMAINS = 64
-MAX_SET_ITEMS = 16  # services, models, SSDP headers, user agents, TXT keys per MAC
-# DNS-SD TXT keys that carry a model, best first: a model number beats a marketing model
-# name, which beats a printer's make-and-model string.
-MODEL_KEYS: tuple[str, ...] = ("model_number", "md", "mdl", "usb_mdl", "model", "ty", "am")
-# TXT keys kept for Home Assistant's zeroconf matchers and HomeKit (ci: category).
-_TXT_KEYS = frozenset({*MODEL_KEYS, "ci", "fn", "manufacturer", "vendor", "id", "mac"})
 DEFAULT_MAX_MACS = 8192
 
 # Best name first (issue 3): the device's own DHCP name, then what it
@@ -88,13 +90,9 @@ _GENERIC_NAMES = frozenset(
     }
 )
 
-_MAC_IN_NAME = re.compile(r"\s*\[?([0-9a-f]{2}[:-]){5}[0-9a-f]{2}\]?\s*", re.IGNORECASE)
-_CONFLICT_SUFFIX = re.compile(r"\s*\(\d+\)$")
-_DOMAIN_CHARS = re.compile(r"[\w.-]+")
-_IPV4_LITERAL = re.compile(r"[\d.]+")
-_SSDP_SERVER_NOISE = ("upnp", "linux", "unspecified", "dlnadoc", "windows", "darwin", "posix")
 _TCP, _UDP = 6, 17
 
+LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
 
@@ -119,64 +117,6 @@ class Identity:
     manufacturer_registry: str | None = None  # the IEEE registry's string (diagnostics)
 
 
-def _set_name(ev: Evidence, source: str, raw: str | None) -> None:
-    """Every name off the network goes through the one sanitiser (names.clean)."""
-    name = names_mod.clean(raw)
-    if name is not None:
-        ev.names[source] = name
-
-
-def _add(bounded: set[str], value: str) -> None:
-    if value and len(bounded) < MAX_SET_ITEMS:
-        bounded.add(value)
-
-
-def _clean_domain(name: str) -> str | None:
-    name = name.strip().rstrip(".").lower()
-    if "." not in name or len(name) > 253 or name.endswith((".arpa", ".local")):
-        return None
-    if _DOMAIN_CHARS.fullmatch(name) is None or _IPV4_LITERAL.fullmatch(name) is not None:
-        return None  # not a host name, or an IPv4 literal in an SNI / Host header
-    return name
-
-
-def _strip_local(name: str) -> str:
-    name = name.rstrip(".")
-    return name[:-6] if name.lower().endswith(".local") else name
-
-
-def _instance_name(raw: str) -> str | None:
-    """An instance label without the MAC some devices append or the ' (2)' of a conflict."""
-    name = _MAC_IN_NAME.sub(" ", raw).strip()
-    name = _CONFLICT_SUFFIX.sub("", name).strip()
-    return names_mod.clean(name)
-
-
-def _split_service(name: str) -> tuple[str, str] | None:
-    """'Philips hue - 2476FF._hap._tcp.local' -> ('Philips hue - 2476FF', '_hap._tcp').
-
-    The instance part is '' for a bare service type; None when the name holds
-    no DNS-SD service type.
-    """
-    labels = name.rstrip(".").split(".")
-    if labels and labels[-1].lower() == "local":
-        labels.pop()
-    if len(labels) < 2 or labels[-1].lower() not in ("_tcp", "_udp"):
-        return None
-    if not labels[-2].startswith("_"):
-        return None
-    return ".".join(labels[:-2]), f"{labels[-2]}.{labels[-1]}".lower()
-
-
-def _ssdp_product(server: str) -> str | None:
-    """The SERVER header's product token that is not the OS or the UPnP version."""
-    for token in re.split(r"[\s,]+", server):
-        product = token.split("/", 1)[0].lower()
-        if "/" in token and product and not product.startswith(_SSDP_SERVER_NOISE):
-            return token
-    return None
-
-
 class Identifier:
     """Collects identification evidence per MAC and answers ``identity`` on demand."""
 
@@ -195,6 +135,9 @@ class Identifier:
         self._max_macs = max_macs
         self._evidence: dict[bytes, Evidence] = {}
         self.on_dns_query: DnsQueryCallback | None = None
+        # DNS answers: "which name gave this address" for the detectors (new_destination),
+        # through ``resolved_name``.
+        self.answers = AnswerBook()
         self.on_dhcp_server: DhcpServerCallback | None = None
         self.weird = 0  # payloads a parser choked on (kept for diagnostics)
         self._calls: list[tuple[str, tuple[object, ...]]] = []
@@ -243,12 +186,18 @@ class Identifier:
     ) -> None:
         """Take what identifies a device from one packet; never raises on garbage."""
         if not payload:
+            self._contact(ts, src_mac)
             return
         calls = self._calls
         try:
-            self._inspect(Payload(ts, src_mac, src_ip, dst_ip, sport, dport, payload, calls), proto)
+            self._inspect(
+                Payload(ts, src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, calls), proto
+            )
+            if proto == _UDP and announce.is_beacon(dst_ip, dport):
+                self._flag(ts, src_mac, LAN_BEACON)
         except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
             self.weird += 1
+        self._contact(ts, src_mac)
         if not calls:
             return
         # Callbacks run outside the guard: their errors are the caller's bugs.
@@ -259,6 +208,11 @@ class Identifier:
                 self.on_dns_query(*args)  # type: ignore[arg-type]
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
+
+    def _contact(self, ts: float, mac: bytes) -> None:
+        ev = self._evidence.get(mac)
+        if ev is not None and ev.wakes:
+            wakes.note_contact(ev, ts)
 
     def _inspect(self, p: Payload, proto: int) -> None:
         """Hand a payload to the handlers its ports route to, best rank first.
@@ -294,12 +248,12 @@ class Identifier:
         return True
 
     def _on_dns(self, p: Payload) -> bool:
-        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data, p.calls)
+        self._dns(p, p.data)
         return True
 
     def _on_dns_tcp(self, p: Payload) -> bool:
         # DNS over TCP: a two-byte length prefix, then the message.
-        self._dns(p.ts, p.src_mac, p.dst_ip, p.sport, p.dport, p.data[2:], p.calls)
+        self._dns(p, p.data[2:])
         return True
 
     def _on_llmnr(self, p: Payload) -> bool:
@@ -355,7 +309,7 @@ class Identifier:
                 if request.host:
                     self._domain(p.ts, p.src_mac, request.host)
                 if request.user_agent:
-                    _add(ev.user_agents, request.user_agent)
+                    add_bounded(ev.user_agents, request.user_agent)
         return True
 
     def _flag(self, ts: float, mac: bytes, token: str) -> None:
@@ -367,7 +321,7 @@ class Identifier:
         ev = self._get(mac, ts)
         if ev is None or name in ev.domains or len(ev.domains) >= MAX_DOMAINS:
             return
-        clean = _clean_domain(name)
+        clean = clean_domain(name)
         if clean is not None:
             ev.domains[clean] = None
 
@@ -390,15 +344,16 @@ class Identifier:
                 return
             self._dhcp_version += 1
             if msg.hostname:
-                _set_name(ev, "dhcp", msg.hostname)
+                set_name(ev, "dhcp", msg.hostname)
             if msg.fqdn:
-                _set_name(ev, "dhcp_fqdn", msg.fqdn)
+                set_name(ev, "dhcp_fqdn", msg.fqdn)
             if msg.vendor_class:
                 ev.dhcp_vendor_class = msg.vendor_class
             if msg.param_list:
                 ev.dhcp_fingerprint = ",".join(map(str, msg.param_list))
             if msg.client_id:
                 ev.dhcp_client_id = msg.client_id
+            wakes.note_dhcp(ev, ts, msg)
             return
         # A reply: the sender serves DHCP; a host name in it is what the
         # server calls the client.
@@ -416,7 +371,7 @@ class Identifier:
         ):
             ev = self._get(msg.client_mac, ts)
             if ev is not None:
-                _set_name(ev, "dhcp_server", msg.hostname)
+                set_name(ev, "dhcp_server", msg.hostname)
 
     def _dhcpv6(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_dhcpv6(payload)
@@ -429,27 +384,20 @@ class Identifier:
             ev.dhcpv6_duid = msg.duid
             self._dhcp_version += 1
         if msg.fqdn:
-            _set_name(ev, "dhcpv6", msg.fqdn)
+            set_name(ev, "dhcpv6", msg.fqdn)
         if msg.vendor_class and ev.dhcp_vendor_class is None:
             ev.dhcp_vendor_class = msg.vendor_class
 
-    def _dns(
-        self,
-        ts: float,
-        src_mac: bytes,
-        dst_ip: str,
-        sport: int,
-        dport: int,
-        payload: bytes,
-        calls: list[tuple[str, tuple[object, ...]]],
-    ) -> None:
+    def _dns(self, p: Payload, payload: bytes) -> None:
+        ts, src_mac, calls = p.ts, p.src_mac, p.calls
         if len(payload) < 12:
             return
-        if payload[2] & 0x80:  # a response: all it says is who answers DNS
-            if sport == 53:
+        if payload[2] & 0x80:  # a response: who answers DNS, and where names live
+            if p.sport == 53:
                 self._flag(ts, src_mac, "serves_dns")
+                self._dns_answer(p, payload)
             return
-        if dport != 53:
+        if p.dport != 53:
             return
         msg = dissect.parse_dns(payload, max_records=0)
         if msg is None:
@@ -458,21 +406,16 @@ class Identifier:
             self._domain(ts, src_mac, qname)
             if self.on_dns_query is not None:
                 name = qname.rstrip(".").lower()
-                calls.append(("dns", (ts, bytes(src_mac), name, qtype, dst_ip)))
+                calls.append(("dns", (ts, bytes(src_mac), name, qtype, p.dst_ip)))
 
-    def _own_records(
-        self, src_ip: str, records: list[dissect.DnsRecord]
-    ) -> list[dissect.DnsRecord]:
-        """The records a sender publishes about itself, or none if it speaks for another."""
-        addresses = [r.data for r in records if r.rtype in (dissect.DNS_A, dissect.DNS_AAAA)]
-        if addresses and src_ip not in addresses:
-            return []  # a proxy (Bonjour sleep proxy) answering for someone else
-        if not addresses and not any(r.rtype == dissect.DNS_SRV for r in records):
-            # Only PTR/TXT: nothing anchors them to the sender. A sleep proxy
-            # answers like this for the Mac it guards; a device announcing
-            # itself sends its SRV and address records too.
-            return []
-        return records
+    def _dns_answer(self, p: Payload, payload: bytes) -> None:
+        """The addresses an answer gives the device it goes to (resolved.py)."""
+        if len(p.dst_mac) == 6 and not p.dst_mac[0] & 0x01:  # one device's answer
+            self.answers.keep(p.ts, p.dst_mac, payload)
+
+    def resolved_name(self, mac: bytes, address: str | bytes, ts: float) -> str | None:
+        """The name ``mac`` looked up that DNS answered with ``address`` (None: none held)."""
+        return self.answers.name_of(mac, address, ts)
 
     def _mdns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
         msg = dissect.parse_dns(payload)
@@ -480,77 +423,17 @@ class Identifier:
             return
         # Answers of a response, or the authority records of a probe.
         claimed = msg.answers + msg.others if msg.is_response else msg.others
-        records = self._own_records(src_ip, claimed)
-        if not records:
-            return
-        ev = self._get(src_mac, ts)
-        if ev is None:
-            return
-        instances: dict[str, str] = {}
-        for record in records:
-            if record.rtype == dissect.DNS_PTR and record.data:
-                owner = _split_service(record.name)
-                if owner is None or owner[0]:
-                    continue  # reverse-address or sub-type PTR: not an announcement
-                if owner[1] == "_services._dns-sd._udp":
-                    advertised = _split_service(record.data)
-                    if advertised is not None and not advertised[0]:
-                        _add(ev.mdns_services, advertised[1])
-                    continue
-                _add(ev.mdns_services, owner[1])
-                target = _split_service(record.data)
-                if target is not None and target[1] == owner[1]:
-                    instance = _instance_name(target[0])
-                    if instance:
-                        instances.setdefault(owner[1], instance)
-            elif record.rtype == dissect.DNS_SRV and record.data:
-                host = _strip_local(record.data)
-                if host and "mdns" not in ev.names:
-                    _set_name(ev, "mdns", host)
-                owner = _split_service(record.name)
-                if owner is not None and owner[0]:
-                    _add(ev.mdns_services, owner[1])
-                    instance = _instance_name(owner[0])
-                    if instance:
-                        instances.setdefault(owner[1], instance)
-            elif record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
-                host = _strip_local(record.name)
-                if host and "mdns" not in ev.names:
-                    _set_name(ev, "mdns", host)
-            elif record.rtype == dissect.DNS_TXT:
-                for item in record.txt:
-                    key, sep, value = item.partition("=")
-                    key = key.lower()
-                    if not sep or not value:
-                        continue
-                    if key in _TXT_KEYS and key not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
-                        ev.txt[key] = value[:64]
-                    if key in MODEL_KEYS:
-                        _add(ev.models, value[:64])
-                    elif key == "fn":
-                        # A Cast device's friendly name beats its UUID-like instance.
-                        _set_name(ev, "mdns_instance", value[:64])
-        for service, instance in instances.items():
-            if service not in ev.mdns_instances and len(ev.mdns_instances) < MAX_SET_ITEMS:
-                ev.mdns_instances[service] = instance
-        if instances and "mdns_instance" not in ev.names:
-            # _device-info names the host itself; otherwise the first service seen.
-            _set_name(
-                ev,
-                "mdns_instance",
-                instances.get("_device-info._tcp", next(iter(instances.values()))),
-            )
+        records = announce.own_records(src_ip, claimed)
+        ev = self._get(src_mac, ts) if records else None
+        if ev is not None:
+            announce.mdns_records(ev, src_ip, records)
 
     def _llmnr(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
         msg = dissect.parse_dns(payload)
-        if msg is None or not msg.is_response:
-            return
-        for record in self._own_records(src_ip, msg.answers):
-            if record.rtype in (dissect.DNS_A, dissect.DNS_AAAA) and record.data == src_ip:
-                ev = self._get(src_mac, ts)
-                if ev is not None and record.name:
-                    _set_name(ev, "llmnr", record.name.rstrip("."))
-                return
+        name = announce.llmnr_name(src_ip, msg) if msg is not None and msg.is_response else None
+        ev = self._get(src_mac, ts) if name else None
+        if ev is not None:
+            set_name(ev, "llmnr", name)
 
     def _nbns(self, ts: float, src_mac: bytes, src_ip: str, payload: bytes) -> None:
         msg = dissect.parse_nbns(payload)
@@ -561,39 +444,17 @@ class Identifier:
         if registers or answers_own:
             ev = self._get(src_mac, ts)
             if ev is not None:
-                _set_name(ev, "netbios", msg.name)
+                set_name(ev, "netbios", msg.name)
 
     def _ssdp(self, ts: float, src_mac: bytes, payload: bytes) -> None:
         msg = dissect.parse_ssdp(payload)
         if msg is None or msg.kind == "M-SEARCH":
             return  # a search tells what the searcher wants, not what it is
-        headers = msg.headers
-        if "byebye" in headers.get("NTS", ""):
+        if "byebye" in msg.headers.get("NTS", ""):
             return
         ev = self._get(src_mac, ts)
-        if ev is None:
-            return
-        device_type = headers.get("NT") or headers.get("ST") or ""
-        if device_type:
-            _add(ev.ssdp_types, device_type)
-        server = headers.get("SERVER")
-        if server:
-            _add(ev.ssdp_servers, server)
-        location = headers.get("LOCATION")
-        if location:
-            _add(ev.ssdp_locations, location)
-        # Best SSDP name first: a friendly-name header, a vendor's own device
-        # URN (the UPnP forum's name no product), then the SERVER product token.
-        rank, name = 0, headers.get("X-FRIENDLY-NAME")
-        if name is None and device_type.startswith("urn:"):
-            parts = device_type.split(":")
-            if len(parts) >= 4 and parts[2] == "device" and parts[1] != "schemas-upnp-org":
-                rank, name = 1, f"{parts[1]} {parts[3]}"
-        if name is None and server:
-            rank, name = 2, _ssdp_product(server)
-        if name and rank <= ev.ssdp_name_rank:
-            ev.ssdp_name_rank = rank
-            _set_name(ev, "ssdp", name)
+        if ev is not None:
+            announce.ssdp_notice(ev, msg.headers)
 
     def note_discovery(
         self,
@@ -612,17 +473,17 @@ class Identifier:
         if ev is None:
             return
         if service_type:
-            split = _split_service(service_type)
+            split = split_service(service_type)
             if split is not None and not split[0]:
-                _add(ev.mdns_services, split[1])
+                add_bounded(ev.mdns_services, split[1])
         if instance and "mdns_instance" not in ev.names:
-            clean = _instance_name(instance)
+            clean = instance_name(instance)
             if clean:
-                _set_name(ev, "mdns_instance", clean)
+                set_name(ev, "mdns_instance", clean)
         if host and "mdns" not in ev.names:
-            _set_name(ev, "mdns", _strip_local(host)[:64])
+            set_name(ev, "mdns", strip_local(host)[:64])
         if model:
-            _add(ev.models, model[:64])
+            add_bounded(ev.models, model[:64])
             if "model" not in ev.txt and len(ev.txt) < MAX_SET_ITEMS:
                 ev.txt["model"] = model[:64]
 
@@ -762,6 +623,7 @@ class Payload:
 
     ts: float
     src_mac: bytes
+    dst_mac: bytes
     src_ip: str
     dst_ip: str
     sport: int

@@ -75,14 +75,18 @@ def traffic_summary(dev: DeviceRecord, row: DeviceRow, live: Iterable[Flow] = ()
     """What identification knows of a device's traffic, live flows included."""
     server_ports = dict(dev.server_ports)
     upstream, downstream = dev.upstream_bytes, dev.downstream_bytes
+    longest = dev.longest_flow
     for f in live:
         total = f.fwd_bytes + f.rev_bytes
         if f.dst_mac == dev.mac and f.rev_pkts:
             port = (f.proto, f.dport)
             server_ports[port] = server_ports.get(port, 0) + total
-        if f.src_mac == dev.mac and not netaddr.is_local_ip(f.dst_ip):
-            upstream += f.fwd_bytes
-            downstream += f.rev_bytes
+            longest = max(longest, f.last_rev - f.first_rev)
+        if f.src_mac == dev.mac:
+            longest = max(longest, f.last_fwd - f.first)
+            if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
+                upstream += f.fwd_bytes
+                downstream += f.rev_bytes
     return TrafficSummary(
         ips=row.ips,
         tx_bytes=row.tx_bytes,
@@ -96,6 +100,7 @@ def traffic_summary(dev: DeviceRecord, row: DeviceRow, live: Iterable[Flow] = ()
         downstream_bytes=downstream,
         is_gateway=dev.is_gateway,
         duration=max(0.0, row.last_seen - row.first_seen),
+        longest_flow=longest,
     )
 
 
@@ -114,6 +119,7 @@ def summary_of(dev: DeviceRecord) -> TrafficSummary:
         downstream_bytes=dev.downstream_bytes,
         is_gateway=dev.is_gateway,
         duration=max(0.0, dev.last_seen - dev.first_seen),
+        longest_flow=dev.longest_flow,
     )
 
 

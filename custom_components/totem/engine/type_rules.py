@@ -107,6 +107,16 @@ RULES: tuple[TypeRule, ...] = (
         2,
         "DHCP fingerprint ESP8266/ESP32 (lwIP)",
     ),
+    # lwIP's own DHCP client (src/core/ipv4/dhcp.c) asks for subnet mask, router,
+    # broadcast and DNS (and NTP when built with it), in this order: the TCP/IP stack of
+    # microcontroller firmware, never of a computer's or phone's OS.
+    _r(
+        "dhcp_fingerprint",
+        r"^1,3,28,6(,42)?$",
+        "iot",
+        2,
+        "DHCP fingerprint lwIP (microcontroller firmware)",
+    ),
     _r(
         "dhcp_fingerprint",
         r"^1,3,6,15,26,28,51,58,59(,43)?$",
@@ -294,4 +304,14 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^kasa_server$", "smart_plug", 2, "serves TP-Link Kasa"),
     _r("behaviour", r"^kasa_client$", "smart_speaker", 1, "TP-Link Kasa discovery"),
     _r("behaviour", r"^serves_mqtt$", "hub", 1, "serves MQTT (broker)"),
+    # A UDP broadcast beacon on an unprivileged port no general software uses (identify's
+    # announce.is_beacon): smart-home devices announce themselves so to their phone app
+    # every few seconds. Weak alone (a phone's app may send discovery broadcasts); a box
+    # that only beacons and never reaches the Internet is an appliance, not a computer
+    # or phone (they reach the Internet within minutes).
+    _r("behaviour", r"^lan_beacon$", "iot", 1, "broadcasts a LAN beacon"),
+    _r("behaviour", r"^lan_beacon_only$", "iot", 1, "beacons on the LAN, no Internet"),
+    # Wakes briefly, sleeps minutes to hours, tiny volumes (engine/wakes.py): how Wi-Fi
+    # battery sensors behave; strong alone, as a camera or a plug's own evidence wins.
+    _r("behaviour", r"^sleeps_between_wakes$", "sensor", 2, "wakes briefly, sleeps between"),
 )

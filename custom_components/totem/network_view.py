@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
@@ -26,6 +27,9 @@ from .engine.series import TrafficSeries
 from .inventory import DeviceView, TotemData
 
 VIEWS: HassKey[dict[str, NetworkView]] = HassKey(f"{DOMAIN}_network_views")
+# Sent when an entry's view starts or stops: a panel subscribed before an entry was
+# loaded listens to it too, and one whose entry went away no longer shows it.
+SIGNAL_VIEWS_CHANGED: Final = f"{DOMAIN}_network_views_changed"
 SERIES_VERSION: Final = 1
 # Saved a minute after a change: a chart losing its last minute to a crash is no loss,
 # writing 250 devices' series at every 5 s snapshot would be.
@@ -324,12 +328,14 @@ async def async_setup_network_view(
     stop = await view.async_start()
     views = hass.data.setdefault(VIEWS, {})
     views[coordinator.entry_id] = view
+    async_dispatcher_send(hass, SIGNAL_VIEWS_CHANGED)
 
     @callback
     def remove() -> None:
         stop()
         if views.get(coordinator.entry_id) is view:
             del views[coordinator.entry_id]
+            async_dispatcher_send(hass, SIGNAL_VIEWS_CHANGED)
 
     return remove
 

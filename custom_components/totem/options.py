@@ -33,6 +33,7 @@ from .const import (
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_NEW_DEVICES_WAIT,
+    CONF_PANEL_ADMIN_ONLY,
     CONF_PATH,
     CONF_PROBE_NAME,
     CONF_PROBE_SECRET,
@@ -43,6 +44,7 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_FLOW_PORT,
     DEFAULT_OPTIONS,
+    DEFAULT_PANEL_ADMIN_ONLY,
     DEFAULT_SPEED,
     SOURCE_DEMO,
     SOURCE_FLOWS,
@@ -213,6 +215,8 @@ class TotemConfig:
     new_devices_wait: bool = False
     # The blocklist file the probe loads at start (None: the detector is off).
     blocklist: str | None = None
+    # The Network panel and its reads for administrators only (panel.py).
+    panel_admin_only: bool = DEFAULT_PANEL_ADMIN_ONLY
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -232,6 +236,7 @@ class TotemConfig:
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
             new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
             blocklist=str(options.get(CONF_BLOCKLIST) or "") or None,
+            panel_admin_only=bool(options.get(CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY)),
         )
 
     @property

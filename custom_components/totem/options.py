@@ -116,6 +116,11 @@ def is_mac(text: str) -> bool:
     return _MAC.fullmatch(text) is not None
 
 
+# The fastest demo: at 4x the demo's misbehaviours still arrive a few seconds apart,
+# slow enough for the panel (5 s updates) to show each.
+MAX_DEMO_SPEED: Final = 4.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureSource:
     """Where the probe reads frames: an interface, a capture file, the demo home, or
@@ -136,8 +141,13 @@ class CaptureSource:
     def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
         kind = str(data.get(CONF_SOURCE_TYPE, SOURCE_INTERFACE))
         if kind == SOURCE_DEMO:
-            # Real time and in a loop, whatever the entry says: the demo is a live home.
-            return cls(kind=kind, path=str(DEMO_CAPTURE))
+            # In a loop, in real time unless the entry carries a speed (the config flow
+            # never writes one; scripts/develop does for the browser test, so its
+            # 4 minutes of learning pass in one): the demo is a live home.
+            speed = data.get(CONF_SPEED, DEFAULT_SPEED)
+            if not isinstance(speed, int | float) or not 1 <= speed <= MAX_DEMO_SPEED:
+                speed = DEFAULT_SPEED
+            return cls(kind=kind, path=str(DEMO_CAPTURE), speed=float(speed))
         if kind == SOURCE_REMOTE:
             return cls(
                 kind=kind,

@@ -161,3 +161,56 @@ async def test_panel_registration_follows_the_option(
 
     await _set_admin_only(hass, entry, True)
     assert hass.data[frontend.DATA_PANELS][PANEL_URL_PATH].require_admin is True
+
+
+async def test_device_page_carries_the_flow_list_and_top_peers(
+    hass: HomeAssistant,
+    tmp_path: Path,
+    fake_probe: Any,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    flow = {"peer": "203.0.113.7", "domain": "a1.tuyaeu.com", "proto": "TCP", "port": 443}
+    flow |= {"app": "TLS", "up": 600, "down": 20000, "packets": 21, "last": 1009.0}
+    small = {**flow, "peer": "192.0.2.123", "domain": None, "proto": "UDP", "port": 123}
+    small |= {"app": "NTP", "up": 48, "down": 48, "packets": 2}
+    peer = {"peer": "203.0.113.7", "domain": "a1.tuyaeu.com", "up": 600, "down": 20000}
+    peer |= {"conversations": 1}
+    hostile = {**flow, "up": -5}  # a remote probe's table is checked on the way in
+    fake_probe(
+        write_script(
+            tmp_path / "probe.ndjson",
+            [
+                hello(),
+                snapshot(
+                    1,
+                    1010.0,
+                    [
+                        row(
+                            THERMOSTAT,
+                            tx_bytes=900,
+                            tx_packets=3,
+                            top_flows=[small, hostile, flow],
+                            top_peers=[peer],
+                        )
+                    ],
+                ),
+                hang(),
+            ],
+        )
+    )
+    entry = replay_entry(tmp_path / "x.pcap")
+    await setup_entry(hass, entry)
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.data is not None, what="the device")
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "totem/device/get", "entry_id": entry.entry_id, "mac": THERMOSTAT}
+    )
+    reply = await client.receive_json()
+    assert reply["success"], reply
+    device = reply["result"]["device"]
+    assert [(f["peer"], f["port"], f["domain"]) for f in device["flows"]] == [
+        ("203.0.113.7", 443, "a1.tuyaeu.com"),
+        ("192.0.2.123", 123, None),
+    ]
+    assert device["flows"][0]["down"] == 20000
+    assert device["peers"] == [{**peer, "local": False}]

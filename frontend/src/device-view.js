@@ -248,7 +248,8 @@ export class TotemDeviceView extends LitElement {
     return html`${peers.length
         ? peers.map((p) => html`<div class="bar peer"><span title=${p.peer}>${p.domain || p.peer}</span><div><i style="width:${(100 * (p.up + p.down)) / most}%"></i></div><span class="muted">${bytes(p.up + p.down)}</span></div>`)
         : html`<p class="muted">No address seen yet.</p>`}
-      ${d.domains.length ? html`<div class="muted small">Domains asked for: ${d.domains.slice(0, 12).join(", ")}</div>` : ""}
+      ${d.domains.length ? html`<div class="muted small">Domains asked for${d.domains.length > 8 ? ` (8 of ${d.domains.length})` : ""}:</div>
+        <ul class="names small">${d.domains.slice(0, 8).map((n) => html`<li title=${n}>${n}</li>`)}</ul>` : ""}
       <div class="muted small">${d.remote_hosts} remote hosts</div>`;
   }
 
@@ -335,6 +336,8 @@ export class TotemDeviceView extends LitElement {
       .bar.peer { grid-template-columns: minmax(90px, 40%) 1fr 64px; }
       .bar.peer span:first-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .scroll { overflow-x: auto; }
+      .names { margin: 2px 0 6px; padding-left: 16px; color: var(--secondary-text-color); }
+      .names li { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       table.flows { width: 100%; border-collapse: collapse; font-size: 13px; }
       table.flows th { text-align: left; font-weight: 500; color: var(--secondary-text-color); border-bottom: 1px solid var(--divider-color); padding: 4px 6px; }
       table.flows td { padding: 5px 6px; border-bottom: 1px solid var(--divider-color); vertical-align: top; word-break: break-all; }

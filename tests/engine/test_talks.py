@@ -75,6 +75,19 @@ def test_flows_and_peers_sorted_by_volume_with_the_domain_the_client_asked_for()
         (f["peer"], f["up"], f["down"]) for f in flows
     ]
     assert not any(f["live"] for f in ended)
+    # A new flow of the same conversation (another client port) adds to it while live;
+    # taking snapshots changes nothing in the engine.
+    again = frame(PLUG, ROUTER, PLUG_IP, CLOUD, tcp(40002, 443, 1, 0, 0x18, b"z" * 500))
+    engine.process([(9.0, len(again), again, 1)])
+    first, second = plug_row(engine).top_flows[0], plug_row(engine).top_flows[0]
+    assert first == second
+    assert (first["peer"], first["up"], first["live"]) == (
+        "203.0.113.7",
+        cloud["up"] + len(again),
+        True,
+    )
+    engine.flush()
+    assert plug_row(engine).top_flows[0]["up"] == cloud["up"] + len(again)
     # The router's side of the same conversations: peers are the plug's address.
     router = next(d for d in engine.snapshot().devices if d.mac == ROUTER.hex(":"))
     assert {f["peer"] for f in router.top_flows} == {"192.168.1.50"}

@@ -156,7 +156,8 @@ def top(
 
     LIVE are its flows still in the flow table (``engine.flows.Flow``).
     """
-    merged = {key: talk.copy() for key, talk in kept.items()}
+    merged = dict(kept)  # the kept ones are copied only when a live flow adds to them
+    fresh: set[TalkKey] = set()
     for f in live:
         app = f.app or by_port(f.proto, f.sport, f.dport)
         if f.src_mac == mac:
@@ -167,6 +168,10 @@ def top(
         talk = merged.get(key)
         if talk is None:
             talk = merged[key] = Talk(app, f.domain)
+            fresh.add(key)
+        elif key not in fresh:
+            talk = merged[key] = talk.copy()
+            fresh.add(key)
         talk.grow(up, down, f.fwd_pkts + f.rev_pkts, f.last, app, f.domain)
         talk.live = True
     ranked = sorted(merged.items(), key=lambda kv: (-(kv[1].up + kv[1].down), -kv[1].last))

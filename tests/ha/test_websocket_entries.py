@@ -15,7 +15,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.totem.const import CONF_PANEL_ADMIN_ONLY
+from custom_components.totem.const import CONF_ACTIVITY_LINKS, CONF_PANEL_ADMIN_ONLY
 from custom_components.totem.panel import PANEL_URL_PATH
 from tests.engine.test_enforce import FakeNft
 
@@ -24,6 +24,7 @@ from .messages import hang, hello, row, snapshot
 from .test_websocket import PLUG, _start, kernel  # noqa: F401 (the fixture)
 
 THERMOSTAT = "18:b4:30:00:00:03"
+RELAY = "switch.thermostat_relay"
 
 
 async def _events_until(client: Any, found: Any, most: int = 50) -> dict[str, Any]:
@@ -198,9 +199,15 @@ async def test_device_page_carries_the_flow_list_and_top_peers(
             ],
         )
     )
-    entry = replay_entry(tmp_path / "x.pcap")
+    # The relay of the thermostat, from another integration: linked by the user.
+    entry = replay_entry(tmp_path / "x.pcap", **{CONF_ACTIVITY_LINKS: {RELAY: THERMOSTAT}})
     await setup_entry(hass, entry)
-    await wait_for(hass, lambda: entry.runtime_data.coordinator.data is not None, what="the device")
+    await wait_for(
+        hass,
+        lambda: entry.runtime_data.coordinator.data is not None
+        and RELAY in entry.runtime_data.activity.links.entities,
+        what="the device and its linked entity",
+    )
     client = await hass_ws_client(hass)
     await client.send_json_auto_id(
         {"type": "totem/device/get", "entry_id": entry.entry_id, "mac": THERMOSTAT}
@@ -214,3 +221,6 @@ async def test_device_page_carries_the_flow_list_and_top_peers(
     ]
     assert device["flows"][0]["down"] == 20000
     assert device["peers"] == [{**peer, "local": False}]
+    # The page asks the logbook for these beside the device's own entities.
+    assert device["linked_entities"] == [RELAY]
+    assert device["device_id"] is not None

@@ -46,6 +46,7 @@ from .const import (
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_NEW_DEVICES_WAIT,
+    CONF_PANEL_ADMIN_ONLY,
     CONF_PATH,
     CONF_PROBE_NAME,
     CONF_PROMISC,
@@ -385,7 +386,12 @@ class TotemOptionsFlow(OptionsFlow):
         shown = config.as_options() | (
             {CONF_BLOCKLIST: config.blocklist} if config.blocklist else {}
         )
-        current = {**shown, **(user_input or {})}
+        # Shown ticked while absent: the panel is for administrators unless chosen.
+        current = {
+            CONF_PANEL_ADMIN_ONLY: config.panel_admin_only,
+            **shown,
+            **(user_input or {}),
+        }
         choices = [
             SelectOptionDict(
                 value=mac, label=f"{record.name or record.manufacturer or 'Device'} ({mac})"
@@ -426,6 +432,7 @@ class TotemOptionsFlow(OptionsFlow):
                 vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
                 vol.Optional(CONF_BLOCKLIST): TextSelector(),
                 vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
+                vol.Optional(CONF_PANEL_ADMIN_ONLY): BooleanSelector(),
                 vol.Optional(CONF_EDIT_LINKS, default=False): BooleanSelector(),
             }
         )

@@ -59,6 +59,10 @@ DEFAULT_ACTIVE_DISCOVERY: Final = False
 CONF_NEW_DEVICES_WAIT: Final = "new_devices_wait"
 # A local file of addresses/domains the blocklist detector alerts on (the probe loads it).
 CONF_BLOCKLIST: Final = "blocklist_file"
+# The Network panel (and its websocket reads) for administrators only. On unless
+# chosen: the panel shows every device's traffic and what it talks to.
+CONF_PANEL_ADMIN_ONLY: Final = "panel_admin_only"
+DEFAULT_PANEL_ADMIN_ONLY: Final = True
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7

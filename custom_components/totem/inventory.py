@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .const import (
     ADMIT_PER_SNAPSHOT,
@@ -18,6 +19,7 @@ from .const import (
     VISIBILITY_MIN_SHARE,
 )
 from .engine.model import DeviceRow, EngineStats, Snapshot
+from .engine.talks import SHOWN_FLOWS, SHOWN_PEERS
 from .store import InventoryStore, StoredDevice
 
 VISIBILITY_FULL = "full"
@@ -71,6 +73,9 @@ class DeviceView:
     # Why the engine chose the type, and where each part of the name came from.
     type_reason: str = ""
     name_sources: dict[str, str] = field(default_factory=dict)
+    # The busiest conversations and peer addresses of its MACs (engine/talks.py).
+    top_flows: tuple[dict[str, Any], ...] = ()
+    top_peers: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +342,16 @@ class DeviceInventory:
             hostname=record.name or None,
             type_reason=best.type_reason if best is not None else "",
             name_sources=dict(best.name_sources) if best is not None else {},
+            top_flows=_busiest([f for m in members for f in m.top_flows], SHOWN_FLOWS),
+            top_peers=_busiest([p for m in members for p in m.top_peers], SHOWN_PEERS),
         )
+
+
+def _busiest(items: list[dict[str, Any]], count: int) -> tuple[dict[str, Any], ...]:
+    """The merged MACs' lists as one, busiest first."""
+    if len(items) > 1:
+        items = sorted(items, key=lambda i: -(i.get("up", 0) + i.get("down", 0)))
+    return tuple(items[:count])
 
 
 def _evidence(members: list[DeviceRow]) -> tuple[bool, bool, int]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
@@ -26,6 +27,9 @@ from .engine.series import TrafficSeries
 from .inventory import DeviceView, TotemData
 
 VIEWS: HassKey[dict[str, NetworkView]] = HassKey(f"{DOMAIN}_network_views")
+# Sent when an entry's view starts or stops: a panel subscribed before an entry was
+# loaded listens to it too, and one whose entry went away no longer shows it.
+SIGNAL_VIEWS_CHANGED: Final = f"{DOMAIN}_network_views_changed"
 SERIES_VERSION: Final = 1
 # Saved a minute after a change: a chart losing its last minute to a crash is no loss,
 # writing 250 devices' series at every 5 s snapshot would be.
@@ -260,12 +264,19 @@ class NetworkView:
             return None
         device = data.devices[mac]
         row = self._row(device, self._alert_counts(), self.coordinator.devices.device_ids())
+        offset = self._clock_offset()
         return {
             **row,
             "protocols": device.protocols,
             "domains": list(device.domains),
             "remote_hosts": device.remote_hosts,
             "active_flows": device.active_flows,
+            # Current and recent conversations (last seen in today's terms, as alerts)
+            # and the busiest peers, by volume.
+            "flows": [{**f, "seen": f["last"] + offset} for f in device.top_flows],
+            "peers": list(device.top_peers),
+            # The entities whose logbook the page shows beside TOTEM's own events.
+            "linked_entities": self._linked_entities(mac),
             "tx_packets": device.tx_packets,
             "rx_packets": device.rx_packets,
             "name_sources": device.name_sources,
@@ -274,9 +285,21 @@ class NetworkView:
             "alerts": [a for a in self.alerts() if a["device"] == mac],
         }
 
+    def _clock_offset(self) -> float:
+        """What turns packet time into today's: a replay's clock is its capture's."""
+        return time.time() - self._now() if self.coordinator.is_replay else 0.0
+
+    def _linked_entities(self, mac: str) -> list[str]:
+        """Entities the activity log links to the device (its own and the user's links)."""
+        runtime = getattr(self.coordinator.config_entry, "runtime_data", None)
+        if runtime is None:
+            return []
+        links: dict[str, str] = runtime.activity.links.entities
+        return sorted(entity_id for entity_id, linked in links.items() if linked == mac)
+
     def alerts(self) -> list[dict[str, Any]]:
         """Every alert the router keeps, newest first."""
-        offset = time.time() - self._now() if self.coordinator.is_replay else 0.0
+        offset = self._clock_offset()
         return [
             alert_json(r, self.entry_id, alert_key(r) in self.acknowledged, offset)
             for r in reversed(self._alerts.recent)
@@ -324,12 +347,14 @@ async def async_setup_network_view(
     stop = await view.async_start()
     views = hass.data.setdefault(VIEWS, {})
     views[coordinator.entry_id] = view
+    async_dispatcher_send(hass, SIGNAL_VIEWS_CHANGED)
 
     @callback
     def remove() -> None:
         stop()
         if views.get(coordinator.entry_id) is view:
             del views[coordinator.entry_id]
+            async_dispatcher_send(hass, SIGNAL_VIEWS_CHANGED)
 
     return remove
 

@@ -33,6 +33,7 @@ from .const import (
     CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_NEW_DEVICES_WAIT,
+    CONF_PANEL_ADMIN_ONLY,
     CONF_PATH,
     CONF_PROBE_NAME,
     CONF_PROBE_SECRET,
@@ -43,6 +44,7 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_FLOW_PORT,
     DEFAULT_OPTIONS,
+    DEFAULT_PANEL_ADMIN_ONLY,
     DEFAULT_SPEED,
     SOURCE_DEMO,
     SOURCE_FLOWS,
@@ -114,6 +116,11 @@ def is_mac(text: str) -> bool:
     return _MAC.fullmatch(text) is not None
 
 
+# The fastest demo: at 4x the demo's misbehaviours still arrive a few seconds apart,
+# slow enough for the panel (5 s updates) to show each.
+MAX_DEMO_SPEED: Final = 4.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CaptureSource:
     """Where the probe reads frames: an interface, a capture file, the demo home, or
@@ -134,8 +141,13 @@ class CaptureSource:
     def from_data(cls, data: Mapping[str, Any]) -> CaptureSource:
         kind = str(data.get(CONF_SOURCE_TYPE, SOURCE_INTERFACE))
         if kind == SOURCE_DEMO:
-            # Real time and in a loop, whatever the entry says: the demo is a live home.
-            return cls(kind=kind, path=str(DEMO_CAPTURE))
+            # In a loop, in real time unless the entry carries a speed (the config flow
+            # never writes one; scripts/develop does for the browser test, so its
+            # 4 minutes of learning pass in one): the demo is a live home.
+            speed = data.get(CONF_SPEED, DEFAULT_SPEED)
+            if not isinstance(speed, int | float) or not 1 <= speed <= MAX_DEMO_SPEED:
+                speed = DEFAULT_SPEED
+            return cls(kind=kind, path=str(DEMO_CAPTURE), speed=float(speed))
         if kind == SOURCE_REMOTE:
             return cls(
                 kind=kind,
@@ -213,6 +225,8 @@ class TotemConfig:
     new_devices_wait: bool = False
     # The blocklist file the probe loads at start (None: the detector is off).
     blocklist: str | None = None
+    # The Network panel and its reads for administrators only (panel.py).
+    panel_admin_only: bool = DEFAULT_PANEL_ADMIN_ONLY
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -232,6 +246,7 @@ class TotemConfig:
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
             new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
             blocklist=str(options.get(CONF_BLOCKLIST) or "") or None,
+            panel_admin_only=bool(options.get(CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY)),
         )
 
     @property

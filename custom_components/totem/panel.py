@@ -5,6 +5,9 @@ package so a HACS install needs no npm) defines the panel and both cards. It is 
 path and loaded on every page (``add_extra_js_url``), so the cards work without
 adding a dashboard resource by hand. The URL carries the bundle's hash: a new
 version is never answered from a browser's cache.
+
+The panel is for administrators unless an entry's options open it to every
+user (``panel_admin_only`` off); it is registered again when that changes.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import hashlib
 from pathlib import Path
 from typing import Final
 
-from homeassistant.components import frontend, panel_custom
+from homeassistant.components import frontend
 from homeassistant.components.http import StaticPathConfig
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+
+from .const import CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY, DOMAIN
 
 BUNDLE: Final = Path(__file__).parent / "frontend" / "totem-panel.js"
 STATIC_URL: Final = "/totem_static/totem-panel.js"
@@ -26,6 +32,49 @@ PANEL_ICON: Final = "mdi:lan"
 
 def _version() -> str:
     return hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:12]
+
+
+def admin_only(entry: ConfigEntry) -> bool:
+    """Whether the entry keeps its devices in the panel for administrators."""
+    return bool(entry.options.get(CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY))
+
+
+def panel_require_admin(hass: HomeAssistant) -> bool:
+    """Administrators only, unless an enabled entry opened the panel to every user
+    (a user who is not one sees only the entries that did: websocket_api.py)."""
+    entries = hass.config_entries.async_entries(DOMAIN)
+    return all(admin_only(e) for e in entries if e.disabled_by is None)
+
+
+def _register(hass: HomeAssistant, url: str, version: str, require_admin: bool) -> None:
+    panel_custom_config = {
+        "name": PANEL_COMPONENT,
+        "embed_iframe": False,
+        "trust_external": False,
+        "module_url": url,
+    }
+    frontend.async_register_built_in_panel(
+        hass,
+        component_name="custom",
+        sidebar_title="Network",
+        sidebar_icon=PANEL_ICON,
+        frontend_url_path=PANEL_URL_PATH,
+        config={"version": version, "_panel_custom": panel_custom_config},
+        require_admin=require_admin,
+        update=True,
+    )
+
+
+@callback
+def async_update_panel(hass: HomeAssistant) -> None:
+    """Register the panel again when who may see it changed (an entry's options)."""
+    panel = hass.data.get(frontend.DATA_PANELS, {}).get(PANEL_URL_PATH)
+    if panel is None or panel.config is None:
+        return
+    wanted = panel_require_admin(hass)
+    if panel.require_admin != wanted:
+        custom = panel.config.get("_panel_custom", {})
+        _register(hass, custom["module_url"], panel.config["version"], wanted)
 
 
 async def async_setup_panel(hass: HomeAssistant) -> bool:
@@ -41,15 +90,5 @@ async def async_setup_panel(hass: HomeAssistant) -> bool:
     )
     url = f"{STATIC_URL}?v={version}"
     frontend.add_extra_js_url(hass, url)
-    await panel_custom.async_register_panel(
-        hass,
-        frontend_url_path=PANEL_URL_PATH,
-        webcomponent_name=PANEL_COMPONENT,
-        sidebar_title="Network",
-        sidebar_icon=PANEL_ICON,
-        module_url=url,
-        # Blocking a device is an administrator's act; the commands say so too.
-        require_admin=True,
-        config={"version": version},
-    )
+    _register(hass, url, version, panel_require_admin(hass))
     return True

@@ -31,7 +31,7 @@ from .discovery import async_setup_discovery
 from .ha_tables import async_remove_ha_tables, async_write_ha_tables
 from .network_view import async_remove_network_view, async_setup_network_view
 from .options import TotemConfig
-from .panel import async_setup_panel
+from .panel import async_setup_panel, async_update_panel
 from .services import async_setup_services
 from .store import InventoryStore
 from .websocket_api import async_setup_websocket_api
@@ -110,6 +110,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
     # Active discovery (off by option) only feeds the probe; nothing depends on it.
     await async_setup_discovery(hass, entry, coordinator)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    # Who sees the panel follows the entries' options (set up again after a change).
+    async_update_panel(hass)
     return True
 
 
@@ -126,6 +128,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> No
     await async_remove_activity(hass, entry.entry_id)
     await async_remove_alerts(hass, entry.entry_id)
     await async_remove_network_view(hass, entry.entry_id)
+    async_update_panel(hass)
     state = Path(engine_state_file(hass, entry.entry_id))
     await hass.async_add_executor_job(partial(state.unlink, missing_ok=True))
     await async_remove_ha_tables(hass, entry.entry_id)

@@ -25,15 +25,17 @@ from homeassistant.components.websocket_api.decorators import (
 )
 from homeassistant.components.websocket_api.messages import event_message
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 
 from .approval import DECISION_APPROVE, DECISIONS
 from .const import DOMAIN
 from .engine.model import ALERT_KINDS, DEVICE_TYPES
 from .inventory import TotemData
-from .network_view import VIEWS, NetworkView
+from .network_view import SIGNAL_VIEWS_CHANGED, VIEWS, NetworkView
+from .panel import admin_only
 from .services import (
     ATTR_DECISION,
     ATTR_TYPE,
@@ -75,18 +77,24 @@ def async_setup_websocket_api(hass: HomeAssistant) -> None:
         async_register_command(hass, handler)
 
 
-def _views(hass: HomeAssistant) -> list[NetworkView]:
+def _views(hass: HomeAssistant, admin: bool = True) -> list[NetworkView]:
+    """The loaded entries' views; a user who is not an administrator sees only the
+    entries whose options open the panel to every user."""
     views = hass.data.get(VIEWS, {})
-    loaded = {
+    shown = {
         e.entry_id
         for e in hass.config_entries.async_entries(DOMAIN)
-        if e.state is ConfigEntryState.LOADED
+        if e.state is ConfigEntryState.LOADED and (admin or not admin_only(e))
     }
-    return [v for entry_id, v in views.items() if entry_id in loaded]
+    return [v for entry_id, v in views.items() if entry_id in shown]
 
 
-def _view(hass: HomeAssistant, entry_id: str) -> NetworkView:
-    view = next((v for v in _views(hass) if v.entry_id == entry_id), None)
+def _is_admin(connection: ActiveConnection) -> bool:
+    return bool(connection.user.is_admin)
+
+
+def _view(hass: HomeAssistant, entry_id: str, admin: bool = True) -> NetworkView:
+    view = next((v for v in _views(hass, admin) if v.entry_id == entry_id), None)
     if view is None:
         raise HomeAssistantError(
             translation_domain=DOMAIN,
@@ -108,9 +116,9 @@ def _known_device(view: NetworkView, mac: str) -> str:
     return canonical
 
 
-def table(hass: HomeAssistant) -> dict[str, Any]:
-    """The device table of every loaded entry, and its summary line."""
-    views = _views(hass)
+def table(hass: HomeAssistant, admin: bool = True) -> dict[str, Any]:
+    """The device table of every loaded entry the user may see, and its summary line."""
+    views = _views(hass, admin)
     summary = {"devices": 0, "online": 0, "new_this_week": 0, "open_alerts": 0, "blocked": 0}
     summary |= {"waiting": 0}
     for view in views:
@@ -128,19 +136,43 @@ def table(hass: HomeAssistant) -> dict[str, Any]:
 def ws_subscribe_devices(
     hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]
 ) -> None:
-    """The table now, then again after every snapshot or alert of any entry."""
+    """The table now, then again after every snapshot or alert of any entry, entries
+    loaded after the subscription included."""
     msg_id = msg["id"]
+    listening: dict[str, tuple[NetworkView, CALLBACK_TYPE]] = {}
 
     @callback
     def push() -> None:
-        connection.send_message(event_message(msg_id, table(hass)))
+        connection.send_message(event_message(msg_id, table(hass, _is_admin(connection))))
 
-    unsubs = [view.async_listen(push) for view in _views(hass)]
+    @callback
+    def follow_views() -> None:
+        """Listen to every view there is now (not only the loaded ones: an entry
+        being set up has its view before it counts as loaded)."""
+        views = hass.data.get(VIEWS, {})
+        for entry_id in list(listening):
+            view, unsub = listening[entry_id]
+            if views.get(entry_id) is not view:
+                unsub()
+                del listening[entry_id]
+        for entry_id, view in views.items():
+            if entry_id not in listening:
+                listening[entry_id] = (view, view.async_listen(push))
+
+    @callback
+    def views_changed() -> None:
+        follow_views()
+        push()
+
+    follow_views()
+    unsub_signal = async_dispatcher_connect(hass, SIGNAL_VIEWS_CHANGED, views_changed)
 
     @callback
     def unsubscribe() -> None:
-        for unsub in unsubs:
+        unsub_signal()
+        for _view, unsub in listening.values():
             unsub()
+        listening.clear()
 
     connection.subscriptions[msg_id] = unsubscribe
     connection.send_result(msg_id)
@@ -151,7 +183,7 @@ def ws_subscribe_devices(
 @callback
 def ws_get_device(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     try:
-        view = _view(hass, msg["entry_id"])
+        view = _view(hass, msg["entry_id"], _is_admin(connection))
         detail = view.device_detail(_known_device(view, msg["mac"]))
     except HomeAssistantError as err:
         connection.async_handle_exception(msg, err)
@@ -165,7 +197,8 @@ def ws_get_device(hass: HomeAssistant, connection: ActiveConnection, msg: dict[s
 @callback
 def ws_list_alerts(hass: HomeAssistant, connection: ActiveConnection, msg: dict[str, Any]) -> None:
     try:
-        views = [_view(hass, msg["entry_id"])] if "entry_id" in msg else _views(hass)
+        admin = _is_admin(connection)
+        views = [_view(hass, msg["entry_id"], admin)] if "entry_id" in msg else _views(hass, admin)
     except HomeAssistantError as err:
         connection.async_handle_exception(msg, err)
         return

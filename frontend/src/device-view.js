@@ -1,6 +1,8 @@
 // One device's page: traffic over hours and days, protocols and destinations, how TOTEM
 // identified it, its alerts (snooze, reset the baseline, acknowledge) and its network
-// access (block for a chosen time, after a confirmation).
+// access (block for a chosen time, after a confirmation), whom it talks to (its
+// busiest conversations and peers, from the engine's snapshot) and its activity log
+// (Home Assistant's logbook for its entities, its linked entities and TOTEM's events).
 import { LitElement, html, css } from "lit";
 import { bytes, ago, clock, duration, TYPE_ICONS, typeLabel, kindLabel, SEVERITY_COLOR } from "./format.js";
 import { dense, trafficChart } from "./charts.js";
@@ -13,6 +15,7 @@ export const BLOCK_CHOICES = [
   [7 * 86400, "1 week"],
   [0, "until unblocked"],
 ];
+const LOG_SHOWN = 50;
 const SNOOZE_CHOICES = [3600, 8 * 3600, 86400, 7 * 86400];
 const RANGES = {
   hour: { span: 3600, width: 60, label: "1 hour" },
@@ -35,6 +38,7 @@ export class TotemDeviceView extends LitElement {
     _busy: { state: true },
     _blockFor: { state: true },
     _snoozeFor: { state: true },
+    _log: { state: true },
   };
 
   constructor() {
@@ -54,8 +58,25 @@ export class TotemDeviceView extends LitElement {
       const res = await this.hass.callWS({ type: "totem/device/get", entry_id: this.entryId, mac: this.mac });
       this._data = res;
       this._error = undefined;
+      if (!this.compact) this._loadLog(res.device);
     } catch (err) {
       this._error = err.message || String(err);
+    }
+  }
+
+  // The last day of the logbook: the device's entities and TOTEM's events (they carry its
+  // device id) and the entities the activity log links to it.
+  async _loadLog(d) {
+    if (!d.device_id && !(d.linked_entities || []).length) return (this._log = { entries: [] });
+    const now = new Date();
+    const query = { type: "logbook/get_events", start_time: new Date(now - 86400e3).toISOString(), end_time: now.toISOString() };
+    if (d.device_id) query.device_ids = [d.device_id];
+    if ((d.linked_entities || []).length) query.entity_ids = d.linked_entities;
+    try {
+      const entries = await this.hass.callWS(query);
+      this._log = { entries: entries.slice(-LOG_SHOWN).reverse() };
+    } catch (err) {
+      this._log = { error: err.message || String(err) };
     }
   }
 
@@ -209,6 +230,41 @@ export class TotemDeviceView extends LitElement {
         : html`<p class="muted">No alert for this device.</p>`}`;
   }
 
+  _flows(d) {
+    const flows = d.flows || [];
+    if (!flows.length) return html`<p class="muted">No conversation seen yet.</p>`;
+    return html`<div class="scroll"><table class="flows">
+      <thead><tr><th>Peer</th><th>Protocol</th><th class="num">Sent</th><th class="num">Received</th><th class="num">Packets</th><th>Last seen</th></tr></thead>
+      <tbody>${flows.map((f) => html`<tr>
+        <td>${f.domain ? html`<b>${f.domain}</b><br /><span class="muted small">${f.peer}</span>` : f.peer}${f.local ? html` <span class="chip">home</span>` : ""}</td>
+        <td>${f.app || f.proto}<br /><span class="muted small">${f.proto} ${f.port || ""}</span></td>
+        <td class="num">${bytes(f.up)}</td><td class="num">${bytes(f.down)}</td><td class="num">${f.packets}</td>
+        <td>${f.live ? html`<span class="chip ok">active</span>` : ago(f.seen ?? f.last)}</td></tr>`)}</tbody></table></div>`;
+  }
+
+  _peers(d) {
+    const peers = d.peers || [];
+    const most = Math.max(1, ...peers.map((p) => p.up + p.down));
+    return html`${peers.length
+        ? peers.map((p) => html`<div class="bar peer"><span title=${p.peer}>${p.domain || p.peer}</span><div><i style="width:${(100 * (p.up + p.down)) / most}%"></i></div><span class="muted">${bytes(p.up + p.down)}</span></div>`)
+        : html`<p class="muted">No address seen yet.</p>`}
+      ${d.domains.length ? html`<div class="muted small">Domains asked for${d.domains.length > 8 ? ` (8 of ${d.domains.length})` : ""}:</div>
+        <ul class="names small">${d.domains.slice(0, 8).map((n) => html`<li title=${n}>${n}</li>`)}</ul>` : ""}
+      <div class="muted small">${d.remote_hosts} remote hosts</div>`;
+  }
+
+  _activity(d) {
+    const log = this._log;
+    const link = d.device_id ? html`<a class="small" href="/config/devices/device/${d.device_id}">Entities</a>` : "";
+    const head = html`<div class="head"><h3>Activity (last 24 h)</h3>${link}</div>`;
+    if (!log) return html`${head}<p class="muted">Loading…</p>`;
+    if (log.error) return html`${head}<p class="muted">The logbook is not available: ${log.error}</p>`;
+    if (!log.entries.length) return html`${head}<p class="muted">Nothing logged in the last day.</p>`;
+    return html`${head}<ol class="log">${log.entries.map((e) => html`<li>
+        <span class="muted small">${clock(e.when)}</span>
+        <span><b>${e.name || e.entity_id || ""}</b> ${e.message || (e.state != null ? `changed to ${e.state}` : "")}</span></li>`)}</ol>`;
+  }
+
   render() {
     if (this._error && !this._data) return html`<ha-card><div class="pad error">${this._error}</div></ha-card>`;
     if (!this._data) return html`<ha-card><div class="pad muted">Loading…</div></ha-card>`;
@@ -245,16 +301,14 @@ export class TotemDeviceView extends LitElement {
           ${this._typeChoice(d)}
           ${Object.entries(d.name_sources || {}).map(([k, v]) => html`<div class="muted small">${k}: ${v}</div>`)}
           <div class="muted small">Vendor (OUI): ${d.manufacturer || "unknown"} · MACs: ${d.macs.join(", ")}</div>
-          ${d.device_id ? html`<p><a href="/config/devices/device/${d.device_id}">Entities and activity log</a></p>` : ""}
         </div></ha-card>
         <ha-card><div class="pad"><h3>Protocols</h3>
           ${protocols.length ? protocols.slice(0, 12).map(([p, n]) => html`<div class="bar"><span>${p}</span><div><i style="width:${(100 * n) / protoTotal}%"></i></div><span class="muted">${n}</span></div>`) : html`<p class="muted">None seen yet.</p>`}
         </div></ha-card>
-        <ha-card><div class="pad"><h3>Top destinations</h3>
-          ${d.domains.length ? html`<ul class="dest">${d.domains.slice(0, 20).map((n) => html`<li>${n}</li>`)}</ul>` : html`<p class="muted">No domain seen yet.</p>`}
-          <div class="muted small">${d.remote_hosts} remote hosts</div>
-        </div></ha-card>
+        <ha-card><div class="pad"><h3>Top destinations</h3>${this._peers(d)}</div></ha-card>
+        <ha-card class="wide"><div class="pad"><h3>Flows</h3>${this._flows(d)}</div></ha-card>
         <ha-card class="wide"><div class="pad">${this._alerts(d)}</div></ha-card>
+        <ha-card class="wide"><div class="pad">${this._activity(d)}</div></ha-card>
       </div>${dialog}`;
   }
 
@@ -279,7 +333,17 @@ export class TotemDeviceView extends LitElement {
       .bar { display: grid; grid-template-columns: 90px 1fr 50px; gap: 8px; align-items: center; font-size: 13px; margin: 3px 0; }
       .bar div { background: var(--secondary-background-color); height: 8px; border-radius: 4px; overflow: hidden; }
       .bar i { display: block; height: 100%; background: var(--primary-color); }
-      .dest { margin: 0; padding-left: 18px; font-size: 13px; columns: 2; }
+      .bar.peer { grid-template-columns: minmax(90px, 40%) 1fr 64px; }
+      .bar.peer span:first-child { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .scroll { overflow-x: auto; }
+      .names { margin: 2px 0 6px; padding-left: 16px; color: var(--secondary-text-color); }
+      .names li { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      table.flows { width: 100%; border-collapse: collapse; font-size: 13px; }
+      table.flows th { text-align: left; font-weight: 500; color: var(--secondary-text-color); border-bottom: 1px solid var(--divider-color); padding: 4px 6px; }
+      table.flows td { padding: 5px 6px; border-bottom: 1px solid var(--divider-color); vertical-align: top; word-break: break-all; }
+      table.flows .num { text-align: right; white-space: nowrap; }
+      .log { list-style: none; margin: 0; padding: 0; font-size: 13px; max-height: 320px; overflow-y: auto; }
+      .log li { display: grid; grid-template-columns: 110px 1fr; gap: 8px; padding: 4px 0; border-bottom: 1px solid var(--divider-color); }
       .timeline { list-style: none; margin: 0; padding: 0; }
       .timeline li { display: flex; gap: 10px; padding: 8px 0; border-bottom: 1px solid var(--divider-color); align-items: flex-start; }
       .timeline li.acked { opacity: 0.65; }
@@ -291,6 +355,7 @@ export class TotemDeviceView extends LitElement {
       .dialog { background: var(--card-background-color, #fff); color: var(--primary-text-color); border-radius: 12px; padding: 16px 20px; max-width: 420px; width: calc(100% - 48px); box-shadow: 0 8px 24px rgba(0, 0, 0, 0.3); }
       :host([narrow]) .timeline li { flex-wrap: wrap; }
       :host([narrow]) .split { grid-template-columns: 1fr; }
+      :host([narrow]) .log li { grid-template-columns: 1fr; gap: 0; }
     `,
   ];
 }

@@ -196,13 +196,24 @@ try {
   const t1 = Date.now();
   await until(page, "the demo's first alert", async () => (await table(page))?.summary.open_alerts > 0, ALERT_WAIT_MS, 1000);
   result.alerts_after_ms = Date.now() - t1;
-  await page.waitForTimeout(45000); // a few more misbehaviours for the screenshots
+  await page.waitForTimeout(15000); // a few more misbehaviours for the screenshots (4x demo)
   await page.screenshot({ path: join(out, "panel.png") });
   const withAlerts = await page.locator("totem-devices-table").evaluate((el) =>
     el.devices.filter((d) => d.alerts_24h > 0).sort((a, b) => b.alerts_24h - a.alerts_24h)[0]);
   await page.goto(`${base}/totem#device/${withAlerts.entry_id}/${encodeURIComponent(withAlerts.mac)}`);
   await page.locator("totem-device-view .timeline li").first().waitFor({ timeout: 20000 });
   result.device_alerts = await page.locator("totem-device-view .timeline li").count();
+  // Whom it talks to, from the engine's snapshot, and its activity log inline (the logbook:
+  // its alerts are TOTEM events carrying its device id; the recorder commits them in ~5 s).
+  await page.locator("totem-device-view table.flows tbody tr").first().waitFor({ timeout: 20000 });
+  result.device_flows = await page.locator("totem-device-view table.flows tbody tr").count();
+  check((await page.locator("totem-device-view .bar.peer").count()) >= 1, "top destinations with volumes");
+  await until(page, "the activity log", async () => {
+    if (await page.locator("totem-device-view .log li").count()) return true;
+    await page.locator("totem-device-view").evaluate((el) => el._load());
+    return false;
+  }, 30000, 3000);
+  result.activity_entries = await page.locator("totem-device-view .log li").count();
   await page.screenshot({ path: join(out, "device.png"), fullPage: true });
   await page.goto(`${base}/totem#alerts`);
   await page.locator("totem-alerts-view tbody tr").first().waitFor({ timeout: 20000 });

@@ -17,7 +17,7 @@ from custom_components.totem.const import (
     DOMAIN,
     SOURCE_DEMO,
 )
-from custom_components.totem.options import DEMO_CAPTURE, TotemConfig
+from custom_components.totem.options import DEMO_CAPTURE, CaptureSource, TotemConfig
 
 from .conftest import find_device, wait_for
 
@@ -111,3 +111,18 @@ async def test_an_installation_without_the_demo_capture_says_so(
         result = await _demo_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "demo_missing"
+
+
+def test_the_demo_replays_in_real_time_unless_its_entry_carries_a_speed() -> None:
+    """The browser test's faster demo (scripts/develop TOTEM_DEV_DEMO_SPEED); nothing the
+    config flow writes, and a speed outside 1..4 is real time again."""
+    cases = {None: 1.0, 4: 4.0, 2.5: 2.5, 100: 1.0, 0.1: 1.0, "4": 1.0, True: 1.0}
+    for given, speed in cases.items():
+        data: dict[str, Any] = {"source_type": "demo"}
+        if given is not None:
+            data["speed"] = given
+        source = CaptureSource.from_data(data)
+        assert source.speed == speed, given
+        args = source.probe_args()
+        assert args[args.index("--speed") + 1] == str(speed)
+        assert "--loop" in args

@@ -309,9 +309,10 @@ async def test_commands_need_an_administrator(
         assert reply["error"]["code"] == "unauthorized", message
     assert blocked(kernel) == set()
     assert entry.runtime_data.coordinator.store.devices[PLUG].user_type is None
-    # Reading stays open to every user the panel is shown to.
+    # Reading too, while the entry keeps the panel for administrators (the default;
+    # test_websocket_entries.py opens it).
     await client.send_json_auto_id({"type": "totem/device/get", **base})
-    assert (await client.receive_json())["success"]
+    assert not (await client.receive_json())["success"]
 
 
 def test_clean_vendor_drops_corporate_suffixes() -> None:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from . import netaddr
 from .decode import ethertype_name
 from .model import EngineStats
+from .talks import Talk, TalkKey
 
 MAX_REMOTE_HOSTS = 10_000
 MAX_SOURCE_IPS = 32
@@ -93,6 +94,8 @@ class DeviceRecord:
     arp_ips: set[bytes] = field(default_factory=set)
     protocols: dict[str, int] = field(default_factory=dict)
     server_ports: dict[tuple[int, int], int] = field(default_factory=dict)
+    # Its busiest conversations from ended flows, bounded (talks.py).
+    talks: dict[TalkKey, Talk] = field(default_factory=dict)
 
     @property
     def is_gateway(self) -> bool:

@@ -52,6 +52,7 @@ from .protocol import OK, Command, Discovery, Reply, SetDeviceType
 from .protocols import detect
 from .snapshot import build_snapshot
 from .sources import MAX_RECORD, Packet
+from .talks import flow_domain
 
 _REC_LE = struct.Struct("<IIII").unpack_from
 _REC_BE = struct.Struct(">IIII").unpack_from
@@ -484,6 +485,8 @@ class Engine:
             )
         if f.app is None:
             f.app = detect(proto, sport, dport, payload)
+        if forward and f.domain is None and proto == 6:
+            f.domain = flow_domain(payload)  # the device page's "domain if known"
         self.identifier.inspect(
             ts, smac, dmac, netaddr.ip_str(sip), netaddr.ip_str(dip), proto, sport, dport, payload
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 import weakref
 
-from . import netaddr
+from . import netaddr, talks
 from .devices import DeviceRecord, add_traffic
 from .model import EngineStats
 from .protocols import by_port
@@ -31,6 +31,7 @@ class Flow:
 
     __slots__ = (
         "app",
+        "domain",
         "dport",
         "dst_ip",
         "dst_mac",
@@ -90,6 +91,7 @@ class Flow:
         self.fwd_flags = 0
         self.rev_flags = 0
         self.app: str | None = None
+        self.domain: str | None = None  # the TLS server name or HTTP Host the initiator sent
         self.inspect_left = 0
         self.evidence = False
         # Weak: a device evicted from the table while its flows live must be
@@ -216,6 +218,19 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
         if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
             src.upstream_bytes += f.fwd_bytes  # the Internet: not the LAN, its broadcasts
             src.downstream_bytes += f.rev_bytes
+        talks.fold_flow(
+            src.talks,
+            f.dst_ip,
+            f.proto,
+            f.sport,
+            f.dport,
+            f.fwd_bytes,
+            f.rev_bytes,
+            pkts,
+            f.last,
+            app,
+            f.domain,
+        )
     if dst is not None:
         add_traffic(
             dst,
@@ -232,3 +247,16 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
             dst.longest_flow = max(dst.longest_flow, f.last_rev - f.first_rev)
             port = (f.proto, f.dport)
             dst.server_ports[port] = dst.server_ports.get(port, 0) + total
+        talks.fold_flow(
+            dst.talks,
+            f.src_ip,
+            f.proto,
+            f.sport,
+            f.dport,
+            f.rev_bytes,
+            f.fwd_bytes,
+            pkts,
+            f.last,
+            app,
+            f.domain,
+        )

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from . import talks
+
 Severity = Literal["info", "warning", "critical"]
 
 DEVICE_TYPES: tuple[str, ...] = (
@@ -116,6 +118,10 @@ class DeviceRow:
     # What the device does for the network, as TOTEM observed it: "gateway" (routes
     # for many remote hosts), "dhcp_server", "dns_server". Such a device is never blocked.
     roles: list[str] = field(default_factory=list)
+    # Its busiest conversations (peer, domain if known, protocol/port, bytes, packets,
+    # last seen; ended and live) and busiest peer addresses, bounded (talks.py).
+    top_flows: list[dict[str, Any]] = field(default_factory=list)
+    top_peers: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,7 +129,13 @@ class DeviceRow:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeviceRow:
         known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        # Lists of objects from another process (or machine): typed and bounded here.
+        if "top_flows" in fields:
+            fields["top_flows"] = talks.clean(fields["top_flows"], "flows")
+        if "top_peers" in fields:
+            fields["top_peers"] = talks.clean(fields["top_peers"], "peers")
+        return cls(**fields)
 
 
 @dataclass(slots=True)

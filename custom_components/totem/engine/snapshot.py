@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from . import netaddr
+from . import netaddr, talks
 from .classify import behaviours
 from .devices import DeviceRecord, add_traffic
 from .evidence import TrafficSummary
@@ -175,6 +175,7 @@ def build_snapshot(
         row.manufacturer_registry = ident.manufacturer_registry
         row.type_source = ident.type_source
         row.roles = network_roles(behaviours(identifier.evidence(mac), summary))
+        row.top_flows, row.top_peers = talks.top(mac, devices[mac].talks, live.get(mac, ()))
         out.append(row)
     out.sort(key=lambda r: (-(r.tx_bytes + r.rx_bytes), r.mac))
     return Snapshot(

@@ -358,15 +358,13 @@ def run_live(
                 ready = []
             if ready:
                 try:
-                    batch = cap.read_batch()
+                    cap.feed(engine)
                 except CaptureError as err:
                     raise ProbeFailure(err.code, err.message, transient=True) from None
                 except OSError as err:
                     raise ProbeFailure(
                         "interface_down", f"{args.iface}: {err.strerror or err}", transient=True
                     ) from None
-                if batch:
-                    engine.process(batch)
             control.poll()
             if time.monotonic() >= next_emit:
                 received, dropped = cap.kernel_stats()
@@ -377,8 +375,8 @@ def run_live(
         # Frames still in the kernel ring belong in the summary.
         time.sleep(cap.drain_delay)
         with contextlib.suppress(CaptureError, OSError):
-            while batch := cap.read_batch():
-                engine.process(batch)
+            while cap.feed(engine):
+                pass
         engine.stats.kernel_received, engine.stats.kernel_dropped = cap.kernel_stats()
     finally:
         cap.close()

@@ -97,22 +97,18 @@ def capture_into(
         if not poller.poll(wait_ms):
             continue
         try:
-            batch = cap.read_batch(BATCH)
+            cap.feed(engine, BATCH)
         except CaptureError as err:
             return err
-        if batch:
-            engine.process(batch)
     # Frames already queued when time ran out belong to the capture window,
     # including those still in a ring block the kernel has not handed over.
     time.sleep(cap.drain_delay)
     while True:
         try:
-            batch = cap.read_batch(BATCH)
+            if not cap.feed(engine, BATCH):
+                return None
         except CaptureError as err:
             return err
-        if not batch:
-            return None
-        engine.process(batch)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ them into the table at housekeeping.
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ MAX_NONLOCAL_BEHIND = 16
 GATEWAY_NONLOCAL_ADDRESSES = 2
 
 _U16 = struct.Struct("!H").unpack_from
+_LAST_SEEN = operator.attrgetter("last_seen")
 
 
 class Counters(Protocol):
@@ -160,14 +162,34 @@ class DeviceTable:
         return dev
 
     def _evict(self) -> None:
-        """Forget the least recently active eighth of the table; counted, never silent."""
+        """Forget the least recently active eighth of the table; counted, never silent.
+
+        Spoofed flood MACs never get an answer nor use DHCP: they go first, then
+        records without a live flow; within each of those four classes the least
+        recently seen go first (ties in table order). That is the order of one sort
+        of the whole table by (answered or DHCP, live flow, last seen), but built
+        from one pass that files each record in its class and a sort of plain floats
+        for only the classes the eighth reaches: no key tuple per record, no tuple
+        comparisons (the sort's cost for a 4,096 table). Once an eighth is gone,
+        the next eviction is an eighth of the table's new MACs away: amortised, a
+        new MAC pays for about eight records' filing.
+        """
         records = self.records
         count = max(1, len(records) // 8)
-        # Spoofed flood MACs never get an answer nor use DHCP: they go first.
-        victims = sorted(
-            records.values(),
-            key=lambda d: (d.answered or d.sent_dhcp, d.active_flows > 0, d.last_seen),
-        )[:count]
+        classes: tuple[list[DeviceRecord], ...] = ([], [], [], [])
+        stranger, stranger_busy, known, known_busy = (c.append for c in classes)
+        for dev in records.values():
+            if dev.answered or dev.sent_dhcp:
+                (known_busy if dev.active_flows > 0 else known)(dev)
+            else:
+                (stranger_busy if dev.active_flows > 0 else stranger)(dev)
+        victims: list[DeviceRecord] = []
+        for members in classes:
+            room = count - len(victims)
+            if room <= 0:
+                break
+            members.sort(key=_LAST_SEEN)  # stable: ties keep the table's order
+            victims += members[:room]
         for dev in victims:
             del records[dev.mac]
             self._on_evict(dev.mac)

@@ -54,6 +54,7 @@ _KNOWN: Final = frozenset(
     {"gateway", "router", "dhcp_server", "dns_server", "invalid_mac", "invalid_ip",
      "invalid_duration"}
 )  # fmt: skip
+_HOLDS_NONE: Final = frozenset({"blocking_disabled", "unknown_command"})
 # The ack comes through the broker; past this the probe is taken as not answering.
 _WAIT: Final = ACK_TIMEOUT + 5.0
 
@@ -76,20 +77,27 @@ class RemoteBackend(Backend):
         self._hass = hass
         self._probe = probe
 
-    def _ask(self, command: Command, mac: str = "-") -> Ack:
+    def _request(self, command: Command) -> Ack:
+        """The probe's ack, refusals included; probe_not_running when none comes."""
         future = asyncio.run_coroutine_threadsafe(self._probe.request(command), self._hass.loop)
         try:
-            ack = future.result(_WAIT)
+            return future.result(_WAIT)
         except (ProbeNotRunning, TimeoutError):
             future.cancel()
             raise EnforceError(
                 "probe_not_running", f"the probe {self._probe.name} did not answer"
             ) from None
-        if ack.ok:
-            return ack
+
+    def _refused(self, ack: Ack) -> EnforceError:
         error = ack.error or "refused"
         reason = cast(ReasonCode, error) if error in _KNOWN else "remote_refused"
-        raise EnforceError(reason, f"{self._probe.name}: {ack.message or error}")
+        return EnforceError(reason, f"{self._probe.name}: {ack.message or error}")
+
+    def _ask(self, command: Command) -> Ack:
+        ack = self._request(command)
+        if not ack.ok:
+            raise self._refused(ack)
+        return ack
 
     def _blocks(self, ack: Ack) -> list[Block]:
         try:
@@ -109,24 +117,31 @@ class RemoteBackend(Backend):
             seconds=None if seconds is None else float(seconds),
             ips=parse_ips(ips),
         )
-        blocks = self._blocks(self._ask(command, canonical))
+        blocks = self._blocks(self._ask(command))
         return blocks[0] if blocks else None
 
     def unblock(self, mac: str) -> bool:
         canonical = parse_mac(mac)
-        self._ask(UnblockDevice(mac=canonical), canonical)
+        self._ask(UnblockDevice(mac=canonical))
         return True
 
     def list_blocks(self) -> list[Block]:
-        return self._blocks(self._ask(ListBlocks()))
+        # Read after every snapshot: a probe that does not enforce (no --enforce, or
+        # older than remote blocking) holds no block, which is not worth a warning.
+        ack = self._request(ListBlocks())
+        if not ack.ok:
+            if ack.error in _HOLDS_NONE:
+                return []
+            raise self._refused(ack)
+        return self._blocks(ack)
 
     def quarantine(self, mac: str) -> None:
         canonical = parse_mac(mac)
-        self._ask(QuarantineDevice(mac=canonical), canonical)
+        self._ask(QuarantineDevice(mac=canonical))
 
     def release(self, mac: str) -> bool:
         canonical = parse_mac(mac)
-        self._ask(ReleaseDevice(mac=canonical), canonical)
+        self._ask(ReleaseDevice(mac=canonical))
         return True
 
     def remove_all(self) -> None:

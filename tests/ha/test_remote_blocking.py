@@ -199,6 +199,8 @@ async def test_a_probe_without_enforce_and_an_offline_probe_say_so(
             await manager.async_block(DEVICE)
         assert disabled.value.translation_key == "remote_refused"
         assert "--enforce" in str(disabled.value.translation_placeholders)
+        # Read after every snapshot: a probe that blocks nothing holds no block, quietly.
+        assert await hass.async_add_executor_job(manager.backend.list_blocks) == []
         fake.stop()
         await wait_for(
             hass, lambda: not entry.runtime_data.coordinator.probe.running, what="offline"

@@ -105,6 +105,10 @@ class ProbeMesh:
         self.titles: dict[str, str] = {}
         self.aliases: dict[str, str] = {}  # stand-in MAC -> real MAC
         self.owners: dict[str, str] = {}  # MAC -> the entry that shows its totals
+        # MAC -> the entries that see it, and the MACs two entries or more see: kept up
+        # to date per snapshot, so the platforms never scan every entry's table.
+        self._entries_of: dict[str, set[str]] = {}
+        self.shared: set[str] = set()
         self._store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.mesh")
         self._loaded = False
         # Called after any entry's snapshot: the totals depend on every entry's.
@@ -203,19 +207,39 @@ class ProbeMesh:
 
     @callback
     def note(self, entry_id: str, title: str, data: TotemData) -> None:
+        old = self.views.get(entry_id, {})
+        self._index(entry_id, gone=old.keys() - data.devices.keys(),
+                    new=data.devices.keys() - old.keys())  # fmt: skip
         self.views[entry_id] = data.devices
         self.titles[entry_id] = title
         for listener in list(self._listeners):
             listener()
 
+    def _index(self, entry_id: str, *, gone: set[str], new: set[str]) -> None:
+        for mac in gone:
+            entries = self._entries_of.get(mac)
+            if entries is None:
+                continue
+            entries.discard(entry_id)
+            if len(entries) < 2:
+                self.shared.discard(mac)
+            if not entries:
+                del self._entries_of[mac]
+        for mac in new:
+            entries = self._entries_of.setdefault(mac, set())
+            entries.add(entry_id)
+            if len(entries) >= 2:
+                self.shared.add(mac)
+
     @callback
     def forget_entry(self, entry_id: str) -> None:
+        self._index(entry_id, gone=set(self.views.get(entry_id, {})), new=set())
         self.views.pop(entry_id, None)
         self.titles.pop(entry_id, None)
         self.owners = {m: e for m, e in self.owners.items() if e != entry_id}
 
     def seen_by(self, mac: str) -> list[str]:
-        return sorted(e for e, views in self.views.items() if mac in views)
+        return sorted(self._entries_of.get(mac, ()))
 
     def owner(self, mac: str) -> str | None:
         """The entry that shows MAC's totals: only for a MAC two entries or more see;

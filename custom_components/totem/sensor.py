@@ -449,7 +449,7 @@ def _add_all_probe_sensors(
             return
         new = [
             mac
-            for mac in sorted(data.devices)
+            for mac in sorted(mesh.shared.intersection(data.devices))
             if (ALL_PROBES_KEY, mac) not in coordinator.known
             and mesh.owner(mac) == coordinator.entry_id
         ]

@@ -107,8 +107,13 @@ async def test_probes_merge_by_mac_and_show_one_total(
         if e.unique_id.endswith(f"{CAMERA}-data_sent_all_probes")
     ]  # fmt: skip
     assert len(totals) == 1
-    for entry in (capture, flows):
-        await hass.config_entries.async_unload(entry.entry_id)
+    mesh = probe_mesh(hass)
+    assert mesh.shared == {PLUG, CAMERA}
+    await hass.config_entries.async_unload(flows.entry_id)
+    await hass.async_block_till_done()
+    assert mesh.shared == set()
+    assert mesh.seen_by(CAMERA) == [capture.entry_id]
+    await hass.config_entries.async_unload(capture.entry_id)
     await hass.async_block_till_done()
 
 

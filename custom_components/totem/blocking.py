@@ -33,7 +33,7 @@ from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
 from .approval import ApprovalManager, async_drop_approvals
-from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE
+from .const import DOMAIN, SOURCE_DEMO, SOURCE_INTERFACE, SOURCE_REMOTE
 from .coordinator import TotemCoordinator
 from .engine.enforce import (
     BACKEND_NONE,
@@ -51,6 +51,8 @@ from .engine.safety import GatewayMemory, Protection, Safety
 from .inventory import TotemData
 from .options import TotemConfig
 from .protection import observed_protection, protection_from_json, protection_to_json
+from .remote_blocking import BACKEND_REMOTE, RemoteBackend
+from .remote_probe import RemoteProbe
 from .store import CheckedStore
 
 _LOGGER = logging.getLogger(__package__)
@@ -403,7 +405,7 @@ class BlockManager:
                 await self._call(self.backend.block, stored.mac, remaining, stored.ips)
             except EnforceError as err:
                 self._note_problem(err)
-                if err.reason in REPAIRABLE_REASONS:
+                if err.reason in REPAIRABLE_REASONS or err.reason == "probe_not_running":
                     return False  # kept in the store for the next try
                 # The device became the gateway, or this host: the safety check wins.
                 _LOGGER.warning("Not blocking %s again: %s", stored.mac, err.message)
@@ -683,6 +685,14 @@ async def async_setup_blocking(
     if config.source.kind == SOURCE_DEMO:
         # The demo home is not this network: blocks are pretended, refusals are real.
         backend = PretendBackend(protected=protected, memory=memory)
+    remote = coordinator.probe
+    # The probe's machine is on its devices' path, not this host; alert-only stays so.
+    if (
+        config.source.kind == SOURCE_REMOTE
+        and isinstance(remote, RemoteProbe)
+        and name != BACKEND_NONE
+    ):
+        backend = RemoteBackend(hass, remote, memory)
     manager = BlockManager(
         hass, coordinator, backend, store, capture_mac=capture_mac, memory=memory
     )
@@ -730,7 +740,8 @@ async def async_remove_blocking(hass: HomeAssistant, entry: ConfigEntry) -> None
         else:
             backend.remove_all()
 
-    if name not in (BACKEND_NONE, BACKEND_PRETEND):
+    # A remote probe's blocks live on its machine, which may be gone for good.
+    if name not in (BACKEND_NONE, BACKEND_PRETEND, BACKEND_REMOTE):
         try:
             await hass.async_add_executor_job(lift)
         except EnforceError as err:

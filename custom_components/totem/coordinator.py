@@ -49,6 +49,7 @@ from .issues import (
     raise_state_issue,
     set_visibility_issue,
 )
+from .mesh import probe_mesh
 from .options import TotemConfig
 from .probe_process import ProbeEnded, ProbeProcess
 from .remote_probe import RemoteProbe
@@ -106,6 +107,8 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             ),
         )
         self.devices = DeviceRegistryUpdater(hass, entry.entry_id, entry.title, store)
+        # Devices across entries: stand-ins resolved, traffic totals (mesh.py).
+        self.mesh = probe_mesh(hass)
         self.probe: ProbeProcess | RemoteProbe = ProbeProcess(
             config.probe_args(engine_state_file(hass, entry.entry_id)),
             self._on_message,
@@ -164,6 +167,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
     # -- life cycle -------------------------------------------------------
 
     async def async_start(self) -> None:
+        await self.mesh.async_load()
         self.devices.register_hub()
         self._remove_devices(self.inventory.ignored())
         self._remove_devices(self.inventory.stale(time.time(), self.config.stale_seconds))
@@ -183,6 +187,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
         if self._first_snapshot_timer is not None:
             self._first_snapshot_timer.cancel()
         await self.probe.stop()
+        self.mesh.forget_entry(self.entry_id)
         await self.store.async_save()
 
     async def _on_hass_stop(self, _event: Event) -> None:
@@ -208,7 +213,9 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self._on_snapshot(msg.snapshot, wall, final=msg.final)
         elif isinstance(msg, AlertMessage):
             # After its snapshot (the probe sends them in that order): the device it
-            # names is registered by now.
+            # names is registered by now (under its real MAC once a stand-in is resolved).
+            if (real := self.mesh.alias(msg.alert.mac)) != msg.alert.mac:
+                msg = replace(msg, alert=replace(msg.alert, mac=real))
             self.async_publish_alert(msg)
         elif isinstance(msg, Heartbeat):
             self.heartbeat_stats = msg.stats
@@ -245,6 +252,9 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self.async_update_listeners()
 
     def _on_snapshot(self, snapshot: Snapshot, wall: float, *, final: bool = False) -> None:
+        snapshot, resolved = self.mesh.resolve(self.entry_id, snapshot)
+        # An address-only device now known by its MAC: its stand-in device goes.
+        self._remove_devices([m for m in resolved if m in self.store.devices])
         data, new = self.inventory.apply(snapshot, wall, final=final)
         if data.flood and not self._flood_logged:
             _LOGGER.warning(
@@ -277,6 +287,7 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
                 # Entities must not be created again for what was just removed.
                 kept = {m: v for m, v in data.devices.items() if m in self.store.devices}
                 data = replace(data, devices=kept)
+        self.mesh.note(self.entry_id, self.config_entry.title, data)
         for listener in list(self._snapshot_listeners):
             listener(data)
         self.async_set_updated_data(data)

@@ -14,9 +14,10 @@ bring them back.
 
 Several probes that see one MAC: each probe is its own entry, and Home Assistant's
 device registry joins their devices by the MAC connection, so the device has one
-set of traffic sensors per probe, each that probe's own view. They are never
-added together: two probes that both see a conversation (a phone's traffic to the
-router seen by the access point and by the router) would count it twice.
+set of traffic sensors per probe, each that probe's own view, and one total per
+direction across them (mesh.py: the largest view, never a sum that would count a
+conversation twice). Blocks of its devices run on the probe's machine
+(remote_blocking.py).
 """
 
 from __future__ import annotations

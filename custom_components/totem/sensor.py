@@ -37,6 +37,7 @@ from .inventory import (
     DeviceView,
     TotemData,
 )
+from .mesh import ProbeMesh
 
 PARALLEL_UPDATES = 0
 TOP_TALKERS = 5
@@ -217,6 +218,14 @@ HUB_SENSORS: tuple[TotemHubSensorDescription, ...] = (
 # Alert score (alerts.py): severity-weighted alerts of the last day. The Anomaly
 # event entity already shows the last alert and its kind; a number ranks devices
 # on a dashboard and suits history graphs and numeric_state triggers.
+# A device two probes or more see: one total per direction (mesh.py says why the
+# largest view, not the sum); the value comes from the mesh, not from one view.
+ALL_PROBES_KEY = "all_probes"
+ALL_PROBE_SENSORS: tuple[TotemDeviceSensorDescription, ...] = (
+    _counter_sensor("data_sent_all_probes", lambda _v: None),
+    _counter_sensor("data_received_all_probes", lambda _v: None),
+)
+
 ALERT_SCORE = TotemDeviceSensorDescription(
     key="alert_score",
     translation_key="alert_score",
@@ -274,6 +283,7 @@ async def async_setup_entry(
         )
     )
     entry.async_on_unload(_add_activity_sensors(coordinator, runtime.activity, async_add_entities))
+    entry.async_on_unload(_add_all_probe_sensors(coordinator, async_add_entities))
 
 
 class TotemDeviceSensor(TotemDeviceEntity, SensorEntity):
@@ -393,6 +403,73 @@ def _add_activity_sensors(
 
     add_new()
     return coordinator.async_add_listener(add_new)
+
+
+class TotemAllProbesSensor(TotemDeviceSensor):
+    """What a device sent or received as the probes that see it saw it (mesh.py)."""
+
+    _unrecorded_attributes = frozenset(
+        {"probes", "per_probe_sent", "per_probe_received", "total_rule"}
+    )
+
+    def __init__(
+        self,
+        coordinator: TotemCoordinator,
+        description: TotemDeviceSensorDescription,
+        mac: str,
+        mesh: ProbeMesh,
+    ) -> None:
+        super().__init__(coordinator, description, mac)
+        self._mesh = mesh
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        # Another probe's snapshot changes the total too.
+        self.async_on_remove(self._mesh.async_add_listener(self._handle_coordinator_update))
+
+    def _compute(self, data: TotemData) -> tuple[Any, dict[str, Any] | None]:
+        totals = self._mesh.totals(self._mac)
+        if totals is None:
+            return self._value, self._attrs
+        sent = self.entity_description.key == "data_sent_all_probes"
+        return (totals.tx_bytes if sent else totals.rx_bytes), totals.attributes()
+
+
+def _add_all_probe_sensors(
+    coordinator: TotemCoordinator, async_add_entities: AddEntitiesCallback
+) -> Callable[[], None]:
+    """Totals for each device this entry shares with another, from the entry that owns
+    them (one pair per device, not one per probe)."""
+    mesh = coordinator.mesh
+
+    @callback
+    def add_new() -> None:
+        data: TotemData | None = coordinator.data
+        if data is None:
+            return
+        new = [
+            mac
+            for mac in sorted(mesh.shared.intersection(data.devices))
+            if (ALL_PROBES_KEY, mac) not in coordinator.known
+            and mesh.owner(mac) == coordinator.entry_id
+        ]
+        for mac in new:
+            coordinator.known.add((ALL_PROBES_KEY, mac))
+        if new:
+            async_add_entities(
+                TotemAllProbesSensor(coordinator, description, mac, mesh)
+                for mac in new
+                for description in ALL_PROBE_SENSORS
+            )
+
+    add_new()
+    unsubscribe = (coordinator.async_add_listener(add_new), mesh.async_add_listener(add_new))
+
+    def remove() -> None:
+        for unsub in unsubscribe:
+            unsub()
+
+    return remove
 
 
 class TotemHubSensor(TotemHubEntity, SensorEntity):

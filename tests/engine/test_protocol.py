@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from custom_components.totem.engine import protocol as p
+from custom_components.totem.engine import remote_enforce as enforce_cmds
 from custom_components.totem.engine.model import Alert, DeviceRow, EngineStats, Snapshot
 from tests.conftest import any_pcap
 from tests.engine.helpers import ROOT
@@ -32,6 +33,12 @@ COMMANDS: list[p.Command] = [
     p.Discovery(ip="192.168.1.10", service_type="_hap._tcp.local.", model="Hue"),
     p.SetDeviceType(mac="aa:bb:cc:dd:ee:ff", type="camera"),
     p.SetDeviceType(mac="aa:bb:cc:dd:ee:ff"),
+    enforce_cmds.BlockDevice(id=9, mac=MAC, seconds=600.0, ips=("192.168.1.5",)),
+    enforce_cmds.BlockDevice(mac=MAC),
+    enforce_cmds.UnblockDevice(mac=MAC),
+    enforce_cmds.ListBlocks(id=10),
+    enforce_cmds.QuarantineDevice(mac=MAC),
+    enforce_cmds.ReleaseDevice(mac=MAC),
 ]
 
 

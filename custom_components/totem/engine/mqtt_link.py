@@ -55,7 +55,10 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # home machines within a second; 5 minutes forgives a Pi without a clock battery
 # that has not synced yet, and bounds how long nonces are remembered.
 MAX_SKEW = 300.0
-MAX_NONCES = 4096  # commands come from a person: a few a minute at most
+# Commands come from a person (a few a minute) and from Home Assistant reading the
+# probe's blocks after each snapshot (6 a minute at the default 10 s): the nonces of
+# the 10-minute window are a few hundred at most.
+MAX_NONCES = 4096
 CONNECT_WAIT = 10.0  # seconds the probe waits for the broker's first answer
 RECONNECT_MIN, RECONNECT_MAX = 1, 30  # backoff between connection attempts (seconds)
 MAX_QUEUED = 1000  # QoS 1 alerts held while the broker is away

@@ -38,6 +38,7 @@ from typing import IO
 from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
 from .cli_collect import address_arg, open_socket, port_arg
+from .enforce import EnforceError
 from .engine import Engine
 from .flow_events import FlowEngine, build_flow_engine, serve
 from .identify import apply_tables_file
@@ -61,6 +62,7 @@ from .protocol import (
     decode_line,
     parse_command,
 )
+from .remote_enforce import RemoteEnforcer, add_enforce_option, build_enforcer
 from .signals import StopRequest
 from .sources import CaptureFileError, Packet, read_captures
 
@@ -132,10 +134,18 @@ _Queued = Command | tuple[ProtocolError, str, int | None]
 class Control:
     """Commands from stdin (a reader thread), applied by the probe loop between batches."""
 
-    def __init__(self, engine: Engine, emitter: Emitter, state_file: str | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        emitter: Emitter,
+        state_file: str | None,
+        enforcer: RemoteEnforcer | None = None,
+    ) -> None:
         self.engine = engine
         self.emitter = emitter
         self.state_file = state_file
+        # Blocks carried out on this machine (a remote probe's --enforce).
+        self.enforcer = enforcer if enforcer is not None else RemoteEnforcer(None)
         self._queue: queue.Queue[_Queued] = queue.Queue()
         self._next_save = time.monotonic() + STATE_SAVE_INTERVAL
         self._save_error: str | None = None
@@ -191,6 +201,8 @@ class Control:
         if isinstance(cmd, RequestSnapshot):
             self.emitter.snapshot()
             reply = OK
+        elif (enforced := self.enforcer.command(cmd)) is not None:
+            reply = enforced
         else:
             try:
                 reply = self.engine.command(cmd)
@@ -428,6 +440,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--ha-tables", metavar="FILE", help="Home Assistant's discovery tables (JSON)"
     )
     add_link_options(parser)
+    add_enforce_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -459,7 +472,12 @@ def run_local(
         return 2
     apply_tables_file(engine.identifier, getattr(args, "ha_tables", None))
     emitter = Emitter(engine, stream)
-    control = Control(engine, emitter, args.state)
+    try:
+        enforcer = build_enforcer(args)
+    except EnforceError as err:
+        stream.write(ErrorMessage(code=err.reason, message=err.message).to_line() + "\n")
+        return 2
+    control = Control(engine, emitter, args.state, enforcer)
     source = f"replay:{','.join(args.replay)}" if args.replay else f"iface:{args.iface}"
     if args.netflow is not None:
         source = f"netflow:{args.netflow}"

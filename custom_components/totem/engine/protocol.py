@@ -438,6 +438,7 @@ class Reply:
     ok: bool
     error: str | None = None
     message: str | None = None
+    data: dict[str, Any] | None = None  # a result the command returns (the probe's blocks)
 
     @classmethod
     def refused(cls, error: str, message: str) -> Reply:
@@ -534,10 +535,18 @@ class Ack(Message):
     ok: bool = True
     error: str | None = None
     message: str | None = None
+    data: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, cmd: str, ident: int | None, reply: Reply) -> Ack:
-        return cls(cmd=cmd, id=ident, ok=reply.ok, error=reply.error, message=reply.message)
+        return cls(
+            cmd=cmd,
+            id=ident,
+            ok=reply.ok,
+            error=reply.error,
+            message=reply.message,
+            data=reply.data,
+        )
 
     def _fields(self) -> dict[str, Any]:
         return _drop_none(
@@ -547,6 +556,7 @@ class Ack(Message):
                 "ok": self.ok,
                 "error": self.error,
                 "message": self.message,
+                "data": self.data,
             }
         )
 
@@ -647,6 +657,8 @@ def parse_message(obj: Any, *, snapshot: Snapshot | None = None) -> Message:
                 ok=bool(obj.get("ok")),
                 error=str(error)[:64] if error is not None else None,
                 message=str(message)[:1024] if message is not None else None,
+                # Checked by whoever asked for it (the line's size and depth are bounded).
+                data=obj["data"] if isinstance(obj.get("data"), dict) else None,
             )
         if kind == "warning":
             return WarningMessage(

@@ -39,6 +39,9 @@ ReasonCode = Literal[
     "nft_missing",
     "permission_denied",
     "nft_error",
+    # A probe on another machine refused, or could not be asked (glue: remote_blocking).
+    "remote_refused",
+    "probe_not_running",
 ]
 REASONS: tuple[str, ...] = get_args(ReasonCode)
 # The reasons a device is protected for what it is on the network, strongest first.

@@ -1,0 +1,145 @@
+"""Several capture points, one home: stand-ins resolved to real MACs, totals across probes.
+
+Two entries, each with the scripted fake probe (the process boundary): one a capture
+that sees the real MACs, one a flow source that knows some devices only by address.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY, device_config_entries
+from custom_components.totem.const import DOMAIN
+from custom_components.totem.mesh import probe_mesh, stand_in_ip
+
+from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .messages import hang, hello, row, snapshot
+
+PLUG = "50:c7:bf:00:00:01"
+PLUG_IP = "192.168.1.5"
+PLUG_STAND_IN = "02:00:c0:a8:01:05"  # 02:00 + 192.168.1.5, as the flow engine keys it
+CAMERA = "a4:cf:12:00:00:02"
+PHONE_STAND_IN = "02:00:c0:a8:01:09"
+
+
+def _entry(
+    tmp_path: Path, name: str, fake_probe: Any, messages: list[dict[str, Any]]
+) -> MockConfigEntry:
+    fake_probe(write_script(tmp_path / f"{name}.ndjson", messages))
+    base = replay_entry(tmp_path / f"{name}.pcap")
+    return MockConfigEntry(
+        domain=DOMAIN, title=name, unique_id=base.unique_id, data=base.data, options=base.options
+    )
+
+
+def _sensor(hass: HomeAssistant, entry: MockConfigEntry, mac: str, key: str) -> Any:
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"{entry.entry_id}-{mac}-{key}"
+    )
+    return hass.states.get(entity_id) if entity_id else None
+
+
+def test_a_stand_in_is_recognised_by_its_structure_only() -> None:
+    assert stand_in_ip(PLUG_STAND_IN, [PLUG_IP]) == PLUG_IP
+    # A randomized MAC that starts like one, or a stand-in of another address: not one.
+    assert stand_in_ip("02:00:5e:10:00:01", [PLUG_IP]) is None
+    assert stand_in_ip(PLUG_STAND_IN, ["192.168.1.6"]) is None
+    assert stand_in_ip(PLUG, [PLUG_IP]) is None
+
+
+async def test_probes_merge_by_mac_and_show_one_total(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any
+) -> None:
+    capture = _entry(tmp_path, "capture", fake_probe, [
+        hello(),
+        snapshot(1, 1010.0, [
+            row(PLUG, ips=[PLUG_IP], tx_bytes=1000, rx_bytes=4000, tx_packets=10, rx_packets=20),
+            row(CAMERA, ips=["192.168.1.7"], tx_bytes=100, rx_bytes=200),
+        ]),
+        hang(),
+    ])  # fmt: skip
+    await setup_entry(hass, capture)
+    await wait_for(hass, lambda: capture.runtime_data.coordinator.data is not None
+                   and PLUG in capture.runtime_data.coordinator.data.devices)  # fmt: skip
+    go = tmp_path / "go"
+    flows = _entry(tmp_path, "flows", fake_probe, [
+        hello(),
+        {"fake": "wait_file", "path": str(go)},
+        snapshot(1, 1010.0, [
+            row(PLUG_STAND_IN, ips=[PLUG_IP], name=PLUG_IP, tx_bytes=900, rx_bytes=5000),
+            row(CAMERA, ips=["192.168.1.7"], tx_bytes=300, rx_bytes=50),
+        ]),
+        hang(),
+    ])  # fmt: skip
+    await setup_entry(hass, flows)
+    go.touch()
+    coordinator = flows.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data is not None and PLUG in coordinator.data.devices,
+                   what="the stand-in resolved to the plug's MAC")  # fmt: skip
+    assert PLUG_STAND_IN not in coordinator.data.devices
+    assert find_device(hass, mac=PLUG_STAND_IN) is None  # no device of its own
+    assert probe_mesh(hass).aliases == {PLUG_STAND_IN: PLUG}
+    plug = find_device(hass, mac=PLUG)
+    assert plug is not None
+    if not ONE_DEVICE_PER_ENTRY:  # the registry joins the entries by the MAC connection
+        assert device_config_entries(plug) >= {capture.entry_id, flows.entry_id}
+
+    # One total per direction, the largest view; each probe's own counter as attributes.
+    await wait_for(hass, lambda: _sensor(hass, capture, PLUG, "data_sent_all_probes") is not None,
+                   what="the totals")  # fmt: skip
+    sent = _sensor(hass, capture, PLUG, "data_sent_all_probes")
+    received = _sensor(hass, capture, PLUG, "data_received_all_probes")
+    assert float(sent.state) == 1000 / 1000  # kB: max(1000, 900) bytes
+    assert float(received.state) == 5000 / 1000
+    assert sent.attributes["per_probe_sent"] == {"capture": 1000, "flows": 900}
+    assert received.attributes["per_probe_received"] == {"capture": 4000, "flows": 5000}
+    camera = _sensor(hass, capture, CAMERA, "data_sent_all_probes")
+    assert float(camera.state) == 300 / 1000
+    # One pair per device, from one entry: not a pair per probe.
+    assert _sensor(hass, flows, CAMERA, "data_sent_all_probes") is None
+    totals = [
+        e for e in er.async_get(hass).entities.values()
+        if e.unique_id.endswith(f"{CAMERA}-data_sent_all_probes")
+    ]  # fmt: skip
+    assert len(totals) == 1
+    mesh = probe_mesh(hass)
+    assert mesh.shared == {PLUG, CAMERA}
+    await hass.config_entries.async_unload(flows.entry_id)
+    await hass.async_block_till_done()
+    assert mesh.shared == set()
+    assert mesh.seen_by(CAMERA) == [capture.entry_id]
+    await hass.config_entries.async_unload(capture.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_dhcp_lease_in_home_assistant_names_an_address_only_device(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any
+) -> None:
+    # What a router integration's tracker shows for a DHCP lease.
+    lease = {"ip": "192.168.1.9", "mac": "AA:BB:CC:00:00:09", "source_type": "router"}
+    hass.states.async_set("device_tracker.phone", "home", lease)
+    # Two trackers claiming one address: TOTEM does not pick one.
+    hass.states.async_set("device_tracker.a", "home", {"ip": PLUG_IP, "mac": "aa:bb:cc:00:00:0a"})
+    hass.states.async_set("device_tracker.b", "home", {"ip": PLUG_IP, "mac": "aa:bb:cc:00:00:0b"})
+    flows = _entry(tmp_path, "flows", fake_probe, [
+        hello(),
+        snapshot(1, 1010.0, [
+            row(PHONE_STAND_IN, ips=["192.168.1.9"], name="192.168.1.9", tx_bytes=10),
+            row(PLUG_STAND_IN, ips=[PLUG_IP], name=PLUG_IP, tx_bytes=10),
+        ]),
+        hang(),
+    ])  # fmt: skip
+    await setup_entry(hass, flows)
+    coordinator = flows.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.data is not None and bool(coordinator.data.devices))
+    assert set(coordinator.data.devices) == {"aa:bb:cc:00:00:09", PLUG_STAND_IN}
+    assert find_device(hass, mac="aa:bb:cc:00:00:09") is not None
+    # A single probe: no totals pair (its own counters are the total).
+    assert _sensor(hass, flows, "aa:bb:cc:00:00:09", "data_sent_all_probes") is None
+    await hass.config_entries.async_unload(flows.entry_id)
+    await hass.async_block_till_done()

@@ -1,0 +1,213 @@
+"""Blocking a remote probe's device from Home Assistant: the block happens on the probe.
+
+Home Assistant's real MQTT integration on a real Mosquitto; the probe's side is a
+broker client in this test that does what ``probe --mqtt --enforce`` does (the
+probe's own Verifier and RemoteEnforcer) over a fake nft, so what its "kernel"
+holds can be read. The real probe with real nftables in a network namespace is
+``tests/netns/test_remote_block_netns.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.totem.const import (
+    CONF_PROBE_NAME,
+    CONF_PROBE_SECRET,
+    CONF_SOURCE_TYPE,
+    DEFAULT_OPTIONS,
+    DOMAIN,
+    SOURCE_REMOTE,
+)
+from custom_components.totem.engine.enforce import BACKEND_BRIDGE, make_backend
+from custom_components.totem.engine.mqtt_link import Verifier, topic
+from custom_components.totem.engine.protocol import Ack, Hello, Reply, parse_command
+from custom_components.totem.engine.remote_enforce import RemoteEnforcer
+from custom_components.totem.remote_blocking import BACKEND_REMOTE
+from tests.engine.test_enforce import CAPTURE_MAC, DEVICE, GATEWAY_MAC, HOST_MAC, FakeNft, host
+from tests.mqtt.conftest import ACCOUNTS, Broker, run_broker
+
+from .conftest import wait_for
+from .test_remote_probe import _mqtt
+
+SECRET = "7a" * 32
+
+
+@pytest.fixture
+def broker(tmp_path: Path, socket_enabled: None) -> Generator[Broker]:
+    with run_broker(tmp_path) as b:
+        yield b
+
+
+class FakeRemoteProbe:
+    """The probe's MQTT side with a fake kernel: verify, enforce, acknowledge."""
+
+    def __init__(self, broker: Broker, name: str, enforce: bool = True) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.name = name
+        self.kernel = FakeNft()
+        backend = make_backend(
+            BACKEND_BRIDGE, runner=self.kernel, host=host, capture_mac=CAPTURE_MAC
+        )
+        self.enforcer = RemoteEnforcer(backend if enforce else None)
+        self.verifier = Verifier(name, SECRET.encode())
+        self.commands: list[bytes] = []  # every payload heard on the command topic
+        self.lock = threading.Lock()
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"fake-{name}")
+        client.username_pw_set(name, ACCOUNTS[name])
+        client.will_set(topic(name, "status"), "offline", qos=1, retain=True)
+        ready = threading.Event()
+
+        def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+            assert not reason.is_failure, reason
+            c.subscribe(topic(name, "command"), qos=1)
+            c.publish(topic(name, "hello"), Hello(source="fake").to_line(), qos=1, retain=True)
+            c.publish(topic(name, "status"), "online", qos=1, retain=True)
+            ready.set()
+
+        client.on_connect = on_connect
+        client.on_message = self._on_message
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        assert ready.wait(10)
+        self.client = client
+
+    def _on_message(self, _c: Any, _u: Any, msg: Any) -> None:
+        payload = bytes(msg.payload)
+        with self.lock:
+            self.commands.append(payload)
+        got = self.verifier.check(payload)
+        if isinstance(got, Reply):
+            cmd = json.loads(payload).get("cmd", {})
+            ack = Ack.of(str(cmd.get("cmd", "?")), cmd.get("id"), got)
+        else:
+            command = parse_command(got)
+            reply = self.enforcer.command(command)
+            assert reply is not None, command
+            ack = Ack.of(command.name, command.id, reply)
+        self.client.publish(topic(self.name, "ack"), ack.to_line(), qos=1)
+
+    def stop(self) -> None:
+        self.client.publish(topic(self.name, "status"), "offline", qos=1, retain=True)
+        time.sleep(0.2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+async def _remote_entry(hass: HomeAssistant, name: str) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"TOTEM probe {name}",
+        unique_id=f"remote:{name}",
+        data={CONF_SOURCE_TYPE: SOURCE_REMOTE, CONF_PROBE_NAME: name, CONF_PROBE_SECRET: SECRET},
+        options=dict(DEFAULT_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for(hass, lambda: entry.runtime_data.coordinator.probe.running, what="online")
+    return entry
+
+
+async def _unload(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
+    for entry in entries:
+        await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_a_block_from_home_assistant_is_applied_by_the_remote_probe(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    fake = FakeRemoteProbe(broker, "garden")
+    mqtt_entry = await _mqtt(hass, broker)
+    entry = await _remote_entry(hass, "garden")
+    try:
+        manager = entry.runtime_data.blocking
+        assert manager.backend.name == BACKEND_REMOTE
+        await manager.async_block(DEVICE, 600)
+        # The probe's kernel holds it, and Home Assistant read it back from there.
+        assert fake.kernel.elements("bridge", "blocked_macs").keys() == {DEVICE}
+        assert manager.is_blocked(DEVICE)
+        assert manager.blocked_until(DEVICE) is not None
+        applied = len(fake.kernel.transactions)
+
+        # The same signed bytes again (a replay by anyone on the broker): refused.
+        block_payload = next(p for p in fake.commands if b'"cmd": "block"' in p)
+        fake.client.publish(topic("garden", "command"), block_payload, qos=1).wait_for_publish(5)
+        await wait_for(hass, lambda: len(fake.commands) >= 3, what="the replay heard")
+        await asyncio.sleep(0.3)
+        assert len(fake.kernel.transactions) == applied
+
+        # Refusals are the probe's host's: its gateway, its own MAC.
+        with pytest.raises(ServiceValidationError) as gateway:
+            await manager.async_block(GATEWAY_MAC)
+        assert gateway.value.translation_key == "gateway"
+        with pytest.raises(HomeAssistantError) as own:
+            await manager.async_block(HOST_MAC)
+        assert own.value.translation_key == "remote_refused"
+        assert "garden" in str(own.value.translation_placeholders)
+        assert set(manager.blocked) == {DEVICE}
+
+        await manager.async_unblock(DEVICE)
+        assert fake.kernel.elements("bridge", "blocked_macs") == {}
+        assert not manager.is_blocked(DEVICE)
+        assert manager.store.blocks == {}
+    finally:
+        await _unload(hass, entry, mqtt_entry)
+        fake.stop()
+
+
+async def test_quarantine_and_release_on_the_remote_probe(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    fake = FakeRemoteProbe(broker, "garden")
+    mqtt_entry = await _mqtt(hass, broker)
+    entry = await _remote_entry(hass, "garden")
+    try:
+        manager = entry.runtime_data.blocking
+        await manager.async_quarantine(DEVICE)
+        assert DEVICE in fake.kernel.elements("bridge", "quarantined_macs")
+        await manager.async_release(DEVICE)
+        assert DEVICE not in fake.kernel.elements("bridge", "quarantined_macs")
+    finally:
+        await _unload(hass, entry, mqtt_entry)
+        fake.stop()
+
+
+async def test_a_probe_without_enforce_and_an_offline_probe_say_so(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    fake = FakeRemoteProbe(broker, "garden", enforce=False)
+    mqtt_entry = await _mqtt(hass, broker)
+    entry = await _remote_entry(hass, "garden")
+    try:
+        manager = entry.runtime_data.blocking
+        with pytest.raises(HomeAssistantError) as disabled:
+            await manager.async_block(DEVICE)
+        assert disabled.value.translation_key == "remote_refused"
+        assert "--enforce" in str(disabled.value.translation_placeholders)
+        # Read after every snapshot: a probe that blocks nothing holds no block, quietly.
+        assert await hass.async_add_executor_job(manager.backend.list_blocks) == []
+        fake.stop()
+        await wait_for(
+            hass, lambda: not entry.runtime_data.coordinator.probe.running, what="offline"
+        )
+        with pytest.raises(HomeAssistantError) as offline:
+            await manager.async_block(DEVICE)
+        assert offline.value.translation_key == "probe_not_running"
+        assert manager.store.blocks == {}
+    finally:
+        await _unload(hass, entry, mqtt_entry)

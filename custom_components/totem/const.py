@@ -59,6 +59,8 @@ DEFAULT_ACTIVE_DISCOVERY: Final = False
 CONF_NEW_DEVICES_WAIT: Final = "new_devices_wait"
 # A local file of addresses/domains the blocklist detector alerts on (the probe loads it).
 CONF_BLOCKLIST: Final = "blocklist_file"
+# Legitimate extra DHCP servers (MACs or IP addresses): never flagged as rogue.
+CONF_DHCP_SERVERS: Final = "dhcp_servers"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7

@@ -565,8 +565,8 @@ class Guard(EngineObserver):
             self._profiles.pop(_parse_mac(cmd.mac) or b"", None)
             return None
         handler = self._handlers.get(type(cmd))
-        if handler is None:
-            return None
+        if handler is None:  # perhaps one detector's own (the DHCP servers allowed)
+            return next((r for d in self.detectors if (r := d.command(cmd)) is not None), None)
         try:
             return handler(cmd)
         except BlocklistError as err:

@@ -27,6 +27,7 @@ from .baseline import (
     MAX_SERVERS,
     add_bounded,
 )
+from .destinations import prefix_of
 
 INSECURE = {"Telnet": "Telnet", "FTP": "FTP"}
 BUCKET_SECONDS = 60.0
@@ -176,6 +177,22 @@ class TrafficSpikeDetector(Detector):
             elif self._usual(ts, mac, sent) and not ctx.alerted_recently(mac, ts):
                 base.volume.learn(float(sent))  # never learn from alerting or unusual minutes
 
+    def _to_known_networks(self, mac: bytes, ts: float) -> int:
+        """Bytes the device's live flows sent to networks it reached while learning."""
+        ctx = self.ctx
+        base = ctx.baseline(mac, ts)
+        if base is None or not base.prefixes:
+            return 0
+        known = base.prefixes
+        total = 0
+        for f in ctx.live_flows():
+            src, dst = f.src_dev, f.dst_dev
+            if src is not None and src.mac == mac and prefix_of(f.dst_ip) in known:
+                total += f.fwd_bytes
+            elif dst is not None and dst.mac == mac and prefix_of(f.src_ip) in known:
+                total += f.rev_bytes
+        return total
+
     def _usual(self, ts: float, mac: bytes, sent: int) -> bool:
         """True for a minute within the device's usual range; alerts on a spike."""
         ctx = self.ctx
@@ -190,6 +207,12 @@ class TrafficSpikeDetector(Detector):
         limit = max(factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad, floor)
         if sent <= limit:
             return True
+        if roomy and self._to_known_networks(mac, ts) >= sent:
+            # A person's machine or a media device moving a lot to where it always
+            # goes (a phone's photo backup to its own cloud, a sync, a video call) is
+            # its owner's doing: not learned, not alerted. Data stolen goes somewhere
+            # new, and flows to networks it never reached do not count here.
+            return False
         if ctx.watched(mac, "traffic_spike", ts) is None:
             return False
         usual = max(stats.median, 1.0)

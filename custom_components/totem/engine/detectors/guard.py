@@ -67,7 +67,7 @@ from . import (  # noqa: F401 - importing them registers their detectors
 )
 from .base import Detector, Profile, Settled, registered
 from .baseline import DeviceBaseline
-from .policy import GENERAL_PURPOSE, PolicyTable
+from .policy import GENERAL_PURPOSE, UNKNOWN_PRIVATE, PolicyTable
 from .thresholds import Thresholds
 
 BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
@@ -286,7 +286,12 @@ class Guard(EngineObserver):
         label = f"{thing} ({ident.name or netaddr.mac_str(mac)})"
         if dev is not None and dev.is_gateway:
             label = f"router ({ident.name or netaddr.mac_str(mac)})"
-        prof = Profile(ident.type if not (dev and dev.is_gateway) else "router", label, ts)
+        kind = ident.type
+        if dev is not None and dev.is_gateway:
+            kind = "router"
+        elif kind == "unknown" and netaddr.is_locally_administered(mac):
+            kind = UNKNOWN_PRIVATE  # a randomised MAC: a person's machine (policy.py)
+        prof = Profile(kind, label, ts)
         if len(self._profiles) >= self.engine.config.max_devices * 2:
             self._profiles.clear()
         self._profiles[mac] = prof

@@ -40,6 +40,7 @@ from .const import (
     CONF_BLOCK_BACKEND,
     CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
+    CONF_DHCP_SERVERS,
     CONF_FLOW_PORT,
     CONF_IGNORED,
     CONF_INTERFACE,
@@ -66,6 +67,7 @@ from .const import (
     SOURCE_REPLAY,
 )
 from .data import TotemConfigEntry
+from .engine.protocol import dhcp_server_entry
 from .flow_source import FLOWS_SCHEMA, flows_data, port_free
 from .options import (
     DEMO_CAPTURE,
@@ -335,6 +337,18 @@ def _replay_data(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _dhcp_servers(raw: Any) -> tuple[list[str], bool]:
+    """The DHCP servers typed or picked, normalised, and whether one was not a MAC
+    or an IP address."""
+    servers: set[str] = set()
+    for item in raw if isinstance(raw, list) else [raw] if raw else []:
+        try:
+            servers.add(dhcp_server_entry(str(item)))
+        except ValueError:
+            return [], True
+    return sorted(servers), False
+
+
 # The options' first form: a box that opens the linked-entities step before saving.
 CONF_EDIT_LINKS = "edit_links"
 # The linked-entities step: the links kept (one choice per network device), and a
@@ -373,6 +387,11 @@ class TotemOptionsFlow(OptionsFlow):
                     errors[CONF_BLOCKLIST] = error
             else:
                 options.pop(CONF_BLOCKLIST, None)  # left empty: the detector is off
+            servers, bad = _dhcp_servers(options.pop(CONF_DHCP_SERVERS, None))
+            if bad:
+                errors[CONF_DHCP_SERVERS] = "invalid_dhcp_server"
+            elif servers:
+                options[CONF_DHCP_SERVERS] = servers  # left empty: absent
             if not errors:
                 options[CONF_IGNORED] = ignored
                 for key in (CONF_UPDATE_INTERVAL, CONF_DEVICE_CAP, CONF_AWAY_TIMEOUT):
@@ -383,8 +402,10 @@ class TotemOptionsFlow(OptionsFlow):
                 return self.async_create_entry(data=options)
 
         config = TotemConfig.from_config_entry(self.config_entry)
-        shown = config.as_options() | (
-            {CONF_BLOCKLIST: config.blocklist} if config.blocklist else {}
+        shown = (
+            config.as_options()
+            | ({CONF_BLOCKLIST: config.blocklist} if config.blocklist else {})
+            | ({CONF_DHCP_SERVERS: list(config.dhcp_servers)} if config.dhcp_servers else {})
         )
         # Shown ticked while absent: the panel is for administrators unless chosen.
         current = {
@@ -431,6 +452,14 @@ class TotemOptionsFlow(OptionsFlow):
                 ),
                 vol.Optional(CONF_ACTIVE_DISCOVERY): BooleanSelector(),
                 vol.Optional(CONF_BLOCKLIST): TextSelector(),
+                vol.Optional(CONF_DHCP_SERVERS): SelectSelector(
+                    SelectSelectorConfig(
+                        options=choices,
+                        multiple=True,
+                        custom_value=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
                 vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
                 vol.Optional(CONF_PANEL_ADMIN_ONLY): BooleanSelector(),
                 vol.Optional(CONF_EDIT_LINKS, default=False): BooleanSelector(),

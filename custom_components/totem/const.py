@@ -63,6 +63,8 @@ CONF_BLOCKLIST: Final = "blocklist_file"
 # chosen: the panel shows every device's traffic and what it talks to.
 CONF_PANEL_ADMIN_ONLY: Final = "panel_admin_only"
 DEFAULT_PANEL_ADMIN_ONLY: Final = True
+# Legitimate extra DHCP servers (MACs or IP addresses): never flagged as rogue.
+CONF_DHCP_SERVERS: Final = "dhcp_servers"
 
 DEFAULT_UPDATE_INTERVAL: Final = 10
 DEFAULT_LEARN_DAYS: Final = 7

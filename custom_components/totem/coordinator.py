@@ -30,6 +30,7 @@ from .device_registry import DeviceRegistryUpdater
 from .engine.model import EngineStats, Snapshot
 from .engine.protocol import (
     AlertMessage,
+    AllowDhcpServers,
     ErrorMessage,
     Heartbeat,
     Hello,
@@ -203,6 +204,10 @@ class TotemCoordinator(DataUpdateCoordinator[TotemData]):
             self.hello = msg
             self.inventory.new_session()
             self._resend_user_types()
+            if self.config.dhcp_servers:
+                # A remote probe's command line is its own: it hears the list here
+                # (a local probe has it on its command line too, before any frame).
+                self.probe.send(AllowDhcpServers(servers=self.config.dhcp_servers))
             if self._first_snapshot_timer is not None:
                 self._first_snapshot_timer.cancel()
             self._first_snapshot_timer = self.hass.loop.call_later(

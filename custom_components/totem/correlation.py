@@ -249,6 +249,9 @@ class Correlator:
         self._span_start: dict[str, Sample] = {}
         self._fired: set[tuple[str, float]] = set()  # (entity, episode) already reported
         self._burst_fired: dict[str, tuple[int, int]] = {}  # mac -> (day, hour)
+        # Episodes reported before a restart (entity -> its state then): the entity
+        # still in that state is the same episode, never reported again.
+        self._carried: dict[str, str] = {}
         self._clock: tuple[float, float] | None = None  # (data time, wall time) of last sample
 
     # -- inputs -----------------------------------------------------------
@@ -263,6 +266,11 @@ class Correlator:
             else:
                 kept[entity_id] = _EntityState(mac, states.get(entity_id, ""), -math.inf)
         self.entities = kept
+        self._carried = {
+            e: state
+            for e, state in self._carried.items()
+            if e in kept and kept[e].state in (state, "")
+        }
         macs = set(links.values())
         for mac in [m for m in self.history if m not in macs]:
             del self.history[mac]
@@ -289,6 +297,7 @@ class Correlator:
             return False
         now = self.data_time(wall, speed)
         linked.state = new
+        self._carried.pop(entity_id, None)  # a new episode: its own report
         linked.since = now if now is not None else -math.inf
         if len(self.pending) >= MAX_PENDING:
             self.pending.pop(0)
@@ -385,6 +394,8 @@ class Correlator:
         episode = (entity_id, linked.since)
         if episode in self._fired:
             return None  # once per time the entity entered the state
+        if self._carried.get(entity_id) == linked.state:
+            return None  # reported before a restart, and never left that state since
         # Bounded: only the episodes still going on matter.
         self._fired = {
             (e, since)
@@ -479,6 +490,20 @@ class Correlator:
                 for (e, s), st in self.stats.items()
             ],
             "hours": {mac: profile.to_json() for mac, profile in self.hours.items()},
+            "reported": self._reported_json(),
+        }
+
+    def _reported_json(self) -> dict[str, Any]:
+        """The mismatches already reported whose episode still goes on: a restart
+        must not report them again (the same switched-off camera, the same hour)."""
+        episodes = dict(self._carried)
+        for entity_id, since in self._fired:
+            linked = self.entities.get(entity_id)
+            if linked is not None and linked.since == since and linked.state:
+                episodes[entity_id] = linked.state
+        return {
+            "episodes": [{"entity_id": e, "state": s} for e, s in sorted(episodes.items())],
+            "bursts": {mac: list(slot) for mac, slot in self._burst_fired.items()},
         }
 
     def load_learned(self, data: dict[str, Any]) -> None:
@@ -490,6 +515,18 @@ class Correlator:
             str(mac): HourProfile.from_json(profile)
             for mac, profile in data.get("hours", {}).items()
         }
+        try:
+            reported = data.get("reported", {})
+            episodes = reported.get("episodes", [])[:MAX_STATS]
+            carried = {str(item["entity_id"]): str(item["state"]) for item in episodes}
+            bursts = {
+                str(mac): (int(slot[0]), int(slot[1]))
+                for mac, slot in list(reported.get("bursts", {}).items())[:MAX_STATS]
+            }
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            # A damaged list of reports costs only itself, not the learned figures.
+            carried, bursts = {}, {}
+        self._carried, self._burst_fired = carried, bursts
 
 
 def _at_or_before(history: Iterable[Sample], time: float) -> Sample | None:

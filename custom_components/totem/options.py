@@ -26,6 +26,7 @@ from .const import (
     CONF_BLOCK_BACKEND,
     CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
+    CONF_DHCP_SERVERS,
     CONF_FLOW_EXPORTERS,
     CONF_FLOW_PORT,
     CONF_IGNORED,
@@ -52,6 +53,7 @@ from .const import (
     SOURCE_REMOTE,
     SOURCE_REPLAY,
 )
+from .engine.protocol import dhcp_server_entry
 
 # The demo home ships with the integration; its path is found where the
 # integration is installed today, never stored in the entry.
@@ -110,6 +112,18 @@ def links_to_options(links: Mapping[str, str]) -> list[dict[str, Any]]:
 def normalise_macs(raw: Any) -> list[str]:
     """MACs as the user typed them, lower-case and colon-separated, sorted, once each."""
     return sorted({str(m).strip().lower().replace("-", ":") for m in raw or ()})
+
+
+def parse_dhcp_servers(raw: Any) -> tuple[str, ...]:
+    """The options' DHCP servers, normalised; one that does not parse (a hand-edited
+    entry) is left out rather than stop setup: the options form refuses it."""
+    out: set[str] = set()
+    for item in raw if isinstance(raw, list | tuple) else ():
+        try:
+            out.add(dhcp_server_entry(str(item)))
+        except ValueError:
+            continue
+    return tuple(sorted(out))
 
 
 def is_mac(text: str) -> bool:
@@ -227,6 +241,8 @@ class TotemConfig:
     blocklist: str | None = None
     # The Network panel and its reads for administrators only (panel.py).
     panel_admin_only: bool = DEFAULT_PANEL_ADMIN_ONLY
+    # Legitimate extra DHCP servers (normalised MACs or addresses): never rogue.
+    dhcp_servers: tuple[str, ...] = ()
 
     @classmethod
     def from_config_entry(cls, entry: ConfigEntry) -> TotemConfig:
@@ -247,6 +263,7 @@ class TotemConfig:
             new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
             blocklist=str(options.get(CONF_BLOCKLIST) or "") or None,
             panel_admin_only=bool(options.get(CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY)),
+            dhcp_servers=parse_dhcp_servers(options.get(CONF_DHCP_SERVERS)),
         )
 
     @property
@@ -290,6 +307,8 @@ class TotemConfig:
         if self.blocklist and self.source.kind != SOURCE_REMOTE:
             # A remote probe reads files on its own machine: its blocklist is its own.
             args += ["--blocklist", self.blocklist]
+        for server in self.dhcp_servers:
+            args += ["--dhcp-server", server]
         return args
 
 

@@ -99,3 +99,31 @@ def test_another_host_in_a_learned_network_is_not_new():
 def test_prefixes():
     assert prefix_of(bytes([203, 0, 113, 9])) == "203.0.113.0/24"
     assert prefix_of(bytes.fromhex("20010db8000100020000000000000001")) == "2001:db8:1::/48"
+
+
+def _nameless(mac: bytes) -> tuple[HomeDevice, list[Packet]]:
+    """A device that says nothing about itself (no DHCP name, no vendor class, no
+    announcement) with its cloud habit, then a connection to a raw new address."""
+    from dataclasses import replace
+
+    dev, _ = _home()
+    dev = replace(
+        dev, mac=mac, hostname="", vendor_class="", mdns=None, ssdp=None, cloud="api.example.net"
+    )
+    packets = list(HomeTraffic([dev], start=T0).join(dev))
+    for m in range(int(LEARN // 60) + 5):
+        ts = T0 + 1 + m * 60
+        packets.append(_lookup(ts, dev, dev.cloud))
+        packets += _connect(ts + 0.05, dev, dev.cloud_ip, 443, 41000 + m)
+    packets += _connect(AFTER, dev, bytes([185, 10, 20, 30]), 443, 50000)
+    return dev, packets
+
+
+def test_an_unknown_device_with_a_makers_mac_is_watched_like_iot_and_a_random_mac_is_not():
+    # A maker's (burned-in) MAC TOTEM cannot name: an IoT device, most likely.
+    _dev, packets = _nameless(bytes.fromhex("0024e4a1b2c3"))
+    assert [a.details["address"] for a in _alerts(packets)] == ["185.10.20.30"]
+    # A randomised MAC (the locally administered bit): a phone or a laptop on a
+    # private address, which reaches new hosts all day.
+    _dev, packets = _nameless(bytes.fromhex("6a2f3b4c5d6e"))
+    assert _alerts(packets) == []

@@ -3,6 +3,8 @@ rogue DHCP vs. a second interface of the same server."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from custom_components.totem.engine.detectors.guard import attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.sources import Packet
@@ -127,6 +129,62 @@ def test_a_second_interface_of_the_server_is_allowed_by_a_snooze():
     )
     engine.flush()
     assert engine.alerts == []
+
+
+MESH = bytes.fromhex("f0b4290000aa")  # a mesh node that hands out addresses too
+MESH_IP = bytes([192, 168, 1, 3])
+
+
+def _allowing(servers: list[str]) -> tuple[Engine, Any]:
+    from tests.engine.helpers import send_command
+
+    engine = Engine(EngineConfig(learn_seconds=0.0))
+    guard = attach_detectors(engine)
+    assert send_command(guard, "dhcp_servers", {"servers": servers}).ok
+    return engine, guard
+
+
+def test_a_listed_dhcp_server_is_never_rogue_and_an_unlisted_one_is():
+    copycat = bytes.fromhex("b827eb000001")
+    engine, _guard = _allowing(["F0-B4-29-00-00-AA"])  # as a user may type it
+    engine.process(
+        [
+            rogue_offer(T0, ROUTER_MAC, ROUTER_IP),
+            rogue_offer(T0 + 10, MESH, MESH_IP),
+            rogue_offer(T0 + 20, MESH, MESH_IP),
+            rogue_offer(T0 + 30, copycat, MESH_IP),  # the listed server's address copied
+        ]
+    )
+    engine.flush()
+    assert [(a.kind, a.mac) for a in engine.alerts] == [("rogue_dhcp", "b8:27:eb:00:00:01")]
+
+
+def test_a_listed_address_counts_only_for_the_mac_that_owns_it():
+    copycat = bytes.fromhex("b827eb000001")
+    engine, _guard = _allowing(["192.168.1.3"])
+    engine.process(
+        [
+            rogue_offer(T0, ROUTER_MAC, ROUTER_IP),
+            rogue_offer(T0 + 10, MESH, MESH_IP),  # sends from the listed address: allowed
+            arp_frame(T0 + 11, MESH, MESH_IP),  # and claims it by ARP
+            rogue_offer(T0 + 20, copycat, MESH_IP),  # the same address, another MAC
+        ]
+    )
+    engine.flush()
+    assert [(a.kind, a.mac) for a in engine.alerts] == [("rogue_dhcp", "b8:27:eb:00:00:01")]
+
+
+def test_the_list_is_replaced_by_the_next_command_and_bad_entries_are_refused():
+    from tests.engine.helpers import send_command
+
+    engine, guard = _allowing(["f0:b4:29:00:00:aa"])
+    assert send_command(guard, "dhcp_servers", {"servers": []}).ok  # the list emptied
+    refused = send_command(guard, "dhcp_servers", {"servers": ["not-a-mac"]})
+    assert not refused.ok
+    assert refused.error == "invalid_value"
+    engine.process([rogue_offer(T0, ROUTER_MAC, ROUTER_IP), rogue_offer(T0 + 10, MESH, MESH_IP)])
+    engine.flush()
+    assert [(a.kind, a.mac) for a in engine.alerts] == [("rogue_dhcp", "f0:b4:29:00:00:aa")]
 
 
 def _router_known(ts: float) -> list[Packet]:

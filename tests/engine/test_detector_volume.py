@@ -110,3 +110,35 @@ def test_every_device_type_is_judged():
         assert table.roomy_volume(person)
         assert not table.watches(person, "new_destination")
     assert not table.roomy_volume("camera")
+
+
+def _phone_backup(to_own_cloud: bool, seconds: float = 120.0, offset: float = 0.0) -> list[Alert]:
+    """A phone browses its cloud for an hour, then uploads 300 MB a minute for two
+    minutes (a 40 Mbit/s uplink): to its own cloud (a photo backup) or to a network
+    it never reached (what data theft looks like)."""
+    from tests.traffic.family import _bulk
+
+    phone = next(d for d in make_home(12, seed=3) if d.kind == "phone")
+    home = HomeTraffic([phone], start=T0)
+    packets = list(home.join(phone))
+    for m in range(int(LEARN // 60) + 10):
+        home.t = T0 + 1 + m * 60
+        packets += list(home.session(phone, 40))
+    start = T0 + LEARN + 600.0 + offset
+    target = phone.cloud_ip if to_own_cloud else bytes([185, 220, 101, 7])
+    _bulk(packets, start, phone, None, target, seconds, 300.0, True, random.Random(5))
+    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    attach_detectors(engine)
+    engine.process(sorted(packets, key=lambda p: p[0]))
+    engine.flush()
+    return [a for a in engine.alerts if a.kind == "traffic_spike"]
+
+
+@pytest.mark.parametrize(("seconds", "offset"), [(120.0, 0.0), (80.0, 0.0), (80.0, 35.0)])
+def test_a_phone_backing_up_to_its_own_cloud_is_silent_and_the_same_to_a_new_host_is_not(
+    seconds: float, offset: float
+):
+    # 80 s: the backup's last minute is judged after its flow ended.
+    assert _phone_backup(True, seconds, offset) == []
+    (alert,) = _phone_backup(False, seconds, offset)
+    assert alert.details["bytes"] > 30_000_000

@@ -39,6 +39,8 @@ COMMANDS: list[p.Command] = [
     enforce_cmds.ListBlocks(id=10),
     enforce_cmds.QuarantineDevice(mac=MAC),
     enforce_cmds.ReleaseDevice(mac=MAC),
+    p.AllowDhcpServers(servers=("192.168.1.2", MAC)),
+    p.AllowDhcpServers(),
 ]
 
 
@@ -75,6 +77,11 @@ def test_every_registered_command_has_a_round_trip_case() -> None:
         ({"cmd": "blocklist", "path": "x" * 5000}, "malformed_command"),
         ({"cmd": "discovery"}, "malformed_command"),
         ({"cmd": "reset_baseline", "mac": 42}, "malformed_command"),
+        ({"cmd": "dhcp_servers", "servers": "aa:bb:cc:dd:ee:ff"}, "malformed_command"),
+        ({"cmd": "dhcp_servers", "servers": [MAC] * 65}, "malformed_command"),
+        ({"cmd": "dhcp_servers", "servers": [42]}, "malformed_command"),
+        ({"cmd": "dhcp_servers", "servers": ["pi-hole"]}, "invalid_value"),
+        ({"cmd": "dhcp_servers", "servers": ["ff:ff:ff:ff:ff:ff"]}, "invalid_value"),
     ],
 )
 def test_malformed_commands_are_refused_with_a_code(obj: object, code: str) -> None:
@@ -204,3 +211,12 @@ def test_the_probe_answers_every_line_and_survives_hostile_ones() -> None:
         (5, True, None),
     ]
     assert proc.returncode == 0
+
+
+def test_dhcp_servers_are_normalised_and_an_address_is_never_read_as_a_mac() -> None:
+    assert p.dhcp_server_entry(" CC-50-E3-68-66-4A ") == MAC
+    # Twelve digits once the dots go: still an address, not a MAC.
+    assert p.dhcp_server_entry("192.168.100.200") == "192.168.100.200"
+    assert p.dhcp_server_entry("fd00::0:53") == "fd00::53"
+    with pytest.raises(ValueError, match="neither a MAC address nor an IP address"):
+        p.dhcp_server_entry("192.168.1")

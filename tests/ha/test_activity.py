@@ -311,3 +311,95 @@ def test_an_off_state_that_is_known_to_be_busy_is_judged_by_its_own_level() -> N
     assert found == []
     _, found = correlator.observe(180.0, 0.0, {CAMERA: Sample(180.0, 22_100_000, 0, ())})
     assert [(m.kind, m.usual) for m in found] == [(KIND_OFF_UPLOAD, 2e6)]
+
+
+async def test_a_mismatch_reported_before_a_restart_is_not_reported_again(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    """The camera uploads while its switch is off; Home Assistant restarts (a reload)
+    and the replay shows the same upload again with the switch still off: the same
+    episode, already reported, so no second mismatch."""
+    capture, _packets, _lookups = camera_capture(tmp_path / "camera.pcap")
+    await _switch(hass, initial=False)
+    anomalies = _collect(hass, EVENT_ANOMALY)
+    entry = replay_entry(
+        capture,
+        speed=SPEED,
+        **{CONF_UPDATE_INTERVAL: 0.1, CONF_ACTIVITY_LINKS: {SWITCH: CAMERA}},
+    )
+    await setup_entry(hass, entry)
+
+    def mismatches() -> list[dict[str, Any]]:
+        return [a for a in anomalies if a["kind"] == "activity_mismatch"]
+
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.finished, what="end of the first replay")
+    assert len(mismatches()) == 1
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    await wait_for(hass, lambda: coordinator.finished, what="end of the replay after reload")
+    assert len(mismatches()) == 1
+    # Switched on and off again: a new episode, reported on its own.
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": SWITCH}, True)
+    await hass.services.async_call("input_boolean", "turn_off", {"entity_id": SWITCH}, True)
+    correlator = entry.runtime_data.activity.correlator
+    assert SWITCH not in correlator.learned_json()["reported"]["episodes"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_reported_episodes_and_bursts_survive_a_restart_until_the_state_changes() -> None:
+    correlator = Correlator(hour_of=lambda _t: 12)
+    correlator.set_links({"switch.plug": CAMERA}, {"switch.plug": "off"})
+    correlator.observe(60.0, 0.0, {CAMERA: Sample(60.0, 0, 0, ())})
+    _, found = correlator.observe(120.0, 0.0, {CAMERA: Sample(120.0, 600_000, 0, ())})
+    assert [m.kind for m in found] == [KIND_OFF_UPLOAD]
+    saved = correlator.learned_json()
+    assert saved["reported"]["episodes"] == [{"entity_id": "switch.plug", "state": "off"}]
+
+    # Restarted with the plug still off: the same episode, silent.
+    again = Correlator(hour_of=lambda _t: 12)
+    again.load_learned(saved)
+    again.set_links({"switch.plug": CAMERA}, {"switch.plug": "off"})
+    again.observe(1000.0, 0.0, {CAMERA: Sample(1000.0, 0, 0, ())})
+    _, found = again.observe(1060.0, 0.0, {CAMERA: Sample(1060.0, 600_000, 0, ())})
+    assert found == []
+    # Still carried into the next save, until the plug changes state.
+    assert again.learned_json()["reported"]["episodes"] == saved["reported"]["episodes"]
+
+    # Restarted after the plug came on and went off again: a new episode, reported.
+    fresh = Correlator(hour_of=lambda _t: 12)
+    fresh.load_learned(saved)
+    fresh.set_links({"switch.plug": CAMERA}, {"switch.plug": "on"})
+    fresh.observe(1000.0, 0.0, {CAMERA: Sample(1000.0, 0, 0, ())})
+    fresh.state_changed("switch.plug", "on", "off", 0.0, 1.0)
+    _, found = fresh.observe(1060.0, 0.0, {CAMERA: Sample(1060.0, 0, 0, ())})
+    _, found = fresh.observe(1120.0, 0.0, {CAMERA: Sample(1120.0, 600_000, 0, ())})
+    assert [m.kind for m in found] == [KIND_OFF_UPLOAD]
+
+
+def test_a_burst_reported_this_hour_is_not_reported_again_after_a_restart() -> None:
+    correlator = Correlator(hour_of=lambda _t: 3)
+    correlator.set_links({SWITCH: CAMERA}, {SWITCH: "on"})
+    tx = _feed(correlator, 0.0, 40, 2_000)
+    tx += 5_000_000
+    _, found = correlator.observe(41 * 60.0, 0.0, {CAMERA: Sample(41 * 60.0, tx, 0, ())})
+    assert [m.kind for m in found] == [KIND_BURST]
+    again = Correlator(hour_of=lambda _t: 3)
+    again.load_learned(correlator.learned_json())
+    again.set_links({SWITCH: CAMERA}, {SWITCH: "on"})
+    again.observe(42 * 60.0, 0.0, {CAMERA: Sample(42 * 60.0, 0, 0, ())})
+    _, found = again.observe(43 * 60.0, 0.0, {CAMERA: Sample(43 * 60.0, 5_000_000, 0, ())})
+    assert found == []  # the same hour of the same day
+
+
+def test_a_damaged_list_of_reports_loses_only_itself() -> None:
+    correlator = Correlator(hour_of=lambda _t: 12)
+    correlator.load_learned(
+        {
+            "stats": [{"entity_id": "switch.plug", "state": "off", "values": [2e6] * 10}],
+            "reported": {"episodes": [{"entity_id": "switch.plug"}], "bursts": {"x": 3}},
+        }
+    )
+    assert correlator.stats[("switch.plug", "off")].learned
+    assert correlator.learned_json()["reported"] == {"episodes": [], "bursts": {}}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from .blocklist import BlocklistError
 from .detectors.guard import attach_detectors
 from .engine import Engine, EngineConfig
+from .protocol import AllowDhcpServers, dhcp_server_entry
 from .report import render_table
 from .sources import CaptureFileError, open_capture, read_files
 
@@ -24,13 +26,29 @@ def non_negative(text: str) -> float:
     return value
 
 
-def build_engine(learn_seconds: float = 0.0, blocklist: str | None = None, **config: Any) -> Engine:
+def dhcp_server_arg(text: str) -> str:
+    try:
+        return dhcp_server_entry(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def build_engine(
+    learn_seconds: float = 0.0,
+    blocklist: str | None = None,
+    *,
+    dhcp_servers: Sequence[str] = (),
+    **config: Any,
+) -> Engine:
     """An engine with every detector attached, configured like the CLI's.
 
     Raises ``BlocklistError`` (one line) when ``blocklist`` cannot be read.
     """
     engine = Engine(EngineConfig(learn_seconds=learn_seconds, **config))
     attach_detectors(engine, blocklist)
+    if dhcp_servers:
+        # Before the first frame: a listed server's first offer is never flagged.
+        engine.command(AllowDhcpServers(servers=tuple(dhcp_servers)))
     return engine
 
 
@@ -48,6 +66,14 @@ def add_detector_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="offline blocklist: IP addresses, CIDR ranges, domains or hosts-file lines",
     )
+    parser.add_argument(
+        "--dhcp-server",
+        action="append",
+        default=[],
+        type=dhcp_server_arg,
+        metavar="MAC|IP",
+        help="a legitimate extra DHCP server (mesh node, Pi-hole); repeat for more",
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {message}", file=sys.stderr)
 
     try:
-        engine = build_engine(args.learn, args.blocklist)
+        engine = build_engine(args.learn, args.blocklist, dhcp_servers=args.dhcp_server)
         for path in args.files:
             open_capture(path).close()  # every file is checked before any is analysed
         read_files(engine, args.files, warn)

@@ -129,7 +129,12 @@ def _run(args: argparse.Namespace, stop: StopRequest) -> int:
         return EXIT_BAD_INPUT
     with cap:
         try:
-            engine = build_engine(args.learn, args.blocklist, own_macs=frozenset({cap.own_mac}))
+            engine = build_engine(
+                args.learn,
+                args.blocklist,
+                own_macs=frozenset({cap.own_mac}),
+                dhcp_servers=args.dhcp_server,
+            )
         except BlocklistError as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_BAD_INPUT

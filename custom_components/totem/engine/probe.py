@@ -466,7 +466,12 @@ def run_local(
                 args.learn, args.blocklist, args.max_devices, tuple(args.allow)
             )
         else:
-            engine = build_engine(args.learn, args.blocklist, max_devices=args.max_devices)
+            engine = build_engine(
+                args.learn,
+                args.blocklist,
+                max_devices=args.max_devices,
+                dhcp_servers=getattr(args, "dhcp_server", ()),
+            )
     except BlocklistError as err:
         stream.write(ErrorMessage(code="bad_file", message=str(err)).to_line() + "\n")
         return 2

@@ -25,6 +25,7 @@ see :data:`COMMANDS`. An unknown or malformed command gets an ``ack`` with
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 from collections.abc import Callable
@@ -338,6 +339,50 @@ def _parse_device_type(obj: dict[str, Any], ident: int | None) -> Command:
     return SetDeviceType(id=ident, mac=mac, type=type_ or None)
 
 
+def dhcp_server_entry(text: str) -> str:
+    """A legitimate DHCP server as the user names it: a device's MAC, or an IP
+    address, normalised; ValueError (one line) otherwise."""
+    text = text.strip()
+    try:  # first: "192.168.100.200" also reads as twelve hex digits
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    try:
+        raw = netaddr.mac_bytes(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a MAC address nor an IP address") from None
+    if not netaddr.is_unicast_mac(raw):
+        raise ValueError(f"{text!r} is not a device's MAC address")
+    return netaddr.mac_str(raw)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllowDhcpServers(Command):
+    """The DHCP servers the user vouches for besides the one TOTEM learned (a mesh
+    node, a Pi-hole): MACs or IP addresses, never flagged as rogue. Replaces the list."""
+
+    name: ClassVar[str] = "dhcp_servers"
+    servers: tuple[str, ...] = ()
+
+    def _fields(self) -> dict[str, Any]:
+        return {"servers": list(self.servers)}
+
+
+def _parse_dhcp_servers(obj: dict[str, Any], ident: int | None) -> Command:
+    raw = obj.get("servers", [])
+    if not isinstance(raw, list) or len(raw) > MAX_LIST:
+        raise ProtocolError("malformed_command", f"'servers' must be a list of at most {MAX_LIST}")
+    servers: list[str] = []
+    for item in raw:
+        if not isinstance(item, str) or len(item) > 64:
+            raise ProtocolError("malformed_command", "'servers' holds MACs or IP addresses")
+        try:
+            servers.append(dhcp_server_entry(item))
+        except ValueError as err:
+            raise ProtocolError("invalid_value", str(err)) from None
+    return AllowDhcpServers(id=ident, servers=tuple(sorted(set(servers))))
+
+
 CommandParser = Callable[[dict[str, Any], int | None], Command]
 
 # Every command a probe accepts, by its "cmd" name.
@@ -351,6 +396,7 @@ COMMANDS: dict[str, CommandParser] = {
     LoadBlocklist.name: _parse_blocklist,
     Discovery.name: _parse_discovery,
     SetDeviceType.name: _parse_device_type,
+    AllowDhcpServers.name: _parse_dhcp_servers,
 }
 
 

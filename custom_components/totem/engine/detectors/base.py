@@ -24,6 +24,7 @@ from ..devices import DeviceRecord
 from ..flows import Flow
 from ..identify import Identity
 from ..model import Severity
+from ..protocol import Command, Reply
 from .baseline import DeviceBaseline
 from .policy import PolicyTable
 from .thresholds import Thresholds
@@ -150,6 +151,11 @@ class Detector:
         return None
 
     def on_tick(self, ts: float) -> None:
+        return None
+
+    def command(self, cmd: Command) -> Reply | None:
+        """A control command the guard does not handle itself: the reply, or None
+        when it is not this detector's."""
         return None
 
     def forget(self, mac: bytes | None) -> None:

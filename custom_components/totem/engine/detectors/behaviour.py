@@ -27,6 +27,7 @@ from .baseline import (
     MAX_SERVERS,
     add_bounded,
 )
+from .destinations import prefix_of
 
 INSECURE = {"Telnet": "Telnet", "FTP": "FTP"}
 BUCKET_SECONDS = 60.0
@@ -134,6 +135,9 @@ class TrafficSpikeDetector(Detector):
     def __init__(self, ctx: DetectorContext) -> None:
         super().__init__(ctx)
         self._next_bucket = 0.0
+        # Devices seen moving a big transfer to their own networks, and when: the
+        # transfer's last minute comes after its flow ended (no longer live).
+        self._owner_transfer: dict[bytes, float] = {}
 
     def on_tick(self, ts: float) -> None:
         if self.ctx.learn_seconds <= 0:
@@ -176,6 +180,35 @@ class TrafficSpikeDetector(Detector):
             elif self._usual(ts, mac, sent) and not ctx.alerted_recently(mac, ts):
                 base.volume.learn(float(sent))  # never learn from alerting or unusual minutes
 
+    def _to_known_networks(self, mac: bytes, ts: float) -> int:
+        """Bytes the device's live flows sent to networks it reached while learning."""
+        ctx = self.ctx
+        base = ctx.baseline(mac, ts)
+        if base is None or not base.prefixes:
+            return 0
+        known = base.prefixes
+        total = 0
+        for f in ctx.live_flows():
+            src, dst = f.src_dev, f.dst_dev
+            if src is not None and src.mac == mac and prefix_of(f.dst_ip) in known:
+                total += f.fwd_bytes
+            elif dst is not None and dst.mac == mac and prefix_of(f.src_ip) in known:
+                total += f.rev_bytes
+        return total
+
+    def _owners_transfer(self, mac: bytes, ts: float, sent: int, big: int) -> bool:
+        """Is this minute's upload the device's own big transfer to networks it knows:
+        held by its live flows there, or the last minute of one seen live a minute ago
+        (its flow has ended since)?"""
+        known = self._to_known_networks(mac, ts)
+        if known >= min(sent, big):
+            if len(self._owner_transfer) >= MAX_PEERS:
+                self._owner_transfer.clear()
+            self._owner_transfer[mac] = ts
+            return 2 * known >= sent
+        seen = self._owner_transfer.get(mac)
+        return seen is not None and ts - seen <= 2 * BUCKET_SECONDS
+
     def _usual(self, ts: float, mac: bytes, sent: int) -> bool:
         """True for a minute within the device's usual range; alerts on a spike."""
         ctx = self.ctx
@@ -190,6 +223,12 @@ class TrafficSpikeDetector(Detector):
         limit = max(factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad, floor)
         if sent <= limit:
             return True
+        if roomy and self._owners_transfer(mac, ts, sent, t.spike_min_bytes_roomy):
+            # A person's machine or a media device moving a lot to where it always
+            # goes (a phone's photo backup to its own cloud, a sync, a video call) is
+            # its owner's doing: not learned, not alerted. Data stolen goes somewhere
+            # new, and flows to networks it never reached do not count here.
+            return False
         if ctx.watched(mac, "traffic_spike", ts) is None:
             return False
         usual = max(stats.median, 1.0)

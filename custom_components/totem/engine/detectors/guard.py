@@ -67,7 +67,7 @@ from . import (  # noqa: F401 - importing them registers their detectors
 )
 from .base import Detector, Profile, Settled, registered
 from .baseline import DeviceBaseline
-from .policy import GENERAL_PURPOSE, PolicyTable
+from .policy import GENERAL_PURPOSE, UNKNOWN_PRIVATE, PolicyTable
 from .thresholds import Thresholds
 
 BLOCKLIST_ENV = "TOTEM_BLOCKLIST"
@@ -286,7 +286,12 @@ class Guard(EngineObserver):
         label = f"{thing} ({ident.name or netaddr.mac_str(mac)})"
         if dev is not None and dev.is_gateway:
             label = f"router ({ident.name or netaddr.mac_str(mac)})"
-        prof = Profile(ident.type if not (dev and dev.is_gateway) else "router", label, ts)
+        kind = ident.type
+        if dev is not None and dev.is_gateway:
+            kind = "router"
+        elif kind == "unknown" and netaddr.is_locally_administered(mac):
+            kind = UNKNOWN_PRIVATE  # a randomised MAC: a person's machine (policy.py)
+        prof = Profile(kind, label, ts)
         if len(self._profiles) >= self.engine.config.max_devices * 2:
             self._profiles.clear()
         self._profiles[mac] = prof
@@ -565,8 +570,8 @@ class Guard(EngineObserver):
             self._profiles.pop(_parse_mac(cmd.mac) or b"", None)
             return None
         handler = self._handlers.get(type(cmd))
-        if handler is None:
-            return None
+        if handler is None:  # perhaps one detector's own (the DHCP servers allowed)
+            return next((r for d in self.detectors if (r := d.command(cmd)) is not None), None)
         try:
             return handler(cmd)
         except BlocklistError as err:

@@ -26,8 +26,10 @@ held owner was the impostor (a capture that began mid-attack) and is blamed.
 DHCP. Servers seen while learning (or the first one when learning is off)
 are legitimate; a DHCP offer or ack from another MAC is rogue whatever it
 writes in option 54 (an attacker copies the real server's address there).
-A second interface of the real server is allowed with a snooze of
-rogue_dhcp on its MAC (Home Assistant's snooze service), never by guess.
+A legitimate extra server (a mesh node, a Pi-hole, a second interface of
+the router) is allowed by the user's list (the ``dhcp_servers`` command, the
+options' "Other DHCP servers"), by MAC or by an address its MAC owns; never
+by guess.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any
 
 from .. import netaddr
 from ..flows import Flow
+from ..protocol import OK, AllowDhcpServers, Command, Reply
 from .base import Detector, DetectorContext, register
 
 MAX_INVENTORY = 8192
@@ -337,10 +340,18 @@ class DhcpDetector(Detector):
         super().__init__(ctx)
         self.servers: set[str] = set()  # MACs
         self.server_ips: set[str] = set()
+        # The user's extra servers (a mesh node, a Pi-hole): MACs, and addresses.
+        self.allowed: frozenset[str] = frozenset()
+
+    def command(self, cmd: Command) -> Reply | None:
+        if not isinstance(cmd, AllowDhcpServers):
+            return None
+        self.allowed = frozenset(cmd.servers)
+        return OK
 
     def on_dhcp_server(self, ts: float, mac: bytes, server_ip: str) -> None:
         key = netaddr.mac_str(mac)
-        if key in self.servers:
+        if key in self.servers or key in self.allowed or self._allowed_address(mac):
             return
         ctx = self.ctx
         # Option 54 is written by the sender: a known server's address from a new
@@ -358,10 +369,25 @@ class DhcpDetector(Detector):
             f"{ctx.describe(mac, ts)} is handing out network addresses (DHCP server "
             f"{server_ip}) although another device does that on your network. A rogue "
             "DHCP server can send your devices' traffic through an attacker. What you can "
-            "do: unplug or block it, unless it is a second interface of your router (then "
-            "snooze this alert on it).",
+            "do: unplug or block it, unless it is a legitimate one (a mesh node, a "
+            "Pi-hole: then add it to TOTEM's other DHCP servers in the options).",
             {"server_ip": server_ip, "known_servers": sorted(self.servers)},
         )
+
+    def _allowed_address(self, mac: bytes) -> bool:
+        """An allowed IP address counts for the MAC that owns it: sends from it or
+        claims it by ARP, and no other device claims it (option 54 alone is the
+        sender's word, and copying a known server's address is how a rogue hides)."""
+        if not self.allowed:
+            return False
+        devices = self.ctx.devices
+        dev = devices.get(mac)
+        if dev is None:
+            return False
+        for raw in set(dev.source_ips) | dev.arp_ips:
+            if netaddr.ip_str(raw) in self.allowed:
+                return not any(raw in d.arp_ips for m, d in devices.items() if m != mac)
+        return False
 
     def _is_the_router(self, mac: bytes, server_ip: str) -> bool:
         """The router itself: it routes for the Internet and it alone claims the

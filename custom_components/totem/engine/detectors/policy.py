@@ -73,9 +73,17 @@ MEDIA_ALLOWED: frozenset[str] = IOT_ALLOWED | {
     "XMPP",
 }
 
+# An unknown device with a locally administered (randomised) MAC. Phones, tablets
+# and laptops randomise their Wi-Fi MAC per network (iOS 14+, Android 10+, Windows
+# 10+), as do virtual machines and containers; IoT firmware (ESP, cameras, plugs,
+# bulbs) keeps the maker's burned-in MAC. So an unknown device with a random MAC is
+# judged as a person's machine, and one with a maker's MAC as the IoT device it
+# most likely is (strict baselines, the IoT scan limits).
+UNKNOWN_PRIVATE = "unknown_private"
+
 # Types whose owner uses them for everything: wider scan limits, the roomy volume model.
 GENERAL_PURPOSE: frozenset[str] = frozenset(
-    {"laptop", "desktop", "phone", "tablet", "unknown", "router", "access_point"}
+    {"laptop", "desktop", "phone", "tablet", UNKNOWN_PRIVATE, "router", "access_point"}
 )
 
 
@@ -92,6 +100,7 @@ DEFAULT_POLICIES: dict[str, TypePolicy] = {
     "desktop": TypePolicy(None, "general"),
     "phone": TypePolicy(None, "general"),
     "tablet": TypePolicy(None, "general"),
+    UNKNOWN_PRIVATE: TypePolicy(None, "general"),
     # Unknown: watched like IoT, with the widest non-general protocol set (it
     # may be a TV or a speaker TOTEM could not name).
     "unknown": TypePolicy(MEDIA_ALLOWED, "strict"),

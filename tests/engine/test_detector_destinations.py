@@ -3,6 +3,8 @@ churn behind a learned domain and hosts in a learned network are not."""
 
 from __future__ import annotations
 
+from scapy.layers.dns import DNS, DNSQR, DNSRR
+
 from custom_components.totem.engine.detectors.destinations import prefix_of
 from custom_components.totem.engine.detectors.guard import attach_detectors
 from custom_components.totem.engine.engine import Engine, EngineConfig
@@ -127,3 +129,39 @@ def test_an_unknown_device_with_a_makers_mac_is_watched_like_iot_and_a_random_ma
     # private address, which reaches new hosts all day.
     _dev, packets = _nameless(bytes.fromhex("6a2f3b4c5d6e"))
     assert _alerts(packets) == []
+
+
+def _answer(ts: float, dev: HomeDevice, name: str, address: str) -> Packet:
+    """The resolver's answer to the device: ``name`` is at ``address`` for an hour."""
+    payload = bytes(
+        DNS(
+            id=7,
+            qr=1,
+            rd=1,
+            ra=1,
+            qd=DNSQR(qname=name),
+            an=DNSRR(rrname=name, type="A", rdata=address, ttl=3600),
+        )
+    )
+    frame = eth(
+        dev.mac, ROUTER_MAC, 0x0800, ipv4(ROUTER_IP, dev.ip, 17, udp(53, 5353 + 1, payload))
+    )
+    return (ts, len(frame), frame, 1)
+
+
+def test_an_address_a_dns_answer_gave_for_a_learned_domain_is_not_new_minutes_later():
+    # Devices cache answers for their TTL: the connection can come long after the
+    # lookup (outside RESOLVE_WINDOW), and the answer still names the host.
+    dev, packets = _home()
+    packets.append(_lookup(AFTER, dev, dev.cloud))
+    packets.append(_answer(AFTER + 0.02, dev, dev.cloud, "151.101.50.7"))
+    packets += _connect(AFTER + 600, dev, bytes([151, 101, 50, 7]), 443, 50000)
+    assert _alerts(packets) == []
+
+
+def test_without_the_answer_the_same_late_connection_is_new():
+    dev, packets = _home()
+    packets.append(_lookup(AFTER, dev, dev.cloud))
+    packets += _connect(AFTER + 600, dev, bytes([151, 101, 50, 7]), 443, 50000)
+    (alert,) = _alerts(packets)
+    assert alert.details["address"] == "151.101.50.7"

@@ -13,8 +13,10 @@ network is judged by what the device looked up just before it:
   is learned silently;
 - a domain it never used: the DNS detector already tells that one.
 
-TOTEM reads DNS questions, not answers, so "the domain resolved to this
-address" is the device's own order of events: devices connect within
+"The domain resolved to this address" comes from the DNS answer the device
+received (:mod:`..resolved`, held for the answer's TTL, at least ten minutes)
+and, where no answer was seen (a DNS-over-HTTPS client, an answer from before
+the capture), from the device's own order of events: devices connect within
 milliseconds of their lookup, and ``RESOLVE_WINDOW`` leaves slow stacks and
 retries room. DNS, NTP and ICMP are left out: resolvers and time servers are
 the DNS detector's and the baseline's, and pings answer nothing.
@@ -87,6 +89,11 @@ class AddressDetector(Detector):
             add_bounded(base.prefixes, prefix, MAX_PREFIXES)
             return
         resolved = self._resolved(origin, ts)
+        if not resolved:  # the answer it was given names the host, whatever the timing
+            name = ctx.resolved_name(origin, ip, ts)
+            domain = base_domain(name) if name else None
+            if domain is not None:
+                resolved = [domain]
         if resolved:
             if any(d in base.domains for d in resolved) and not ctx.alerted_recently(origin, ts):
                 add_bounded(base.prefixes, prefix, MAX_PREFIXES)  # churn behind a known name

@@ -233,6 +233,9 @@ class Guard(EngineObserver):
     def live_flows(self) -> list[Flow]:
         return self.engine.live_flows()
 
+    def resolved_name(self, mac: bytes, address: bytes, ts: float) -> str | None:
+        return self.engine.identifier.resolved_name(mac, address, ts)
+
     # -- devices -----------------------------------------------------------------------
 
     def thresholds(self, mac: bytes | None) -> Thresholds:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from scapy.layers.dns import DNS, DNSQR, DNSRR
+
 from custom_components.totem.engine import talks
 from custom_components.totem.engine.engine import Engine, EngineConfig
 from custom_components.totem.engine.model import DeviceRow
@@ -91,6 +93,35 @@ def test_flows_and_peers_sorted_by_volume_with_the_domain_the_client_asked_for()
     # The router's side of the same conversations: peers are the plug's address.
     router = next(d for d in engine.snapshot().devices if d.mac == ROUTER.hex(":"))
     assert {f["peer"] for f in router.top_flows} == {"192.168.1.50"}
+
+
+def test_a_peer_the_device_named_by_no_payload_is_named_by_the_dns_answer_it_got() -> None:
+    # An MQTT or raw TCP client sends no SNI or Host: the answer to its lookup says
+    # what the address is; a peer nothing named stays bare.
+    answer = bytes(
+        DNS(
+            id=3,
+            qr=1,
+            qd=DNSQR(qname="mqtt.example.org"),
+            an=DNSRR(rrname="mqtt.example.org", type="A", rdata="198.51.100.77", ttl=600),
+        )
+    )
+    broker, other = bytes([198, 51, 100, 77]), bytes([198, 51, 100, 78])
+    out: list[Packet] = []
+    for ts, data in (
+        (1.0, frame(ROUTER, PLUG, bytes([192, 168, 1, 1]), PLUG_IP, udp(53, 40500, answer), 17)),
+        (2.0, frame(PLUG, ROUTER, PLUG_IP, broker, tcp(40600, 8883, 1, 0, 0x18, b"m" * 90))),
+        (2.1, frame(ROUTER, PLUG, broker, PLUG_IP, tcp(8883, 40600, 1, 1, 0x18, b"n" * 40))),
+        (3.0, frame(PLUG, ROUTER, PLUG_IP, other, tcp(40601, 8883, 1, 0, 0x18, b"o" * 10))),
+    ):
+        out.append((ts, len(data), data, 1))
+    engine = Engine(EngineConfig())
+    engine.process(out)
+    row = plug_row(engine)
+    named = {f["peer"]: f["domain"] for f in row.top_flows if f["port"] == 8883}
+    assert named == {"198.51.100.77": "mqtt.example.org", "198.51.100.78": None}
+    peers = {p["peer"]: p["domain"] for p in row.top_peers}
+    assert {peer: peers[peer] for peer in named} == named
 
 
 def test_conversations_per_device_are_bounded_and_keep_the_busiest() -> None:

@@ -9,6 +9,7 @@ Identification (:mod:`.identify`) runs here, once per device and snapshot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from . import netaddr, talks
 from .classify import behaviours
@@ -153,6 +154,7 @@ def build_snapshot(
         if f.dst_mac != f.src_mac:
             live.setdefault(f.dst_mac, []).append(f)
     out: list[DeviceRow] = []
+    now = last_time if last_time is not None else 0.0  # what answers are still held at
     for mac, row in rows.items():
         if row.tx_packets == 0:
             continue
@@ -175,7 +177,12 @@ def build_snapshot(
         row.manufacturer_registry = ident.manufacturer_registry
         row.type_source = ident.type_source
         row.roles = network_roles(behaviours(identifier.evidence(mac), summary))
-        row.top_flows, row.top_peers = talks.top(mac, devices[mac].talks, live.get(mac, ()))
+        row.top_flows, row.top_peers = talks.top(
+            mac,
+            devices[mac].talks,
+            live.get(mac, ()),
+            partial(identifier.resolved_name, mac, ts=now),
+        )
         out.append(row)
     out.sort(key=lambda r: (-(r.tx_bytes + r.rx_bytes), r.mac))
     return Snapshot(

@@ -6,8 +6,8 @@ Each device record keeps at most ``MAX_TALKS`` conversations folded from its
 ended flows (:func:`add`, called by ``flows.fold``); a snapshot adds the live
 flows on top (:func:`top`) and hands out the busiest ``SHOWN_FLOWS`` of them
 and the busiest ``SHOWN_PEERS`` peer addresses. The domain of a conversation
-is the TLS server name or HTTP Host its initiator sent (:func:`flow_domain`);
-TOTEM reads DNS questions, not answers, so an address without one has none.
+is the TLS server name or HTTP Host its initiator sent (:func:`flow_domain`), else
+the name a DNS answer the device received gave for that address.
 
 What a snapshot carries is checked again on the way in (:func:`clean`): a
 remote probe's table is as hostile as any packet.
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from . import netaddr
+from . import netaddr, resolved
 from .decode import ip_proto_name
 from .dissect import HTTP_METHODS, parse_http_request, parse_tls_sni
 from .protocols import by_port, service_port
@@ -87,16 +87,15 @@ def flow_domain(payload: bytes) -> str | None:
 
 
 def clean_domain(name: object) -> str | None:
-    """A host name as DNS spells it, or None (a port, a bracketed address, junk)."""
+    """A host name as DNS spells it, or None: a Host header's port and an IPv6 literal
+    (the peer address already says it) are cut, the rest is :func:`.resolved.clean_domain`."""
     if not isinstance(name, str) or not name or len(name) > MAX_DOMAIN + 6:
         return None
-    text = name.strip().lower().rstrip(".")
+    text = name.strip()
     if text.startswith("["):
-        return None  # an IPv6 literal: the peer address already says it
-    text = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
-    if len(text) > MAX_DOMAIN or not _DOMAIN.fullmatch(text) or ".." in text:
         return None
-    return text
+    text = text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+    return resolved.clean_domain(text)
 
 
 def add(
@@ -150,11 +149,15 @@ def fold_flow(
 
 
 def top(
-    mac: bytes, kept: dict[TalkKey, Talk], live: Iterable[Any]
+    mac: bytes,
+    kept: dict[TalkKey, Talk],
+    live: Iterable[Any],
+    resolve: Callable[[bytes], str | None] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The device's busiest conversations (ended and live) and busiest peers, as JSON.
 
-    LIVE are its flows still in the flow table (``engine.flows.Flow``).
+    LIVE are its flows still in the flow table (``engine.flows.Flow``). RESOLVE names
+    a peer the device sent no name to (a DNS answer it received for that address).
     """
     merged = dict(kept)  # the kept ones are copied only when a live flow adds to them
     fresh: set[TalkKey] = set()
@@ -175,10 +178,16 @@ def top(
         talk.grow(up, down, f.fwd_pkts + f.rev_pkts, f.last, app, f.domain)
         talk.live = True
     ranked = sorted(merged.items(), key=lambda kv: (-(kv[1].up + kv[1].down), -kv[1].last))
+
+    def domain_of(peer: bytes, talk: Talk) -> str | None:
+        if talk.domain is not None or resolve is None:
+            return talk.domain
+        return resolve(peer)
+
     flows = [
         {
             "peer": netaddr.ip_str(peer),
-            "domain": talk.domain,
+            "domain": domain_of(peer, talk),
             "proto": _TRANSPORTS.get(proto) or ip_proto_name(proto),
             "port": port,
             "app": talk.app,
@@ -207,8 +216,11 @@ def top(
         entry["down"] += talk.down
         entry["conversations"] += 1
         entry["domain"] = entry["domain"] or talk.domain
-    busiest = sorted(peers.values(), key=lambda p: -(p["up"] + p["down"]))[:SHOWN_PEERS]
-    return flows, busiest
+    busiest = sorted(peers.items(), key=lambda kv: -(kv[1]["up"] + kv[1]["down"]))[:SHOWN_PEERS]
+    if resolve is not None:
+        for peer, entry in busiest:
+            entry["domain"] = entry["domain"] or resolve(peer)
+    return flows, [entry for _peer, entry in busiest]
 
 
 # -- on the way in ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ from custom_components.totem.const import (
     SOURCE_REMOTE,
 )
 from custom_components.totem.engine.protocol import RequestSnapshot
+from custom_components.totem.remote_probe import async_find_probes
 from tests.conftest import shared_pcap
 from tests.mqtt.conftest import ACCOUNTS, Broker, probe, run_broker
 
@@ -75,7 +76,11 @@ async def test_remote_probes_through_home_assistants_mqtt(
     procs = {n: probe(broker, n, tmp_path / f"{n}.secret", *args) for n in ("garden", "attic")}
     mqtt_entry = await _mqtt(hass, broker)
     try:
-        await asyncio.sleep(1.0)  # both probes connect and retain their status
+        # Both probes connect and retain their status: two processes starting on a
+        # loaded machine take seconds, so wait for the retained messages themselves.
+        deadline = asyncio.get_running_loop().time() + 60
+        while sorted(await async_find_probes(hass, wait=0.5)) != ["attic", "garden"]:
+            assert asyncio.get_running_loop().time() < deadline, "probes never retained"
         # Found from their retained status, added through the config flow.
         result = await hass.config_entries.flow.async_init(
             DOMAIN, context={"source": config_entries.SOURCE_USER}

@@ -9,6 +9,8 @@ excluded ones.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,17 @@ PLUG = "50:c7:bf:00:00:01"
 def auto_enable_custom_integrations(recorder_mock: Any, enable_custom_integrations: None) -> None:
     """Overrides the package's: the recorder must be set up before hass
     (enable_custom_integrations starts hass)."""
+
+
+@pytest.fixture(autouse=True)
+def quiet_sql() -> Iterator[None]:
+    """The harness logs every SQL statement at INFO; the recorder's thread goes on
+    writing after the test's capture ends, into the run's output."""
+    logger = logging.getLogger("sqlalchemy.engine")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
 
 
 def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:

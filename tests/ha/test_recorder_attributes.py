@@ -35,21 +35,24 @@ PHONE = "f0:18:98:00:00:01"
 PLUG = "50:c7:bf:00:00:01"
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(recorder_mock: Any, enable_custom_integrations: None) -> None:
-    """Overrides the package's: the recorder must be set up before hass
-    (enable_custom_integrations starts hass)."""
-
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def quiet_sql() -> Iterator[None]:
-    """The harness logs every SQL statement at INFO; the recorder's thread goes on
-    writing after the test's capture ends, into the run's output."""
+    """The harness logs every SQL statement at INFO, and the recorder's thread goes on
+    writing after the test's capture ends, into the run's output. Set before the
+    recorder starts: SQLAlchemy reads the level when it opens a connection."""
     logger = logging.getLogger("sqlalchemy.engine")
     level = logger.level
     logger.setLevel(logging.WARNING)
     yield
     logger.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(
+    quiet_sql: None, recorder_mock: Any, enable_custom_integrations: None
+) -> None:
+    """Overrides the package's: the recorder must be set up before hass
+    (enable_custom_integrations starts hass)."""
 
 
 def _entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:

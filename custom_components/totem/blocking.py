@@ -398,7 +398,7 @@ class BlockManager:
         now = time.time()
         for stored in list(self.store.blocks.values()):
             if stored.until is not None and stored.until <= now:
-                del self.store.blocks[stored.mac]  # expired while Home Assistant was down
+                self.store.blocks.pop(stored.mac, None)  # expired while out of the kernel
                 continue
             remaining = None if stored.until is None else stored.until - now
             try:
@@ -409,7 +409,7 @@ class BlockManager:
                     return False  # kept in the store for the next try
                 # The device became the gateway, or this host: the safety check wins.
                 _LOGGER.warning("Not blocking %s again: %s", stored.mac, err.message)
-                del self.store.blocks[stored.mac]
+                self.store.blocks.pop(stored.mac, None)
         return True
 
     # -- what entities and services call ------------------------------------
@@ -507,6 +507,8 @@ class BlockManager:
         except EnforceError as err:
             self._note_problem(err, asked=True)
             raise enforce_error(err, mac) from None
+        if self.store.blocks.pop(mac, None) is not None:
+            await self.store.async_save()  # the user's unblock: never put back
         await self.async_refresh()
 
     @callback
@@ -520,6 +522,17 @@ class BlockManager:
         self.coordinator.config_entry.async_create_background_task(
             self.hass, self._async_refresh_while_asked(), f"{DOMAIN} read blocks"
         )
+
+    @callback
+    def async_probe_online(self) -> None:
+        """A remote probe came (back) online: its kernel may be empty after a reboot.
+        The read-back puts the stored blocks back; devices waiting for approval are
+        quarantined there again."""
+        self.async_schedule_refresh()
+        if self.approval is not None:
+            self.coordinator.config_entry.async_create_background_task(
+                self.hass, self.approval.async_restore(), f"{DOMAIN} quarantine again"
+            )
 
     async def _async_refresh_while_asked(self) -> None:
         try:
@@ -543,6 +556,11 @@ class BlockManager:
                 self._notify()
                 return
             blocks = await self._call(self.backend.list_blocks)
+            if self._lost_on_reboot(blocks):
+                # A remote probe's machine rebooted (its sets are empty): its kernel
+                # lost the blocks, Home Assistant did not; put them back there.
+                await self._async_reapply()
+                blocks = await self._call(self.backend.list_blocks)
         except EnforceError as err:
             self._note_problem(err)
             if err.reason not in REPAIRABLE_REASONS:
@@ -561,6 +579,23 @@ class BlockManager:
     async def _call[**P, T](self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         async with self._lock:
             return await self.hass.async_add_executor_job(lambda: fn(*args, **kwargs))
+
+    def _lost_on_reboot(self, blocks: list[Block]) -> bool:
+        """True when a remote probe's kernel lacks a stored block still in force.
+
+        Only a remote probe: its machine reboots apart from Home Assistant's, and
+        Home Assistant's own kernel is re-filled by async_start. A temporary block
+        ending within the slack is let go (the kernel's timeout and the store's
+        clock differ by the ack's round trip).
+        """
+        if self.backend.name != BACKEND_REMOTE:
+            return False
+        held = {block.mac for block in blocks}
+        now = time.time()
+        return any(
+            stored.mac not in held and (stored.until is None or stored.until > now + _UNTIL_SLACK)
+            for stored in self.store.blocks.values()
+        )
 
     def _mirror(self, blocks: list[Block]) -> bool:
         """Keep in the store this entry's blocks the kernel still has; True when it changed.
@@ -709,6 +744,10 @@ async def async_setup_blocking(
     else:
         await async_drop_approvals(hass, manager)
     entry.async_on_unload(coordinator.async_add_listener(manager.async_schedule_refresh))
+    if isinstance(backend, RemoteBackend) and isinstance(remote, RemoteProbe):
+        # Back online after a reboot: the read-back finds the lost blocks and puts them back.
+        remote.online_listeners.append(manager.async_probe_online)
+        entry.async_on_unload(lambda: remote.online_listeners.remove(manager.async_probe_online))
     entry.async_on_unload(manager.async_stop)
     return manager
 

@@ -97,6 +97,8 @@ class RemoteProbe:
         self._waiting: dict[int, asyncio.Future[Ack]] = {}
         self.pid: int | None = None
         self.restarts = 0
+        # Called each time the probe comes (back) online: its machine may have rebooted.
+        self.online_listeners: list[Callable[[], None]] = []
 
     @property
     def stopping(self) -> bool:
@@ -144,6 +146,9 @@ class RemoteProbe:
                     self._on_exit(
                         ProbeEnded(None, OFFLINE, f"the probe {self.name} is offline", False)
                     )
+                else:
+                    for listener in list(self.online_listeners):
+                        listener()
             return
         if len(payload) > INLINE_PARSE_LIMIT:
             msg = await self.hass.async_add_executor_job(_parse, payload)

@@ -211,3 +211,45 @@ async def test_a_probe_without_enforce_and_an_offline_probe_say_so(
         assert manager.store.blocks == {}
     finally:
         await _unload(hass, entry, mqtt_entry)
+
+
+def _held(fake: FakeRemoteProbe) -> set[str]:
+    """The MACs the fake probe's kernel blocks; none before its table exists."""
+    try:
+        return set(fake.kernel.elements("bridge", "blocked_macs"))
+    except KeyError:
+        return set()
+
+
+async def test_blocks_come_back_after_the_remote_machine_reboots(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    other = "aa:bb:cc:00:00:99"
+    fake = FakeRemoteProbe(broker, "garden")
+    mqtt_entry = await _mqtt(hass, broker)
+    entry = await _remote_entry(hass, "garden")
+    try:
+        manager = entry.runtime_data.blocking
+        probe = entry.runtime_data.coordinator.probe
+        await manager.async_block(DEVICE)
+        await manager.async_block(other, 600)
+        await manager.async_unblock(other)  # the user's unblock: it must stay unblocked
+        assert fake.kernel.elements("bridge", "blocked_macs").keys() == {DEVICE}
+
+        # The probe's machine reboots: offline, then a new process with empty sets.
+        fake.stop()
+        await wait_for(hass, lambda: not probe.running, what="offline")
+        fake = FakeRemoteProbe(broker, "garden")
+        assert _held(fake) == set()  # no table yet
+        await wait_for(
+            hass,
+            lambda: _held(fake) == {DEVICE},
+            what="the block put back on the rebooted probe",
+        )
+        await wait_for(hass, lambda: manager.is_blocked(DEVICE), what="the switch read back")
+        assert set(manager.store.blocks) == {DEVICE}
+        assert not manager.is_blocked(other)
+
+    finally:
+        await _unload(hass, entry, mqtt_entry)
+        fake.stop()

@@ -450,14 +450,7 @@ class BlockManager:
                 translation_key="blocking_disabled",
                 translation_placeholders={"mac": mac},
             )
-        if self.cannot_cut is not None:
-            # A block the kernel holds but no traffic passes through would look done.
-            self._raise_cannot_cut(self.cannot_cut)
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=ISSUE_CANNOT_CUT,
-                translation_placeholders={"mac": mac, "message": self.cannot_cut},
-            )
+        self._refuse_if_cannot_cut(mac)
         try:
             block = await self._call(self.backend.block, mac, duration)
         except EnforceError as err:
@@ -469,6 +462,18 @@ class BlockManager:
             await self.store.async_save()
         await self.async_refresh()
 
+    def _refuse_if_cannot_cut(self, mac: str) -> None:
+        """A block or quarantine the kernel holds but no traffic passes through would
+        look done: refused, with the repair that says what to change."""
+        if self.cannot_cut is None:
+            return
+        self._raise_cannot_cut(self.cannot_cut)
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key=ISSUE_CANNOT_CUT,
+            translation_placeholders={"mac": mac, "message": self.cannot_cut},
+        )
+
     async def async_quarantine(self, mac: str) -> bool:
         """Cut MAC off all but DHCP, DNS and ARP (waiting for approval); False when this
         backend cuts nothing (the user is only told). Refused, with a translated error,
@@ -476,14 +481,7 @@ class BlockManager:
         quarantine = getattr(self.backend, "quarantine", None)
         if quarantine is None or not self.enforcing:
             return False
-        if self.cannot_cut is not None:
-            # A quarantine the kernel holds but no traffic passes through would look done.
-            self._raise_cannot_cut(self.cannot_cut)
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key=ISSUE_CANNOT_CUT,
-                translation_placeholders={"mac": mac, "message": self.cannot_cut},
-            )
+        self._refuse_if_cannot_cut(mac)
         try:
             await self._call(quarantine, mac)
         except EnforceError as err:

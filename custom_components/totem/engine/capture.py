@@ -46,6 +46,7 @@ import os
 import socket
 import struct
 import sys
+from collections.abc import Iterator
 from typing import Self
 
 from .bpf import BpfError, BpfProgram, attach_filter, resolve_filter
@@ -219,23 +220,41 @@ class _RxRing:
         self.left = 0  # frames of it not read yet
         self.offset = 0  # where its next frame starts
 
-    def read(self, max_packets: int) -> list[Packet]:
+    def _spans(self, max_packets: int) -> Iterator[tuple[int, int]]:
+        """The ring walk both readers share: (offset, count) of the next frames the
+        kernel handed over, at most ``max_packets`` in all, block by block.
+
+        The caller reads the ``count`` frames from the offset and stores where it
+        stopped in ``self.offset`` before asking for the next span; a block is given
+        back to the kernel once all its frames were taken.
+        """
         mm = self.map
-        batch: list[Packet] = []
-        append = batch.append
-        unpack_hdr = _V3_HDR.unpack_from
-        while len(batch) < max_packets:
+        taken = 0
+        while taken < max_packets:
             base = self.block * self.block_size
             if self.left == 0:
                 # The kernel writes the frames, then the status (smp_wmb). CPython
                 # has no acquire load, but thousands of instructions separate
                 # this read from the frame reads: beyond any CPU's reorder window.
                 if not _U32.unpack_from(mm, base + 8)[0] & TP_STATUS_USER:
-                    break
+                    return
                 self.left, first = _U32X2.unpack_from(mm, base + 12)
                 self.offset = base + first
-            take = min(self.left, max_packets - len(batch))
-            off = self.offset
+            take = min(self.left, max_packets - taken)
+            yield self.offset, take
+            taken += take
+            self.left -= take
+            if self.left == 0:
+                _U32.pack_into(mm, base + 8, TP_STATUS_KERNEL)  # give the block back
+                self.block = (self.block + 1) % self.blocks
+
+    def read(self, max_packets: int) -> list[Packet]:
+        mm = self.map
+        batch: list[Packet] = []
+        append = batch.append
+        unpack_hdr = _V3_HDR.unpack_from
+        for span, take in self._spans(max_packets):
+            off = span
             for _ in range(take):
                 step, sec, nsec, snap, wirelen, status, mac = unpack_hdr(mm, off)
                 start = off + mac
@@ -246,10 +265,6 @@ class _RxRing:
                 append((sec + nsec * 1e-9, wirelen, data, LINKTYPE_ETHERNET))
                 off += step
             self.offset = off
-            self.left -= take
-            if self.left == 0:
-                _U32.pack_into(mm, base + 8, TP_STATUS_KERNEL)  # give the block back
-                self.block = (self.block + 1) % self.blocks
         return batch
 
     def read_records(self, max_packets: int) -> tuple[list[bytes], int]:
@@ -266,16 +281,8 @@ class _RxRing:
         append = parts.append
         unpack_hdr = _V3_HDR.unpack_from
         count = 0
-        while count < max_packets:
-            base = self.block * self.block_size
-            if self.left == 0:
-                # As in read(): the status is written after the frames.
-                if not _U32.unpack_from(mm, base + 8)[0] & TP_STATUS_USER:
-                    break
-                self.left, first = _U32X2.unpack_from(mm, base + 12)
-                self.offset = base + first
-            take = min(self.left, max_packets - count)
-            off = self.offset
+        for span, take in self._spans(max_packets):
+            off = span
             for _ in range(take):
                 step, sec, nsec, snap, wirelen, status, mac = unpack_hdr(mm, off)
                 start = off + mac
@@ -292,10 +299,6 @@ class _RxRing:
                 off += step
             count += take
             self.offset = off
-            self.left -= take
-            if self.left == 0:
-                _U32.pack_into(mm, base + 8, TP_STATUS_KERNEL)  # give the block back
-                self.block = (self.block + 1) % self.blocks
         return parts, count
 
     def close(self) -> None:

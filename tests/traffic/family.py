@@ -38,6 +38,11 @@ from custom_components.totem.engine.netaddr import mac_str
 from custom_components.totem.engine.sources import Packet
 
 from .scenario import (
+    _ACK,
+    _PSH,
+    _RST,
+    _SYN,
+    _SYNACK,
     BLOCKLIST,
     START,
     Injection,
@@ -58,12 +63,12 @@ from .synth import (
     dns_query,
     eth,
     ipv4,
+    profile_device,
     tcp,
     tls_client_hello,
     udp,
 )
 
-_SYN, _SYNACK, _ACK, _PSH, _RST = 0x02, 0x12, 0x10, 0x18, 0x14
 GRO = 64_000  # bytes on the wire of one GRO-merged record of a bulk transfer
 
 # Profiles by kind (synth's, plus a console and a NAS it does not have).
@@ -178,28 +183,8 @@ def _make_devices(shape: Shape, rnd: random.Random) -> list[HomeDevice]:
             options[nth % len(options)] if nth < len(options) else rnd.choice(options)
         )
         tail = bytes([i, rnd.randrange(256), rnd.randrange(256)])
-        mac = bytes.fromhex(oui) + tail
-        hex6 = tail.hex().upper()
-        name = host.format(n=i, hex6=hex6, hex8=(tail + b"\x01").hex())
-        mdns_full = None
-        if isinstance(mdns, tuple):
-            service, instance = mdns
-            mdns_full = (instance.format(hex6=hex6), service, {"md": instance.split(" -")[0]})
-        ssdp_full = None
-        if isinstance(ssdp, str):
-            ssdp_full = (ssdp, f"uuid:{tail.hex()}-0000-1000-8000-{mac.hex()}")
-        dev = HomeDevice(
-            kind=kind,
-            mac=mac,
-            ip=bytes([192, 168, 1, 10 + i]),
-            hostname=name,
-            vendor_class=vc,
-            prl=prl,
-            cloud=cloud or "www.example.com",
-            cloud_ip=bytes([203, 0, 113, 1 + (i % 200)]),
-            mdns=mdns_full,
-            ssdp=ssdp_full,
-        )
+        dev = profile_device(i, kind, oui, host, vc, prl, cloud, mdns, ssdp, tail)
+        mac = dev.mac
         if rnd.random() < shape.anonymised:
             # People's machines randomise their MAC (locally administered) and may
             # send no host name; an IoT device keeps its maker's MAC but may say

@@ -333,37 +333,52 @@ _PROFILES: list[
 ]
 
 
+def profile_device(
+    i: int,
+    kind: str,
+    oui: str,
+    host: str,
+    vc: str,
+    prl: bytes,
+    cloud: str | None,
+    mdns: tuple[str, str] | None,
+    ssdp: str | None,
+    tail: bytes,
+    weight: float = 1.0,
+) -> HomeDevice:
+    """The I-th device of a home from one profile row and its MAC's last three bytes."""
+    mac = bytes.fromhex(oui) + tail
+    hex6 = tail.hex().upper()
+    name = host.format(n=i, hex6=hex6, hex8=(tail + b"\x01").hex())
+    mdns_full = None
+    if mdns is not None:
+        service, instance = mdns
+        mdns_full = (instance.format(hex6=hex6), service, {"md": instance.split(" -")[0]})
+    ssdp_full = None
+    if ssdp is not None:
+        ssdp_full = (ssdp, f"uuid:{tail.hex()}-0000-1000-8000-{mac.hex()}")
+    return HomeDevice(
+        kind=kind,
+        mac=mac,
+        ip=bytes([192, 168, 1, 10 + i]),
+        hostname=name,
+        vendor_class=vc,
+        prl=prl,
+        cloud=cloud or "www.example.com",
+        cloud_ip=bytes([203, 0, 113, 1 + (i % 200)]),
+        mdns=mdns_full,
+        ssdp=ssdp_full,
+        weight=weight,
+    )
+
+
 def make_home(n_devices: int, seed: int = 1) -> list[HomeDevice]:
     rnd = random.Random(seed)
     devices = []
     for i in range(n_devices):
         kind, oui, host, vc, prl, cloud, mdns, ssdp, weight = _PROFILES[i % len(_PROFILES)]
         tail = bytes([(i >> 8) & 0xFF, i & 0xFF, rnd.randrange(256)])
-        mac = bytes.fromhex(oui) + tail
-        hex6 = tail.hex().upper()
-        name = host.format(n=i, hex6=hex6, hex8=(tail + b"\x01").hex())
-        mdns_full = None
-        if mdns is not None:
-            service, instance = mdns
-            mdns_full = (instance.format(hex6=hex6), service, {"md": instance.split(" -")[0]})
-        ssdp_full = None
-        if ssdp is not None:
-            ssdp_full = (ssdp, f"uuid:{tail.hex()}-0000-1000-8000-{mac.hex()}")
-        devices.append(
-            HomeDevice(
-                kind=kind,
-                mac=mac,
-                ip=bytes([192, 168, 1, 10 + i]),
-                hostname=name,
-                vendor_class=vc,
-                prl=prl,
-                cloud=cloud or "www.example.com",
-                cloud_ip=bytes([203, 0, 113, 1 + (i % 200)]),
-                mdns=mdns_full,
-                ssdp=ssdp_full,
-                weight=weight,
-            )
-        )
+        devices.append(profile_device(i, kind, oui, host, vc, prl, cloud, mdns, ssdp, tail, weight))
     return devices
 
 

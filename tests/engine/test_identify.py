@@ -646,3 +646,30 @@ def test_callback_errors_are_not_swallowed() -> None:
     query = bytes(DNS(rd=1, qd=DNSQR(qname="example.com")))
     with pytest.raises(RuntimeError):
         identifier.inspect(*udp("00:1b:63:00:00:01", "10.0.0.2", "10.0.0.1", 40000, 53, query))
+
+
+def test_vendor_text_table_matches_aiooui_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The direct read of aiooui's text table answers what aiooui's own table does,
+    and any other data file falls back to aiooui's API with the same answers."""
+    import asyncio
+
+    import aiooui
+
+    asyncio.run(aiooui.async_load())
+    assert vendor._text_table() is not None  # this environment's aiooui ships text
+    # Every 37th OUI of the table (about a thousand, first and last lines too), a few
+    # unassigned ones and one lower-case hex string.
+    table = vendor._text_table() or b""
+    keys = [line[:6] for line in table.split(b"\n") if line][::37]
+    keys += [table[:6], table.rsplit(b"\n", 1)[-1][:6], b"0C0000", b"FFFFFE"]
+    for key in keys:
+        oui = bytes.fromhex(key.decode())
+        expected = aiooui.get_vendor(oui.hex(":"))
+        assert vendor._registry_name(oui) == expected, key
+    samples = [bytes.fromhex(k.decode()) + b"\x00\x00\x01" for k in keys[:50]]
+    direct = [vendor.lookup(m) for m in samples]
+    monkeypatch.setattr(vendor, "_text_table", lambda: None)
+    monkeypatch.setattr(vendor, "_table", None)
+    monkeypatch.setattr(vendor, "_api", None)
+    assert [vendor.lookup(m) for m in samples] == direct
+    assert vendor._api is aiooui

@@ -356,8 +356,9 @@ def run_live(
 
     engine = emitter.engine
     # The OUI table loads on the first lookup, in the first snapshot after the first
-    # frames: 25 ms of CPU and ~110 ms of wall time here (a short-lived event loop),
-    # four times that on a Pi 4, while the ring fills. Load it before capturing.
+    # frames: a file read, or with a binary aiooui table 25 ms of CPU and ~110 ms of
+    # wall time here (a short-lived event loop), four times that on a Pi 4, while the
+    # ring fills. Load it before capturing.
     lookup(b"\x00\x00\x00")
     try:
         cap = open_live(args.iface, bpf=args.bpf, promisc=args.promisc)

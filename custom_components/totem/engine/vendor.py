@@ -1,21 +1,73 @@
-"""Manufacturer of a MAC address from its OUI, through aiooui's public API.
+"""Manufacturer of a MAC address from its OUI, from aiooui's table.
 
-aiooui (a Home Assistant dependency) loads its table with a coroutine; the
-engine is synchronous, so the table is loaded once, on first use, with a
-short-lived event loop (in a worker thread if the caller already runs one).
-Only the public functions are used: aiooui 0.1.11 changed its data file from
-text to a binary table, and code reading the file itself broke.
+aiooui (a Home Assistant dependency) loads its table with a coroutine, and importing
+it imports asyncio (ssl, logging, concurrent.futures...): about a third of the CLI's
+start-up in instructions, for a table ``analyze`` asks a few dozen times. When the
+installed aiooui ships a text table (0.1.9's: one ``OUI=Vendor`` line per OUI in
+upper-case hex, nothing but a newline between lines; checked when it is read), a
+lookup reads that table directly: the line of the OUI, found with one ``rfind`` over
+the bytes (the last line wins, as in aiooui's dict), decoded as aiooui decodes it.
+Any other data file (aiooui 0.1.11 changed it to a binary table, and code that read the
+file blindly broke) goes through aiooui's public API: the table loaded once, on first
+use, with a short-lived event loop (in a worker thread if the caller already runs one).
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import importlib.util
+import re
+from pathlib import Path
+from typing import Any
 
-import aiooui
+# Line breaks other than "\n" that str.splitlines (aiooui's loader) also splits on, as
+# UTF-8 bytes: a table holding one is left to aiooui, so a line here is a line there.
+_OTHER_BREAKS = (
+    b"\r",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1d",
+    b"\x1e",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+)
+_TEXT_TABLE = re.compile(rb"[0-9A-F]{6}=")
+
+_table: bytes | None = None  # aiooui's text table, when it is one
+_api: Any = None  # the aiooui module, when its table is not text
+_cache: dict[bytes, str | None] = {}
+
+
+def _text_table() -> bytes | None:
+    """aiooui's data file when it is the text table described above, else None."""
+    spec = importlib.util.find_spec("aiooui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        try:
+            data = (Path(folder) / "oui.data").read_bytes()
+        except OSError:
+            continue
+        if _TEXT_TABLE.match(data) and not any(brk in data for brk in _OTHER_BREAKS):
+            return data
+        return None
+    return None
 
 
 def _load() -> None:
+    global _table, _api
+    if _table is not None or _api is not None:
+        return
+    _table = _text_table()
+    if _table is not None:
+        return
+    import asyncio  # only for a table that is not text
+    import threading
+
+    import aiooui
+
+    _api = aiooui
     if aiooui.is_loaded():
         return
     try:
@@ -29,6 +81,30 @@ def _load() -> None:
     worker.join()
 
 
+def _registry_name(oui: bytes) -> str | None:
+    """aiooui's vendor string for a 3-byte OUI (None when it has none)."""
+    _load()
+    if _table is None:
+        name: str | None = _api.get_vendor(oui.hex(":"))
+        return name
+    if oui in _cache:
+        return _cache[oui]
+    key = oui.hex().upper().encode()
+    table = _table
+    at = table.rfind(b"\n" + key + b"=")
+    if at >= 0:
+        start = at + 8
+    elif table.startswith(key + b"="):
+        start = 7
+    else:
+        _cache[oui] = None
+        return None
+    end = table.find(b"\n", start)
+    found = table[start : end if end >= 0 else len(table)].decode("utf-8", "replace")
+    _cache[oui] = found
+    return found
+
+
 def is_locally_administered(mac: bytes) -> bool:
     """True for randomised / locally administered MACs: their OUI names no vendor."""
     return bool(mac) and bool(mac[0] & 0x02)
@@ -38,8 +114,7 @@ def lookup(mac: bytes) -> str | None:
     """The registered vendor of a universally administered MAC, else None."""
     if len(mac) < 3 or is_locally_administered(mac):
         return None
-    _load()
-    name = aiooui.get_vendor(mac[:3].hex(":"))
+    name = _registry_name(bytes(mac[:3]))
     return name.strip() or None if name else None
 
 

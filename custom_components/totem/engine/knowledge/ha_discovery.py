@@ -15,10 +15,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from . import globs, read_tsv
+from . import HERE, globs, read_tsv
 from .globs import glob_match
 
 SNAPSHOT = "ha_discovery_tables.json"
@@ -228,7 +227,7 @@ class HaTables:
 @cache
 def bundled() -> HaTables:
     """The snapshot shipped in this package."""
-    raw = resources.files(__package__).joinpath(SNAPSHOT).read_text(encoding="utf-8")
+    raw = (HERE / SNAPSHOT).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(raw)
     return HaTables(
         dhcp=data["dhcp"],

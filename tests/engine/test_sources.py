@@ -9,6 +9,7 @@ import pytest
 
 from custom_components.totem.engine.sources import (
     CaptureFileError,
+    check_capture,
     open_capture,
     read_captures,
     write_pcap,
@@ -142,6 +143,46 @@ def test_bad_files_raise_one_line_errors(tmp_path: Path, content: bytes, message
     with pytest.raises(CaptureFileError, match=message) as err:
         open_capture(path)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"abc",
+        b"this is not a capture at all",
+        b"\xd4\xc3\xb2\xa1\x02\x00",
+        # classic pcap, link type 127 (radiotap), one record
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 127) + bytes(16),
+        # pcapng section header with a byte-order mark that is neither order
+        b"\x0a\x0d\x0d\x0a" + struct.pack("<I", 28) + b"\x00\x00\x00\x00" + bytes(16),
+        # pcapng simple packet block before any interface description
+        b"\x0a\x0d\x0d\x0a"
+        + struct.pack("<I", 28)
+        + b"\x4d\x3c\x2b\x1a"
+        + bytes(12)
+        + struct.pack("<I", 28)
+        + struct.pack("<III", 3, 16, 4)
+        + struct.pack("<I", 16),
+    ],
+)
+def test_check_capture_fails_as_open_capture_does(tmp_path: Path, content: bytes) -> None:
+    """The analyze CLI's up-front check (a header for a pcap) refuses what opening would."""
+    path = tmp_path / "bad.pcap"
+    path.write_bytes(content)
+    with pytest.raises(CaptureFileError) as opened:
+        open_capture(path)
+    with pytest.raises(CaptureFileError) as checked:
+        check_capture(path)
+    assert str(checked.value) == str(opened.value)
+
+
+def test_check_capture_accepts_what_open_capture_reads(tmp_path: Path) -> None:
+    path = tmp_path / "ok.pcap"
+    write_pcap(path, [(1.0, 60, frame(), 1)])
+    check_capture(path)
+    check_capture(any_pcap("iot_sonos_speaker.pcapng"))
+    open_capture(path).close()
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from .detectors.guard import attach_detectors
 from .engine import Engine, EngineConfig
 from .protocol import AllowDhcpServers, dhcp_server_entry
 from .report import render_table
-from .sources import CaptureFileError, open_capture, read_files
+from .sources import CaptureFileError, check_capture, read_files
 
 
 def non_negative(text: str) -> float:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         engine = build_engine(args.learn, args.blocklist, dhcp_servers=args.dhcp_server)
         for path in args.files:
-            open_capture(path).close()  # every file is checked before any is analysed
+            check_capture(path)  # every file is checked before any is analysed
         read_files(engine, args.files, warn)
     except (CaptureFileError, BlocklistError) as err:
         print(f"error: {err}", file=sys.stderr)

@@ -150,13 +150,19 @@ class _Window:
         return chunk
 
 
-def _pcap_batches(path: Path, fh: IO[bytes], cur: _Cursor) -> Generator[list[Packet]]:
+def _read_pcap_header(path: Path, fh: IO[bytes]) -> tuple[str, float, int]:
+    """A classic pcap's byte order, timestamp unit and link type, checked."""
     head = fh.read(24)
     if len(head) < 24:
         raise CaptureFileError(f"{path}: truncated pcap header ({len(head)} bytes)")
     endian, tick = PCAP_MAGICS[head[:4]]
     linktype = struct.unpack_from(endian + "I", head, 20)[0] & 0x0FFFFFFF
     _check_linktype(path, linktype)
+    return endian, tick, linktype
+
+
+def _pcap_batches(path: Path, fh: IO[bytes], cur: _Cursor) -> Generator[list[Packet]]:
+    endian, tick, linktype = _read_pcap_header(path, fh)
     rec = struct.Struct(endian + "IIII")
     unpack_rec = rec.unpack_from
     window = _Window(fh, cur, 24)
@@ -392,6 +398,27 @@ def open_capture(
             fh.close()
 
     return chained()
+
+
+def check_capture(path: str | os.PathLike[str]) -> None:
+    """Raise ``CaptureFileError`` as ``open_capture`` would, reading as little as it can.
+
+    A classic pcap fails only in its header (a bad record later is a warning), so its
+    header is all that is read; a pcapng's first blocks are parsed as ``open_capture``
+    parses them, since a corrupt section or a packet before any interface fails there.
+    """
+    p = Path(path)
+    fh = _open_file(p)
+    with fh:
+        try:
+            fmt = sniff_format(fh.read(4))
+            fh.seek(0)
+        except OSError as err:
+            raise CaptureFileError(f"{p}: cannot read ({err.strerror or err})") from None
+        if fmt == "pcap":
+            _read_pcap_header(p, fh)
+            return
+    open_capture(path).close()
 
 
 def read_captures(

@@ -54,7 +54,7 @@ from custom_components.totem.coordinator import engine_state_file
 from tests.engine.test_enforce import FakeNft
 
 from .captures import analyze
-from .conftest import find_device, replay_entry, setup_entry, wait_for
+from .conftest import find_device, replay_entry, restart_home_assistant, setup_entry, wait_for
 from .test_block_approval import quarantined
 from .test_switch import blocked, fake_kernel
 
@@ -198,6 +198,20 @@ def lost_keys(before: Any, after: Any, where: str = "") -> list[str]:
     return lost
 
 
+def relearned(before: Any, after: Any, where: str = "") -> list[str]:
+    """Learning periods (``learn_start``, ``learn_until``) that moved: a baseline reset."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return []
+    moved = [
+        f"{where}/{k}: {before[k]} -> {after[k]}"
+        for k in ("learn_start", "learn_until")
+        if k in before and k in after and before[k] != after[k]
+    ]
+    for key in before.keys() & after.keys():
+        moved += relearned(before[key], after[key], f"{where}/{key}")
+    return moved
+
+
 class Watch:
     """The anomaly bus events and event-entity state changes of one instance."""
 
@@ -228,16 +242,6 @@ async def restart(
 ) -> tuple[HomeAssistant, MockConfigEntry, dict[str, Any]]:
     """Stop HASS (every store written, the probe stopped), start a new Home Assistant on
     the same config dir and storage, the entry set up again. Returns what was checked."""
-    from homeassistant import bootstrap, loader
-    from homeassistant.helpers import area_registry as ar
-    from homeassistant.helpers import category_registry as cr
-    from homeassistant.helpers import device_registry as dr
-    from homeassistant.helpers import floor_registry as fr
-    from homeassistant.helpers import issue_registry as ir
-    from homeassistant.helpers import label_registry as lr
-    from homeassistant.helpers import restore_state as rs
-    from pytest_homeassistant_custom_component.common import async_test_home_assistant
-
     data = entry.runtime_data
     coordinator = data.coordinator
     pid = coordinator.probe.pid
@@ -248,38 +252,16 @@ async def restart(
     recent = [r.alert.to_json() for r in data.alerts.recent]
     activity = [repr(r) for r in data.activity.log]
     events = event_states(hass, entry.entry_id)
-    config_dir = hass.config.config_dir
     state_file = engine_state_file(hass, entry.entry_id)
+    power_on = hass.states.get(POWER).state == "on"
 
-    # Home Assistant dumps the entities' last states when it stops; the harness turns the
-    # dump off, so it is done here (the restored Anomaly entities read it).
-    await rs.async_get(hass).async_dump_states()
-    await hass.async_stop()  # writes every store, stops the probe
+    hass2, again = await restart_home_assistant(hass, entry, stack)
     orphan = process_state(pid)
     assert orphan is None, f"the stopped instance's probe {pid} is still there ({orphan})"
     saved = learned(state_file)
 
-    hass2 = await stack.enter_async_context(
-        async_test_home_assistant(config_dir=config_dir, load_registries=False)
-    )
-    # The harness would start the registries empty; a restart reads what was written.
-    if hasattr(dr, "async_setup"):  # newer Home Assistant sets the device registry up first
-        dr.async_setup(hass2)
-    for registry in (ar, cr, dr, er, fr, ir, lr):
-        await registry.async_load(hass2)
-    await rs.async_load(hass2)
-    hass2.data[bootstrap.DATA_REGISTRIES_LOADED] = None
-    hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
     watch = Watch(hass2)
-    again = MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=entry.entry_id,
-        unique_id=entry.unique_id,
-        title=entry.title,
-        data=dict(entry.data),
-        options=dict(entry.options),
-    )
-    await power_switch(hass2, hass.states.get(POWER).state == "on")
+    await power_switch(hass2, power_on)
     again.add_to_hass(hass2)
     assert await hass2.config_entries.async_setup(again.entry_id)
     await hass2.async_block_till_done()
@@ -313,6 +295,7 @@ async def restart(
             "alerts": len(recent),
             "activity": len(activity),
             "learned": {name: sorted(part)[:6] for name, part in saved.items()},
+            "baselines": sum(len(p.get("baselines", {})) for p in saved.values()),
             "events kept": f"{unchanged}/{len(events)}",
             "new alerts": len(watch.anomalies),
             "saved": saved,
@@ -419,6 +402,7 @@ async def test_soak_reloads_restarts_blocks_and_approvals(
                     listen(hass)
                     if previous is not None:
                         report["learned lost"] = lost_keys(previous, report["saved"])
+                        report["relearned"] = relearned(previous, report["saved"])
                     restarts.append(report)
                 else:
                     kind = "reload"
@@ -446,8 +430,11 @@ async def test_soak_reloads_restarts_blocks_and_approvals(
     if restarts:
         lost = lost_keys(restarts[0]["saved"], final)
         assert not lost, f"learned state lost across restarts: {lost[:10]}"
+        moved = relearned(restarts[0]["saved"], final)
+        assert not moved, f"baselines reset across restarts: {moved[:10]}"
         for report in restarts[1:]:
             assert not report["learned lost"], report["learned lost"][:10]
+            assert not report["relearned"], report["relearned"][:10]
         # One probe at a time, the old one gone; descriptors and threads do not grow
         # restart after restart (each restart's count no higher than after the first).
         assert all(r["probes"] == 1 for r in restarts), [r["probes"] for r in restarts]

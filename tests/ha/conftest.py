@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Generator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
@@ -156,6 +157,52 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def restart_home_assistant(
+    hass: HomeAssistant, entry: MockConfigEntry, stack: AsyncExitStack
+) -> tuple[HomeAssistant, MockConfigEntry]:
+    """A full restart: HASS stops (every store written, its probe stopped), a new Home
+    Assistant starts on the same config dir and storage (the test's ``hass_storage``),
+    reads its registries and last states, and sets ENTRY up again. The new instance
+    stays open until STACK closes. Tests using it carry
+    ``@pytest.mark.parametrize("expected_lingering_timers", [True])``: the stopped
+    instances' registries leave their clean-up timers behind."""
+    from homeassistant import bootstrap, loader
+    from homeassistant.helpers import area_registry as ar
+    from homeassistant.helpers import category_registry as cr
+    from homeassistant.helpers import entity_registry as er
+    from homeassistant.helpers import floor_registry as fr
+    from homeassistant.helpers import issue_registry as ir
+    from homeassistant.helpers import label_registry as lr
+    from homeassistant.helpers import restore_state as rs
+    from pytest_homeassistant_custom_component.common import async_test_home_assistant
+
+    # Home Assistant dumps the entities' last states when it stops; the harness turns
+    # the dump off, so it is done here (restored entities, the Anomaly events, read it).
+    await rs.async_get(hass).async_dump_states()
+    config_dir = hass.config.config_dir
+    await hass.async_stop()
+    hass2 = await stack.enter_async_context(
+        async_test_home_assistant(config_dir=config_dir, load_registries=False)
+    )
+    # The harness would start the registries empty; a restart reads what was written.
+    if hasattr(dr, "async_setup"):  # newer Home Assistant sets the device registry up first
+        dr.async_setup(hass2)
+    for registry in (ar, cr, dr, er, fr, ir, lr):
+        await registry.async_load(hass2)
+    await rs.async_load(hass2)
+    hass2.data[bootstrap.DATA_REGISTRIES_LOADED] = None
+    hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+    again = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=entry.entry_id,
+        unique_id=entry.unique_id,
+        title=entry.title,
+        data=dict(entry.data),
+        options=dict(entry.options),
+    )
+    return hass2, again
 
 
 Runner = Callable[[], Awaitable[None]]

@@ -4,6 +4,7 @@ and totem.reset_baseline reaches the probe."""
 from __future__ import annotations
 
 import math
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,14 @@ from custom_components.totem.engine.protocol import Ack, AlertMessage, SnapshotM
 from tests.conftest import shared_pcap
 
 from .captures import analyze, chat, write
-from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .conftest import (
+    find_device,
+    replay_entry,
+    restart_home_assistant,
+    setup_entry,
+    wait_for,
+    write_script,
+)
 from .messages import NOW, hello, row
 
 PCAPS = Path(__file__).parents[1] / "pcaps"
@@ -534,3 +542,69 @@ async def test_the_alert_score_survives_a_reload(
         lambda: getattr(hass.states.get(score_id), "state", None) == weight,
         what="the plug's alert score after the reload",
     )
+
+
+# The stopped instance's registries leave their daily clean-up timers behind.
+@pytest.mark.parametrize("expected_lingering_timers", [True])
+async def test_a_home_assistant_restart_fires_no_anomaly_event_and_reaps_the_probe(
+    hass: HomeAssistant, hass_storage: dict[str, Any], fake_probe: Any, tmp_path: Path
+) -> None:
+    """A full restart (this Home Assistant stops, a new one starts on the same storage):
+    the old probe is gone and reaped, the Anomaly entity comes back with the time of its
+    last alert and never changes without a new one, and the alert score is kept."""
+    alert = Alert(1001.0, PLUG, "port_scan", "warning", "scan")
+    devices = [row(PLUG, tx_packets=5)]
+    fake_probe(
+        write_script(
+            tmp_path / "first.ndjson",
+            [hello(), *_alert_snapshot(1, 1001.0, devices, [alert]), {"fake": "hang"}],
+        )
+    )
+    entry = replay_entry(tmp_path / "unused.pcap")
+    await setup_entry(hass, entry)
+    unique_id = f"{entry.entry_id}-{PLUG}-anomaly"
+    registry = er.async_get(hass)
+    await wait_for(
+        hass,
+        lambda: registry.async_get_entity_id("event", DOMAIN, unique_id) is not None,
+        what="the plug's anomaly entity",
+    )
+    entity_id = _entity_id(hass, "event", unique_id)
+    await wait_for(
+        hass,
+        lambda: getattr(hass.states.get(entity_id), "state", "unknown")
+        not in ("unknown", "unavailable"),
+        what="the plug's anomaly event",
+    )
+    fired_at = hass.states.get(entity_id).state
+    pid = entry.runtime_data.coordinator.probe.pid
+    assert pid is not None
+
+    # The new instance's probe has no memory of the alert: it sends none.
+    fake_probe(
+        write_script(
+            tmp_path / "second.ndjson",
+            [hello(), *_alert_snapshot(1, 1070.0, devices, []), {"fake": "hang"}],
+        )
+    )
+    async with AsyncExitStack() as stack:
+        hass2, again = await restart_home_assistant(hass, entry, stack)
+        # Stopped and reaped: no process, not even a zombie, is left of the old probe.
+        assert not Path(f"/proc/{pid}").exists()
+        changes = async_capture_events(hass2, "state_changed")
+        anomalies = async_capture_events(hass2, EVENT_ANOMALY)
+        again.add_to_hass(hass2)
+        assert await hass2.config_entries.async_setup(again.entry_id)
+        await hass2.async_block_till_done()
+        coordinator = again.runtime_data.coordinator
+        await wait_for(hass2, lambda: coordinator.data is not None, what="the new snapshot")
+        await hass2.async_block_till_done()
+
+        assert er.async_get(hass2).async_get_entity_id("event", DOMAIN, unique_id) == entity_id
+        assert hass2.states.get(entity_id).state == fired_at
+        assert [e.data["new_state"].state for e in changes if e.data["entity_id"] == entity_id
+                and e.data["new_state"] is not None] == [fired_at]  # fmt: skip
+        assert anomalies == []
+        assert again.runtime_data.alerts.score(PLUG, 1070.0) == SEVERITY_WEIGHT["warning"]
+        await hass2.config_entries.async_unload(again.entry_id)
+        await hass2.async_stop()

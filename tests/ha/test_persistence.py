@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,14 @@ from custom_components import totem
 from custom_components.totem.const import CONF_STALE_DAYS, CONF_UPDATE_INTERVAL, DOMAIN
 
 from .captures import ROUTER, analyze, chat, write
-from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .conftest import (
+    find_device,
+    replay_entry,
+    restart_home_assistant,
+    setup_entry,
+    wait_for,
+    write_script,
+)
 from .messages import NOW, hang, hello, row, snapshot
 
 DAY = 86400.0
@@ -177,17 +185,6 @@ async def test_home_assistant_restart_keeps_devices_entity_ids_and_counters(
     hass: HomeAssistant, hass_storage: dict, tmp_path: Path
 ) -> None:
     """A real restart: this Home Assistant stops, a new one starts on the same storage."""
-    from homeassistant import bootstrap, loader
-    from homeassistant.helpers import area_registry as ar
-    from homeassistant.helpers import category_registry as cr
-    from homeassistant.helpers import floor_registry as fr
-    from homeassistant.helpers import issue_registry as ir
-    from homeassistant.helpers import label_registry as lr
-    from pytest_homeassistant_custom_component.common import (
-        MockConfigEntry,
-        async_test_home_assistant,
-    )
-
     plug = "50:c7:bf:00:00:01"
     capture = write(tmp_path / "home.pcap", chat(plug, 10, 1000.0, 10))
     expected = analyze(capture)
@@ -197,26 +194,10 @@ async def test_home_assistant_restart_keeps_devices_entity_ids_and_counters(
     device_id = find_device(hass, mac=plug).id
     entity_ids = _entity_states(hass, entry.entry_id)
     pid = entry.runtime_data.coordinator.probe.pid
-    config_dir = hass.config.config_dir
-    await hass.async_stop()  # writes every store, stops the probe
-    assert not Path(f"/proc/{pid}").exists()
 
-    async with async_test_home_assistant(config_dir=config_dir, load_registries=False) as hass2:
-        # The harness would start the registries empty; a restart reads what was written.
-        if hasattr(dr, "async_setup"):  # newer Home Assistant sets the device registry up first
-            dr.async_setup(hass2)
-        for registry in (ar, cr, dr, er, fr, ir, lr):
-            await registry.async_load(hass2)
-        hass2.data[bootstrap.DATA_REGISTRIES_LOADED] = None
-        hass2.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-        again = MockConfigEntry(
-            domain=DOMAIN,
-            entry_id=entry.entry_id,
-            unique_id=entry.unique_id,
-            title=entry.title,
-            data=dict(entry.data),
-            options=dict(entry.options),
-        )
+    async with AsyncExitStack() as stack:
+        hass2, again = await restart_home_assistant(hass, entry, stack)
+        assert not Path(f"/proc/{pid}").exists()  # stopped with the old instance
         again.add_to_hass(hass2)
         assert await hass2.config_entries.async_setup(again.entry_id)
         await hass2.async_block_till_done()

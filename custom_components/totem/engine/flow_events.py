@@ -39,6 +39,7 @@ from .cli_collect import FlowCollector
 from .devices import DeviceRecord, add_traffic
 from .engine import Engine, EngineConfig
 from .flows import Flow
+from .leases import LeaseFile
 from .model import Snapshot
 from .netflow import DecoderConfig, FlowRecord
 from .protocols import by_port
@@ -90,6 +91,9 @@ class FlowEngine(Engine):
         if mac is not None and netaddr.is_unicast_mac(mac):
             return mac
         if netaddr.is_local_ip(addr) and not netaddr.is_multicast_ip(addr):
+            lease = self.collector.lease_for(addr)
+            if lease is not None and lease.mac is not None:
+                return netaddr.mac_bytes(lease.mac)  # the router's DHCP lease names it
             key = address_key(addr)
             if key not in self._addresses and len(self._addresses) < self.config.max_devices:
                 self._addresses[key] = netaddr.ip_str(addr)
@@ -195,6 +199,7 @@ class FlowEngine(Engine):
     def tick(self, now: float | None = None) -> None:
         """Judge the flows whose reverse had its time; the detectors' clock ticks."""
         wall = time.time() if now is None else now
+        self.collector.refresh_leases()  # one stat at most every leases.CHECK_SECONDS
         cutoff = wall - PAIR_SECONDS
         while self._open:
             started, flow = next(iter(self._open.values()))
@@ -219,6 +224,8 @@ class FlowEngine(Engine):
         for row in snap.devices:
             row.type_reason = FLOW_REASON
             row.sent_ip = bool(row.ips) or row.tx_packets > 0
+            if row.name_sources.get("dhcp_lease"):
+                row.type_reason = f"{FLOW_REASON}; named by the router's DHCP lease"
             if not row.mac and row.ips:
                 # Home Assistant keys devices by MAC: the detectors' address key stands in,
                 # named by the address (locally administered, so no vendor is looked up).
@@ -244,6 +251,7 @@ def build_flow_engine(
     blocklist: str | None,
     max_devices: int,
     allow: tuple[str, ...] = (),
+    leases: LeaseFile | None = None,
 ) -> FlowEngine:
     """A flow engine with every detector attached (raises BlocklistError, one line)."""
     from .detectors.guard import attach_detectors
@@ -252,6 +260,7 @@ def build_flow_engine(
         EngineConfig(learn_seconds=learn_seconds, max_devices=max_devices), allow=allow
     )
     attach_detectors(engine, blocklist)
+    engine.collector.leases = leases
     return engine
 
 

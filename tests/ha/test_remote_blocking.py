@@ -114,13 +114,13 @@ class FakeRemoteProbe:
         self.client.loop_stop()
 
 
-async def _remote_entry(hass: HomeAssistant, name: str) -> MockConfigEntry:
+async def _remote_entry(hass: HomeAssistant, name: str, **options: Any) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"TOTEM probe {name}",
         unique_id=f"remote:{name}",
         data={CONF_SOURCE_TYPE: SOURCE_REMOTE, CONF_PROBE_NAME: name, CONF_PROBE_SECRET: SECRET},
-        options=dict(DEFAULT_OPTIONS),
+        options={**DEFAULT_OPTIONS, **options},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -268,15 +268,21 @@ async def test_blocks_come_back_when_the_probe_restarts_without_going_offline(
     """A probe process restarted faster than the broker noticed (systemd's restart, a
     session takeover) or a firewall reload on its machine: Home Assistant never sees an
     ``offline`` status, only the next snapshot. The read-back after it finds the stored
-    block missing from the probe's kernel and puts it back, once."""
+    block missing from the probe's kernel and puts it back, once, and quarantines the
+    device waiting for approval there again."""
+    waiting = "aa:bb:cc:00:00:77"
     fake = FakeRemoteProbe(broker, "garden")
     mqtt_entry = await _mqtt(hass, broker)
-    entry = await _remote_entry(hass, "garden")
+    entry = await _remote_entry(hass, "garden", new_devices_wait=True)
     try:
         manager = entry.runtime_data.blocking
         probe = entry.runtime_data.coordinator.probe
         await manager.async_block(DEVICE)
         assert _held(fake) == {DEVICE}
+        # A device that joined after the first inventory, held until approved.
+        manager.store.waiting[waiting] = time.time()
+        assert await manager.async_quarantine(waiting)
+        assert waiting in fake.kernel.elements("bridge", "quarantined_macs")
         went_offline: list[bool] = []
         probe.online_listeners.append(lambda: went_offline.append(True))
 
@@ -294,6 +300,11 @@ async def test_blocks_come_back_when_the_probe_restarts_without_going_offline(
         fake.client.publish(topic("garden", "snapshot"), snapshot.to_line(), qos=0)
         await wait_for(hass, lambda: _held(fake) == {DEVICE}, what="the block put back")
         await wait_for(hass, lambda: manager.is_blocked(DEVICE), what="the switch read back")
+        await wait_for(
+            hass,
+            lambda: waiting in fake.kernel.elements("bridge", "quarantined_macs"),
+            what="the waiting device quarantined again",
+        )
         assert probe.running
         assert went_offline == []  # no online transition: the read-back alone did it
         assert set(manager.store.blocks) == {DEVICE}

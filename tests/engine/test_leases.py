@@ -189,9 +189,27 @@ def test_flow_engine_keys_detectors_and_snapshot_by_lease_mac(tmp_path: Path) ->
     assert row.mac == "a4:cf:12:3b:4c:5d"
     assert not row.randomized
     assert row.name == "living-room-plug"
-    assert row.name_sources == {"dhcp_lease": "living-room-plug"}
+    # The lease hostname is DHCP evidence, the lease MAC names the vendor: identified
+    # as a DHCP request on the wire would identify it (Espressif OUI, "plug" token).
+    assert row.name_sources["dhcp_lease"] == "living-room-plug"
+    assert row.name_sources["dhcp"] == "living-room-plug"
+    assert row.manufacturer == "Espressif"
+    assert row.type == "smart_plug"
     assert "DHCP lease" in row.type_reason
+    assert "no mDNS" in row.type_reason
     assert bytes.fromhex("a4cf123b4c5d") in engine.device_table.records
+
+
+def test_flow_engine_without_lease_name_does_not_guess(tmp_path: Path) -> None:
+    path = tmp_path / "dhcp.leases"
+    path.write_bytes(b"1733150100 b8:27:eb:00:11:22 192.168.1.40 * *\n")  # no hostname
+    engine = FlowEngine()
+    engine.collector.leases = open_leases(str(path))
+    engine.feed(_address_only_record("192.168.1.40"), EXPORTER, 0.0)
+    row = next(r for r in engine.snapshot().devices if r.ips == ["192.168.1.40"])
+    assert row.mac == "b8:27:eb:00:11:22"  # the lease's MAC all the same
+    assert row.type == "unknown"
+    assert row.type_reason.startswith("from flows: no DHCP/mDNS evidence")
 
 
 def test_collect_cli_leases_option(tmp_path: Path) -> None:

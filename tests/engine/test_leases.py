@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from custom_components.totem.engine import leases
@@ -237,3 +239,35 @@ def test_collect_cli_leases_option(tmp_path: Path) -> None:
     assert missing.stderr.strip().splitlines() == [missing.stderr.strip()]
     assert "cannot read DHCP leases" in missing.stderr
     assert json.loads(missing.stdout)["devices"][0]["mac"] is None
+
+
+def test_probe_netflow_with_leases_publishes_the_lease_mac(
+    tmp_path: Path, socket_enabled: None
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    path = tmp_path / "dhcp.leases"
+    path.write_bytes(DNSMASQ)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "custom_components.totem.engine", "probe", "--netflow", str(port),
+         "--bind", "127.0.0.1", "--interval", "0.5", "--leases", str(path)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        assert json.loads(proc.stdout.readline())["type"] == "hello"
+        rows: dict[str, dict[str, object]] = {}
+        deadline = time.monotonic() + 20
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            while time.monotonic() < deadline and "a4:cf:12:3b:4c:5d" not in rows:
+                tx.sendto(_address_only_record("192.168.1.23"), ("127.0.0.1", port))
+                msg = json.loads(proc.stdout.readline())
+                if msg["type"] == "snapshot":
+                    rows = {d["mac"]: d for d in msg["snapshot"]["devices"]}
+        row = rows["a4:cf:12:3b:4c:5d"]
+        assert row["name"] == "living-room-plug"
+        assert row["ips"] == ["192.168.1.23"]
+    finally:
+        proc.terminate()
+        proc.wait(10)

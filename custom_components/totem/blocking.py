@@ -527,6 +527,12 @@ class BlockManager:
         The read-back puts the stored blocks back; devices waiting for approval are
         quarantined there again."""
         self.async_schedule_refresh()
+        self._requarantine()
+
+    @callback
+    def _requarantine(self) -> None:
+        """Devices waiting for approval are quarantined on the probe again (adding a MAC
+        its set holds changes nothing)."""
         if self.approval is not None:
             self.coordinator.config_entry.async_create_background_task(
                 self.hass, self.approval.async_restore(), f"{DOMAIN} quarantine again"
@@ -556,8 +562,11 @@ class BlockManager:
             blocks = await self._call(self.backend.list_blocks)
             if self._lost_on_reboot(blocks):
                 # A remote probe's machine rebooted (its sets are empty): its kernel
-                # lost the blocks, Home Assistant did not; put them back there.
+                # lost the blocks, Home Assistant did not; put them back there. No
+                # offline status need come first (a restart quicker than the broker's
+                # keepalive, a firewall reload): its quarantines went with them.
                 await self._async_reapply()
+                self._requarantine()
                 blocks = await self._call(self.backend.list_blocks)
         except EnforceError as err:
             self._note_problem(err)

@@ -40,6 +40,7 @@ from .const import (
     CONF_BLOCK_BACKEND,
     CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
+    CONF_DHCP_LEASES,
     CONF_DHCP_SERVERS,
     CONF_FLOW_PORT,
     CONF_IGNORED,
@@ -81,6 +82,7 @@ from .remote_probe import async_find_probes, remote_data, remote_schema
 from .validation import (
     check_blocklist_file,
     check_capture_file,
+    check_leases_file,
     interface_exists,
     is_bridge,
     list_interfaces,
@@ -387,6 +389,13 @@ class TotemOptionsFlow(OptionsFlow):
                     errors[CONF_BLOCKLIST] = error
             else:
                 options.pop(CONF_BLOCKLIST, None)  # left empty: the detector is off
+            if leases := str(options.get(CONF_DHCP_LEASES) or "").strip():
+                options[CONF_DHCP_LEASES] = str(Path(leases).expanduser())
+                error = await self.hass.async_add_executor_job(check_leases_file, leases)
+                if error:
+                    errors[CONF_DHCP_LEASES] = error
+            else:
+                options.pop(CONF_DHCP_LEASES, None)  # left empty: address-only devices stay so
             servers, bad = _dhcp_servers(options.pop(CONF_DHCP_SERVERS, None))
             if bad:
                 errors[CONF_DHCP_SERVERS] = "invalid_dhcp_server"
@@ -406,6 +415,7 @@ class TotemOptionsFlow(OptionsFlow):
             config.as_options()
             | ({CONF_BLOCKLIST: config.blocklist} if config.blocklist else {})
             | ({CONF_DHCP_SERVERS: list(config.dhcp_servers)} if config.dhcp_servers else {})
+            | ({CONF_DHCP_LEASES: config.dhcp_leases} if config.dhcp_leases else {})
         )
         # Shown ticked while absent: the panel is for administrators unless chosen.
         current = {
@@ -419,6 +429,12 @@ class TotemOptionsFlow(OptionsFlow):
             )
             for mac, record in sorted(self._inventory().items())
         ]
+        # Only a flow source names devices by address alone: the lease file is for it.
+        leases_field = (
+            {vol.Optional(CONF_DHCP_LEASES): TextSelector()}
+            if config.source.kind == SOURCE_FLOWS
+            else {}
+        )
         schema = vol.Schema(
             {
                 vol.Optional(CONF_UPDATE_INTERVAL, default=shown[CONF_UPDATE_INTERVAL]): _number(
@@ -460,6 +476,7 @@ class TotemOptionsFlow(OptionsFlow):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
+                **leases_field,
                 vol.Optional(CONF_NEW_DEVICES_WAIT): BooleanSelector(),
                 vol.Optional(CONF_PANEL_ADMIN_ONLY): BooleanSelector(),
                 vol.Optional(CONF_EDIT_LINKS, default=False): BooleanSelector(),

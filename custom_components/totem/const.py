@@ -59,6 +59,8 @@ DEFAULT_ACTIVE_DISCOVERY: Final = False
 CONF_NEW_DEVICES_WAIT: Final = "new_devices_wait"
 # A local file of addresses/domains the blocklist detector alerts on (the probe loads it).
 CONF_BLOCKLIST: Final = "blocklist_file"
+# The router's DHCP lease file (flow entries): MACs and names for address-only devices.
+CONF_DHCP_LEASES: Final = "dhcp_leases_file"
 # The Network panel (and its websocket reads) for administrators only. On unless
 # chosen: the panel shows every device's traffic and what it talks to.
 CONF_PANEL_ADMIN_ONLY: Final = "panel_admin_only"

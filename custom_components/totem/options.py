@@ -26,6 +26,7 @@ from .const import (
     CONF_BLOCK_BACKEND,
     CONF_BLOCKLIST,
     CONF_DEVICE_CAP,
+    CONF_DHCP_LEASES,
     CONF_DHCP_SERVERS,
     CONF_FLOW_EXPORTERS,
     CONF_FLOW_PORT,
@@ -239,6 +240,8 @@ class TotemConfig:
     new_devices_wait: bool = False
     # The blocklist file the probe loads at start (None: the detector is off).
     blocklist: str | None = None
+    # The router's DHCP lease file a flow probe reads (None: address-only devices stay so).
+    dhcp_leases: str | None = None
     # The Network panel and its reads for administrators only (panel.py).
     panel_admin_only: bool = DEFAULT_PANEL_ADMIN_ONLY
     # Legitimate extra DHCP servers (normalised MACs or addresses): never rogue.
@@ -262,6 +265,7 @@ class TotemConfig:
             activity_links=parse_links(options.get(CONF_ACTIVITY_LINKS)) or {},
             new_devices_wait=bool(options.get(CONF_NEW_DEVICES_WAIT, False)),
             blocklist=str(options.get(CONF_BLOCKLIST) or "") or None,
+            dhcp_leases=str(options.get(CONF_DHCP_LEASES) or "") or None,
             panel_admin_only=bool(options.get(CONF_PANEL_ADMIN_ONLY, DEFAULT_PANEL_ADMIN_ONLY)),
             dhcp_servers=parse_dhcp_servers(options.get(CONF_DHCP_SERVERS)),
         )
@@ -309,6 +313,9 @@ class TotemConfig:
             args += ["--blocklist", self.blocklist]
         for server in self.dhcp_servers:
             args += ["--dhcp-server", server]
+        if self.dhcp_leases and self.source.kind == SOURCE_FLOWS:
+            # The probe reads and re-reads it in its own process, never in HA's loop.
+            args += ["--leases", self.dhcp_leases]
         return args
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .const import CAPTURE_MAGICS
 from .engine.blocklist import BlocklistError, load_blocklist
+from .engine.leases import MAX_FILE_BYTES
 
 SYS_CLASS_NET = Path("/sys/class/net")
 
@@ -38,6 +39,21 @@ def check_blocklist_file(path: str) -> str | None:
         load_blocklist(Path(path).expanduser())
     except BlocklistError:
         return "blocklist_unreadable"
+    return None
+
+
+def check_leases_file(path: str) -> str | None:
+    """None when the probe can read the DHCP lease file (a readable regular file of at
+    most the size it reads), else the options form's error key. Runs in the executor.
+    An empty file is fine: a router just restarted has no leases yet."""
+    file = Path(path).expanduser()
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_FILE_BYTES:
+            return "leases_unreadable"
+        with file.open("rb") as handle:
+            handle.read(1)
+    except OSError:
+        return "leases_unreadable"
     return None
 
 

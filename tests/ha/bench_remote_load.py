@@ -5,13 +5,18 @@ probes on a real Mosquitto (retained status and hello, a snapshot of 200 busy de
 each every 10 s); Home Assistant's real MQTT integration and ten TOTEM remote-probe
 entries take them. Measured after every device is admitted: the CPU time of this
 process (Home Assistant's event loop and its executor; the publisher and the broker are
-other processes) per wall second, and state writes per minute.
+other processes) per wall second, and state writes per minute. Then command round
+trips: the publisher answers every command on ``totem/NAME/ack`` as the real probe's
+link does (signature checked with the probe's secret, refused ones acked with the
+reason), so Home Assistant's ``request`` (sign, publish QoS 1, broker, verify, ack,
+match) is timed under the same load: sequential per probe, then all probes at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -31,6 +36,7 @@ from custom_components.totem.const import (
     DOMAIN,
     SOURCE_REMOTE,
 )
+from custom_components.totem.engine.protocol import RequestSnapshot
 from tests.mqtt.conftest import ACCOUNTS, ROOT, Broker, run_broker
 
 from .conftest import wait_for
@@ -39,17 +45,37 @@ PROBES = int(os.environ.get("TOTEM_BENCH_PROBES", "10"))
 DEVICES = int(os.environ.get("TOTEM_BENCH_DEVICES", "200"))
 INTERVAL = 10.0  # the default update interval
 MEASURE = float(os.environ.get("TOTEM_BENCH_SECONDS", "120"))
+ROUND_TRIPS = 20  # sequential requests per probe
+SECRET = "0" * 64
 
 PUBLISHER = """
 import json, sys, time
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from custom_components.totem.engine.model import DeviceRow, Snapshot
-from custom_components.totem.engine.protocol import Hello, SnapshotMessage
+from custom_components.totem.engine.mqtt_link import Verifier
+from custom_components.totem.engine.protocol import Ack, Hello, Reply, SnapshotMessage
 port, probes, devices = (int(a) for a in sys.argv[1:4])
 interval = float(sys.argv[4])
+verifiers = {f"p{p}": Verifier(f"p{p}", sys.argv[6].encode()) for p in range(probes)}
+def on_command(client, _userdata, message):
+    # As the real probe's link (mqtt_link.Link._on_message + the engine's Control):
+    # verify, then one ack per command on totem/NAME/ack, QoS 1.
+    name = message.topic.split("/")[1]
+    verifier = verifiers.get(name)
+    if verifier is None:
+        return
+    got = verifier.check(bytes(message.payload))
+    if isinstance(got, Reply):
+        ack = Ack(cmd="?", ok=False, error=got.error, message=got.message)
+    else:
+        ident = got.get("id")
+        ack = Ack(cmd=str(got.get("cmd")), id=ident if isinstance(ident, int) else None)
+    client.publish(f"totem/{name}/ack", ack.to_line(), qos=1)
 c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
 c.username_pw_set("sloppy", sys.argv[5])
+c.on_message = on_command
+c.on_connect = lambda client, *_: client.subscribe("totem/+/command", qos=1)
 c.connect("127.0.0.1", port)
 c.loop_start()
 for p in range(probes):
@@ -94,7 +120,7 @@ async def test_load_of_remote_probes(hass: HomeAssistant, broker: Broker) -> Non
     assert await hass.config_entries.async_setup(mqtt_entry.entry_id)
     publisher = subprocess.Popen(
         [sys.executable, "-c", PUBLISHER, str(broker.port), str(PROBES), str(DEVICES),
-         str(INTERVAL), ACCOUNTS["sloppy"]],
+         str(INTERVAL), ACCOUNTS["sloppy"], SECRET],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     entries = []
@@ -105,7 +131,7 @@ async def test_load_of_remote_probes(hass: HomeAssistant, broker: Broker) -> Non
                 title=f"TOTEM probe p{p}",
                 unique_id=f"remote:p{p}",
                 data={CONF_SOURCE_TYPE: SOURCE_REMOTE, CONF_PROBE_NAME: f"p{p}",
-                      CONF_PROBE_SECRET: "0" * 64},
+                      CONF_PROBE_SECRET: SECRET},
                 options=dict(DEFAULT_OPTIONS),
             )  # fmt: skip
             entry.add_to_hass(hass)
@@ -134,6 +160,22 @@ async def test_load_of_remote_probes(hass: HomeAssistant, broker: Broker) -> Non
             f" ({per_minute / (PROBES * DEVICES):.1f} per device per minute)"
         )
         assert writes
+
+        async def round_trip(entry: MockConfigEntry) -> float:
+            start = time.monotonic()
+            ack = await entry.runtime_data.coordinator.probe.request(RequestSnapshot())
+            assert ack.ok, ack  # signed with the right secret: accepted, not refused
+            assert ack.cmd == "snapshot"
+            return time.monotonic() - start
+
+        sequential = [await round_trip(e) for e in entries for _ in range(ROUND_TRIPS)]
+        burst = await asyncio.gather(*(round_trip(e) for e in entries for _ in range(5)))
+        for label, times in (("sequential", sequential), ("all at once", list(burst))):
+            ms = sorted(1000 * t for t in times)
+            print(
+                f"  command round trip ({label}, {len(ms)}): median {statistics.median(ms):.1f}"
+                f" ms, p95 {ms[int(0.95 * (len(ms) - 1))]:.1f} ms, max {ms[-1]:.1f} ms"
+            )
     finally:
         publisher.terminate()
         publisher.wait(10)

@@ -31,8 +31,15 @@ from custom_components.totem.const import (
     SOURCE_REMOTE,
 )
 from custom_components.totem.engine.enforce import BACKEND_BRIDGE, make_backend
+from custom_components.totem.engine.model import Snapshot
 from custom_components.totem.engine.mqtt_link import Verifier, topic
-from custom_components.totem.engine.protocol import Ack, Hello, Reply, parse_command
+from custom_components.totem.engine.protocol import (
+    Ack,
+    Hello,
+    Reply,
+    SnapshotMessage,
+    parse_command,
+)
 from custom_components.totem.engine.remote_enforce import RemoteEnforcer
 from custom_components.totem.remote_blocking import BACKEND_REMOTE
 from tests.engine.test_enforce import CAPTURE_MAC, DEVICE, GATEWAY_MAC, HOST_MAC, FakeNft, host
@@ -107,13 +114,13 @@ class FakeRemoteProbe:
         self.client.loop_stop()
 
 
-async def _remote_entry(hass: HomeAssistant, name: str) -> MockConfigEntry:
+async def _remote_entry(hass: HomeAssistant, name: str, **options: Any) -> MockConfigEntry:
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=f"TOTEM probe {name}",
         unique_id=f"remote:{name}",
         data={CONF_SOURCE_TYPE: SOURCE_REMOTE, CONF_PROBE_NAME: name, CONF_PROBE_SECRET: SECRET},
-        options=dict(DEFAULT_OPTIONS),
+        options={**DEFAULT_OPTIONS, **options},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -250,6 +257,69 @@ async def test_blocks_come_back_after_the_remote_machine_reboots(
         assert set(manager.store.blocks) == {DEVICE}
         assert not manager.is_blocked(other)
 
+    finally:
+        await _unload(hass, entry, mqtt_entry)
+        fake.stop()
+
+
+async def test_blocks_come_back_when_the_probe_restarts_without_going_offline(
+    hass: HomeAssistant, broker: Broker
+) -> None:
+    """A probe process restarted faster than the broker noticed (systemd's restart, a
+    session takeover) or a firewall reload on its machine: Home Assistant never sees an
+    ``offline`` status, only the next snapshot. The read-back after it finds the stored
+    block missing from the probe's kernel and puts it back, once, and quarantines the
+    device waiting for approval there again."""
+    waiting = "aa:bb:cc:00:00:77"
+    fake = FakeRemoteProbe(broker, "garden")
+    mqtt_entry = await _mqtt(hass, broker)
+    entry = await _remote_entry(hass, "garden", new_devices_wait=True)
+    try:
+        manager = entry.runtime_data.blocking
+        probe = entry.runtime_data.coordinator.probe
+        await manager.async_block(DEVICE)
+        assert _held(fake) == {DEVICE}
+        # A device that joined after the first inventory, held until approved.
+        manager.store.waiting[waiting] = time.time()
+        assert await manager.async_quarantine(waiting)
+        assert waiting in fake.kernel.elements("bridge", "quarantined_macs")
+        went_offline: list[bool] = []
+        probe.online_listeners.append(lambda: went_offline.append(True))
+
+        # Same connection, empty kernel: what a restart with no offline phase leaves.
+        fake.kernel = FakeNft()
+        backend = make_backend(
+            BACKEND_BRIDGE, runner=fake.kernel, host=host, capture_mac=CAPTURE_MAC
+        )
+        fake.enforcer = RemoteEnforcer(backend)
+        assert _held(fake) == set()
+        fake.client.publish(topic("garden", "status"), "online", qos=1, retain=True)
+        snapshot = SnapshotMessage(
+            seq=1, wall_time=time.time(), snapshot=Snapshot(0, 0, None, None, [], [])
+        )
+        fake.client.publish(topic("garden", "snapshot"), snapshot.to_line(), qos=0)
+        await wait_for(hass, lambda: _held(fake) == {DEVICE}, what="the block put back")
+        await wait_for(hass, lambda: manager.is_blocked(DEVICE), what="the switch read back")
+        await wait_for(
+            hass,
+            lambda: waiting in fake.kernel.elements("bridge", "quarantined_macs"),
+            what="the waiting device quarantined again",
+        )
+        assert probe.running
+        assert went_offline == []  # no online transition: the read-back alone did it
+        assert set(manager.store.blocks) == {DEVICE}
+        await hass.async_block_till_done()
+        with fake.lock:
+            blocks_sent = [p for p in fake.commands if b'"cmd": "block"' in p]
+        assert len(blocks_sent) == 2  # the user's block, and the one re-apply
+
+        # The user's unblock right after: not put back by a later read-back.
+        await manager.async_unblock(DEVICE)
+        fake.client.publish(topic("garden", "snapshot"), snapshot.to_line(), qos=0)
+        await asyncio.sleep(1.0)
+        await hass.async_block_till_done()
+        assert _held(fake) == set()
+        assert manager.store.blocks == {}
     finally:
         await _unload(hass, entry, mqtt_entry)
         fake.stop()

@@ -21,8 +21,9 @@ from types import FrameType
 from typing import Any
 
 from .dissect import flow_export_kind
+from .leases import Lease, LeaseFile
 from .model import DeviceRow, Snapshot
-from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_str
+from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_bytes, mac_str
 from .netflow import DecoderConfig, FlowDecoder, FlowRecord
 from .protocols import by_port
 from .report import render_table
@@ -42,6 +43,7 @@ IDENTIFICATION_NOTE = (
 @dataclass(slots=True)
 class _Device:
     mac: str | None
+    name: str | None = None  # from the router's DHCP lease
     ips: list[str] = field(default_factory=list)
     first: float = 0.0
     last: float = 0.0
@@ -63,6 +65,7 @@ class CollectorStats:
     records_without_device: int = 0  # neither end a MAC or a LAN address
     devices_dropped: int = 0
     devices_merged: int = 0  # address-keyed devices whose MAC a later record named
+    devices_from_leases: int = 0  # address-keyed devices whose MAC the DHCP leases named
 
 
 class FlowCollector:
@@ -80,6 +83,8 @@ class FlowCollector:
         self.first: float | None = None
         self.last: float | None = None
         self._ignored: set[str] = set()
+        # The router's DHCP leases (--leases): MAC and name for address-only records.
+        self.leases: LeaseFile | None = None
         # Called with every decoded record after it is counted (the probe's detectors).
         self.on_record: Callable[[FlowRecord, float], None] | None = None
 
@@ -96,6 +101,43 @@ class FlowCollector:
             self.add(rec, now)
             if self.on_record is not None:
                 self.on_record(rec, now)
+
+    def refresh_leases(self, now: float | None = None, force: bool = False) -> None:
+        """Re-reads the lease file if it changed (one stat at most every few seconds)."""
+        if self.leases is not None and self.leases.refresh(now, force):
+            self.apply_leases()
+
+    def apply_leases(self) -> None:
+        """Address-keyed devices the leases name take the lease's MAC (and name)."""
+        if self.leases is None:
+            return
+        for key, dev in list(self._devices.items()):
+            if dev.mac is not None:
+                for ip in dev.ips:
+                    lease = self.leases.get(ip)
+                    if lease is not None and lease.mac == dev.mac and lease.name:
+                        dev.name = lease.name
+                continue
+            lease = self.leases.get(key)
+            if lease is None:
+                continue
+            if lease.name:
+                dev.name = lease.name
+            if lease.mac is None:
+                continue
+            del self._devices[key]
+            self.stats.devices_from_leases += 1
+            into = self._devices.get(lease.mac)
+            if into is None:
+                dev.mac = lease.mac
+                self._devices[lease.mac] = dev
+            else:
+                _fold(into, dev)
+
+    def lease_for(self, addr: bytes) -> Lease | None:
+        if self.leases is None:
+            return None
+        return self.leases.get(ip_str(addr))
 
     def add(self, rec: FlowRecord, now: float) -> None:
         self.stats.records += 1
@@ -136,6 +178,11 @@ class FlowCollector:
         local = is_local_ip(addr) and not is_multicast_ip(addr)
         if mac is not None and not is_unicast_mac(mac):
             mac = None
+        lease = self.lease_for(addr) if local else None
+        if mac is None and lease is not None and lease.mac is not None:
+            mac = mac_bytes(lease.mac)
+            if ip_str(addr) in self._devices:
+                self.apply_leases()  # keyed by address before the leases named it
         if mac is not None:
             key = mac_str(mac)
         elif local:
@@ -155,6 +202,8 @@ class FlowCollector:
                 self.stats.devices_dropped += 1
                 return None
             dev = self._devices[key] = _Device(key if mac is not None else None)
+            if lease is not None and (lease.mac is None or lease.mac == key):
+                dev.name = lease.name
         if local:
             text = ip_str(addr)
             if text not in dev.ips and len(dev.ips) < MAX_IPS:
@@ -167,6 +216,8 @@ class FlowCollector:
             rows.append(
                 DeviceRow(
                     mac=dev.mac or "",
+                    name=dev.name,
+                    name_sources={"dhcp_lease": dev.name} if dev.name else {},
                     ips=sorted(dev.ips),
                     first_seen=dev.first,
                     last_seen=dev.last,
@@ -194,8 +245,31 @@ class FlowCollector:
             **self.decoder.stats.to_json(),
             "templates": self.decoder.templates,
             "ignored_exporters": sorted(self._ignored),
+            **(self.leases.stats() if self.leases is not None else {}),
         }
         return doc
+
+
+def _fold(into: _Device, dev: _Device) -> None:
+    """Adds an address-keyed device's traffic to the MAC-keyed device it turned out to be."""
+    into.first = min(into.first, dev.first) if into.flows else dev.first
+    into.last = max(into.last, dev.last)
+    into.tx_packets += dev.tx_packets
+    into.tx_bytes += dev.tx_bytes
+    into.rx_packets += dev.rx_packets
+    into.rx_bytes += dev.rx_bytes
+    into.flows += dev.flows
+    into.name = into.name or dev.name
+    for ip in dev.ips:
+        if ip not in into.ips and len(into.ips) < MAX_IPS:
+            into.ips.append(ip)
+    for peer in dev.remotes:
+        if len(into.remotes) >= MAX_REMOTES:
+            break
+        into.remotes.add(peer)
+    for proto, octets in dev.protocols.items():
+        if proto in into.protocols or len(into.protocols) < MAX_PROTOCOLS:
+            into.protocols[proto] = into.protocols.get(proto, 0) + octets
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -297,7 +371,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="forget a template not refreshed for S seconds (default 1800)",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_leases_option(parser)
     parser.set_defaults(func=run)
+
+
+def add_leases_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--leases", metavar="FILE",
+        help="the router's DHCP leases (dnsmasq, ISC dhcpd or odhcpd): MACs and names "
+        "for devices the flow records name only by address; re-read when it changes",
+    )  # fmt: skip
+
+
+def open_leases(path: str | None) -> LeaseFile | None:
+    """The lease file, read once now (an unreadable file: one warning, collection goes on)."""
+    if not path:
+        return None
+    leases = LeaseFile(path, warn=lambda line: print(f"warning: {line}", file=sys.stderr))
+    leases.refresh(force=True)
+    return leases
 
 
 def open_socket(bind: str | None, port: int) -> socket.socket:
@@ -340,11 +432,14 @@ def listen(collector: FlowCollector, sock: socket.socket, duration: float | None
             continue
         except InterruptedError:
             continue
+        finally:
+            collector.refresh_leases()  # a stat at most every CHECK_SECONDS
         collector.feed(payload, addr[0], time.time())
 
 
 def run(args: argparse.Namespace) -> int:
     collector = FlowCollector(args.allow, DecoderConfig(template_ttl=args.template_ttl))
+    collector.leases = open_leases(args.leases)
     if args.replay is not None:
         try:
             replay(collector, args.replay)

@@ -38,8 +38,10 @@ from . import netaddr
 from .cli_collect import FlowCollector
 from .devices import DeviceRecord, add_traffic
 from .engine import Engine, EngineConfig
+from .evidence import TrafficSummary
 from .flows import Flow
-from .model import Snapshot
+from .leases import LeaseFile
+from .model import DeviceRow, Snapshot
 from .netflow import DecoderConfig, FlowRecord
 from .protocols import by_port
 from .signals import StopRequest
@@ -90,6 +92,9 @@ class FlowEngine(Engine):
         if mac is not None and netaddr.is_unicast_mac(mac):
             return mac
         if netaddr.is_local_ip(addr) and not netaddr.is_multicast_ip(addr):
+            lease = self.collector.lease_for(addr)
+            if lease is not None and lease.mac is not None:
+                return netaddr.mac_bytes(lease.mac)  # the router's DHCP lease names it
             key = address_key(addr)
             if key not in self._addresses and len(self._addresses) < self.config.max_devices:
                 self._addresses[key] = netaddr.ip_str(addr)
@@ -192,9 +197,39 @@ class FlowEngine(Engine):
         for obs in self.observers:
             obs.on_flow_end(flow.last, flow)
 
+    def _identify_leased(self, row: DeviceRow) -> None:
+        """A device the router's DHCP lease named: its MAC's vendor and its lease
+        hostname are evidence, as a DHCP request on the wire would be; the type follows
+        from them when a rule knows the name or vendor, never from the flows alone."""
+        lease_name = row.name_sources["dhcp_lease"]
+        mac = netaddr.mac_bytes(row.mac)
+        self.identifier.note_lease_name(mac, lease_name, row.last_seen)
+        traffic = TrafficSummary(
+            ips=list(row.ips),
+            tx_bytes=row.tx_bytes,
+            rx_bytes=row.rx_bytes,
+            tx_packets=row.tx_packets,
+            rx_packets=row.rx_packets,
+            protocols=dict(row.protocols),
+            remote_hosts=row.remote_hosts,
+        )
+        ident = self.identifier.identity(mac, traffic)
+        row.manufacturer = ident.manufacturer
+        row.manufacturer_registry = ident.manufacturer_registry
+        row.randomized = ident.randomized
+        row.name = ident.name or lease_name
+        row.name_sources = {**ident.name_sources, "dhcp_lease": lease_name}
+        note = "name from the router's DHCP lease; no mDNS or payload in flows"
+        if ident.type != "unknown":
+            row.type, row.type_source = ident.type, ident.type_source
+            row.type_reason = f"{ident.type_reason} ({note})"
+        else:
+            row.type_reason = f"{FLOW_REASON}; {note}"
+
     def tick(self, now: float | None = None) -> None:
         """Judge the flows whose reverse had its time; the detectors' clock ticks."""
         wall = time.time() if now is None else now
+        self.collector.refresh_leases()  # one stat at most every leases.CHECK_SECONDS
         cutoff = wall - PAIR_SECONDS
         while self._open:
             started, flow = next(iter(self._open.values()))
@@ -219,6 +254,8 @@ class FlowEngine(Engine):
         for row in snap.devices:
             row.type_reason = FLOW_REASON
             row.sent_ip = bool(row.ips) or row.tx_packets > 0
+            if row.name_sources.get("dhcp_lease"):
+                self._identify_leased(row)
             if not row.mac and row.ips:
                 # Home Assistant keys devices by MAC: the detectors' address key stands in,
                 # named by the address (locally administered, so no vendor is looked up).
@@ -244,6 +281,7 @@ def build_flow_engine(
     blocklist: str | None,
     max_devices: int,
     allow: tuple[str, ...] = (),
+    leases: LeaseFile | None = None,
 ) -> FlowEngine:
     """A flow engine with every detector attached (raises BlocklistError, one line)."""
     from .detectors.guard import attach_detectors
@@ -252,6 +290,7 @@ def build_flow_engine(
         EngineConfig(learn_seconds=learn_seconds, max_devices=max_devices), allow=allow
     )
     attach_detectors(engine, blocklist)
+    engine.collector.leases = leases
     return engine
 
 

@@ -456,6 +456,14 @@ class Identifier:
         if ev is not None:
             announce.ssdp_notice(ev, msg.headers)
 
+    def note_lease_name(self, mac: bytes, name: str, ts: float) -> None:
+        """A hostname from the router's DHCP lease (leases.py): the same evidence as the
+        hostname option of a DHCP request the engine would have seen on the wire."""
+        ev = self._get(mac, ts)
+        if ev is not None and ev.names.get("dhcp") != name:
+            set_name(ev, "dhcp", name)
+            self._dhcp_version += 1
+
     def note_discovery(
         self,
         mac: bytes,

@@ -37,7 +37,7 @@ from typing import IO
 
 from .blocklist import BlocklistError
 from .cli_analyze import add_detector_options, build_engine, non_negative
-from .cli_collect import address_arg, open_socket, port_arg
+from .cli_collect import add_leases_option, address_arg, open_leases, open_socket, port_arg
 from .enforce import EnforceError
 from .engine import Engine
 from .flow_events import FlowEngine, build_flow_engine, serve
@@ -429,6 +429,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--allow", type=address_arg, nargs="+", default=[], metavar="ADDR",
         help="--netflow: accept exports only from these exporters",
     )  # fmt: skip
+    add_leases_option(parser)
     parser.add_argument("--speed", type=non_negative, default=1.0, help="replay speed factor")
     parser.add_argument("--loop", action="store_true", help="replay forever")
     parser.add_argument("--bpf", metavar="EXPR", help="kernel filter for live capture")
@@ -464,7 +465,11 @@ def run_local(
     try:
         if args.netflow is not None:
             engine: Engine = build_flow_engine(
-                args.learn, args.blocklist, args.max_devices, tuple(args.allow)
+                args.learn,
+                args.blocklist,
+                args.max_devices,
+                tuple(args.allow),
+                open_leases(getattr(args, "leases", None)),
             )
         else:
             engine = build_engine(

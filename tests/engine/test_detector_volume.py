@@ -49,18 +49,19 @@ def _minute(kind: str, rnd: random.Random, minute: int) -> int:
     return int(USUAL[kind] * rnd.uniform(0.8, 1.2))
 
 
-def _run(kind: str, after: list[float], minutes_after: int | None = None) -> list[Alert]:
-    """Learn an hour of usual minutes, then the minutes ``after`` (factors of usual)."""
+def _run(kind: str, after: list[float], learn: float = LEARN, usual_after: int = 10) -> list[Alert]:
+    """Learn ``learn`` seconds of usual minutes and ``usual_after`` more, then the
+    minutes ``after`` (factors of usual)."""
     mac, ip, packets = _device(kind)
     rnd = random.Random(7)
-    learn_minutes = int(LEARN // 60) + 10
+    learn_minutes = int(learn // 60) + usual_after
     for m in range(learn_minutes):
         packets += _upload(T0 + 1 + m * 60, mac, ip, _minute(kind, rnd, m))
     for j, factor in enumerate(after):
         m = learn_minutes + j
         usual = USUAL[kind] if kind == "scale" else _minute(kind, rnd, m)
         packets += _upload(T0 + 1 + m * 60, mac, ip, int(usual * factor))
-    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    engine = Engine(EngineConfig(learn_seconds=learn))
     attach_detectors(engine)
     engine.process(sorted(packets, key=lambda p: p[0]))
     engine.flush()
@@ -81,6 +82,19 @@ def test_7x_and_30x_minutes_alert_on_the_devices_own_scale(kind: str, factor: fl
     sent = alerts[0].details["bytes"]
     assert sent >= factor * USUAL[kind] * 0.75
     assert "What you can do" in alerts[0].message
+
+
+@pytest.mark.parametrize("usual_after", [0, 3])
+def test_a_short_upload_right_after_a_short_learning_alerts_and_is_not_learned(usual_after: int):
+    # A small home learned for half an hour: a camera's one-minute 12x upload in the
+    # first minutes after learning is judged on the minutes learned (a half hour
+    # holds fewer than 30 of them), not waved through and learned.
+    alerts = _run("camera", [12.0, 1.0, 1.0, 12.0, 1.0], learn=1800.0, usual_after=usual_after)
+    assert len(alerts) == 1, "the 12x minute passed unjudged"
+    assert alerts[0].details["bytes"] >= 12 * USUAL["camera"] * 0.75
+    # The bar was not raised by the spike: the second 12x minute is counted on the
+    # same alert (cooldown), so the alert's count says both were seen.
+    assert alerts[0].count == 2
 
 
 def test_a_slow_ramp_cannot_raise_its_own_bar():

@@ -43,7 +43,12 @@ MAX_SERVERS = 16
 MAX_PEERS = 64
 MAX_PREFIXES = 256  # Internet networks (IPv4 /24, IPv6 /48) a device reached
 VOLUME_MINUTES = 1440  # one day of one-minute buckets
-MIN_VOLUME_BUCKETS = 30  # no spike verdict before half an hour of history
+# No spike verdict before twenty minutes of history. With 20 minutes the 95th
+# percentile is the busiest minute seen, so the bar (4x it) stays conservative; and
+# a learning period of half an hour holds only ~28 minutes (the first minute starts
+# the device's counter, the first tick sets the minute boundary), so a bar of 30
+# left a device unjudged - and learning its spike - in the minutes after learning.
+MIN_VOLUME_BUCKETS = 20
 STATS_EVERY = 15  # recompute order statistics every this many buckets
 TAIL_WINDOW = 100  # learned minutes over which the tail's share is counted
 TAIL_SHARE = 5  # at most this many of them above the 95th percentile (5 %)

@@ -154,6 +154,9 @@ class DeviceBaseline:
     volume: VolumeHistory = field(default_factory=VolumeHistory)
     # Cumulative upload counter at the last minute boundary (not persisted).
     last_total: int = -1
+    # Bytes of the last judged minute when it was usual, else 0 (not persisted): an
+    # upload splits across two minute buckets, so a pair of minutes is judged too.
+    last_sent: int = 0
 
     def learning(self, ts: float) -> bool:
         return ts < self.learn_until

@@ -17,9 +17,11 @@ it both misses slow ramps and fires on ordinary bursts. We keep the last
 day of per-minute upload volumes and use order statistics instead: a minute
 is a spike when it exceeds all of ``spike_min_bytes``, ``spike_factor`` x
 the 95th percentile of the history, and median + ``spike_mad`` x 1.4826 x
-MAD. Percentiles and MAD ignore the outliers that would drag an average,
-and a day of history covers the daily cycle; the bar is each device's own
-scale (a plug's KB, a camera's MB).
+MAD; two adjacent minutes are also judged together (an upload does not start
+on the minute boundary, so a burst splits across two buckets), against
+``spike_factor`` x (p95 + median). Percentiles and MAD ignore the outliers
+that would drag an average, and a day of history covers the daily cycle;
+the bar is each device's own scale (a plug's KB, a camera's MB).
 
 What is learned after the device's learning period: minutes up to the 95th
 percentile freely; minutes above it only at the rate a 95th percentile

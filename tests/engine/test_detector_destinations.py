@@ -165,3 +165,40 @@ def test_without_the_answer_the_same_late_connection_is_new():
     packets += _connect(AFTER + 600, dev, bytes([151, 101, 50, 7]), 443, 50000)
     (alert,) = _alerts(packets)
     assert alert.details["address"] == "151.101.50.7"
+
+
+def _nameless_streamer(names: list[str]) -> list[Alert]:
+    """A stick TOTEM cannot name (a maker's MAC, nothing said about itself) learns
+    its cloud for an hour, then opens each of ``names`` by lookup, each at an
+    address in a network it never reached."""
+    from dataclasses import replace
+
+    dev, _ = _home()
+    dev = replace(
+        dev,
+        mac=bytes.fromhex("f4f5d8a1b2c3"),
+        hostname="",
+        vendor_class="",
+        mdns=None,
+        ssdp=None,
+        cloud="clients.example.net",
+    )
+    packets = list(HomeTraffic([dev], start=T0).join(dev))
+    for m in range(int(LEARN // 60) + 5):
+        ts = T0 + 1 + m * 60
+        packets.append(_lookup(ts, dev, dev.cloud))
+        packets += _connect(ts + 0.05, dev, dev.cloud_ip, 443, 41000 + m)
+    for k, name in enumerate(names):
+        ts = AFTER + k * 10
+        packets.append(_lookup(ts, dev, name))
+        packets += _connect(ts + 0.05, dev, bytes([45, 57, 10 + k, 9]), 443, 50000 + k)
+    return [a for a in _alerts(packets) if a.mac == "f4:f5:d8:a1:b2:c3"]
+
+
+def test_a_film_from_a_streaming_cdn_is_not_a_new_destination_and_a_new_service_is():
+    # Each segment from another Open Connect node: someone watching a film.
+    nodes = [f"ipv4-c{k:03d}-fra00{k}.1.oca.nflxvideo.net" for k in range(6)]
+    assert _nameless_streamer(nodes) == []
+    # The same device looking up a service it never used is still new.
+    (alert,) = _nameless_streamer(nodes[:2] + ["relay.unknown-cloud.example"])
+    assert alert.details.get("domain") == "unknown-cloud.example"

@@ -465,6 +465,9 @@ def test_behaviour_camera_needs_steady_upstream_video() -> None:
     # Balanced traffic (a video call) is not either.
     call = TrafficSummary(upstream_bytes=75_000_000, downstream_bytes=75_000_000, duration=300.0)
     assert identity_of([], "0c:00:00:00:00:07", call) == ("unknown", "")
+    # A randomised (locally administered) MAC with the same steady upload is a phone
+    # or laptop backing up: cameras keep their maker's MAC.
+    assert identity_of([], "02:c6:d6:c8:44:11", steady)[0] != "camera"
 
 
 def test_behaviour_printer_and_kasa() -> None:

@@ -15,6 +15,7 @@ from .wakes import sleeps
 # Bytes per second of sustained upload that only video makes in a smart home.
 _VIDEO_UPSTREAM_RATE = 40_000
 _VIDEO_MIN_SECONDS = 60.0
+UPSTREAM_VIDEO = "upstream_video"  # the behaviour token of a camera's steady upload
 
 _SERVER_TOKENS: dict[tuple[int, int], str] = {
     (17, 67): "serves_dhcp",
@@ -46,7 +47,7 @@ def behaviours(ev: Evidence | None, traffic: TrafficSummary) -> set[str]:
         and traffic.upstream_bytes >= 8 * max(traffic.downstream_bytes, 1)
         and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
     ):
-        tokens.add("upstream_video")
+        tokens.add(UPSTREAM_VIDEO)
     if "lan_beacon" in tokens and not traffic.upstream_bytes and (ev is None or not ev.domains):
         tokens.add("lan_beacon_only")  # it announces itself and never reaches the Internet
     if sleeps(ev, traffic):

@@ -17,9 +17,11 @@ it both misses slow ramps and fires on ordinary bursts. We keep the last
 day of per-minute upload volumes and use order statistics instead: a minute
 is a spike when it exceeds all of ``spike_min_bytes``, ``spike_factor`` x
 the 95th percentile of the history, and median + ``spike_mad`` x 1.4826 x
-MAD. Percentiles and MAD ignore the outliers that would drag an average,
-and a day of history covers the daily cycle; the bar is each device's own
-scale (a plug's KB, a camera's MB).
+MAD; two adjacent minutes are also judged together (an upload does not start
+on the minute boundary, so a burst splits across two buckets), against
+``spike_factor`` x (p95 + median). Percentiles and MAD ignore the outliers
+that would drag an average, and a day of history covers the daily cycle;
+the bar is each device's own scale (a plug's KB, a camera's MB).
 
 What is learned after the device's learning period: minutes up to the 95th
 percentile freely; minutes above it only at the rate a 95th percentile
@@ -43,7 +45,12 @@ MAX_SERVERS = 16
 MAX_PEERS = 64
 MAX_PREFIXES = 256  # Internet networks (IPv4 /24, IPv6 /48) a device reached
 VOLUME_MINUTES = 1440  # one day of one-minute buckets
-MIN_VOLUME_BUCKETS = 30  # no spike verdict before half an hour of history
+# No spike verdict before twenty minutes of history. With 20 minutes the 95th
+# percentile is the busiest minute seen, so the bar (4x it) stays conservative; and
+# a learning period of half an hour holds only ~28 minutes (the first minute starts
+# the device's counter, the first tick sets the minute boundary), so a bar of 30
+# left a device unjudged - and learning its spike - in the minutes after learning.
+MIN_VOLUME_BUCKETS = 20
 STATS_EVERY = 15  # recompute order statistics every this many buckets
 TAIL_WINDOW = 100  # learned minutes over which the tail's share is counted
 TAIL_SHARE = 5  # at most this many of them above the 95th percentile (5 %)
@@ -149,6 +156,9 @@ class DeviceBaseline:
     volume: VolumeHistory = field(default_factory=VolumeHistory)
     # Cumulative upload counter at the last minute boundary (not persisted).
     last_total: int = -1
+    # Bytes of the last judged minute when it was usual, else 0 (not persisted): an
+    # upload splits across two minute buckets, so a pair of minutes is judged too.
+    last_sent: int = 0
 
     def learning(self, ts: float) -> bool:
         return ts < self.learn_until

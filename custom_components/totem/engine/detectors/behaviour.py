@@ -177,7 +177,10 @@ class TrafficSpikeDetector(Detector):
             sent = max(0, total - previous)
             if base.learning(ts):
                 base.volume.add(float(sent))
-            elif self._usual(ts, mac, sent) and not ctx.alerted_recently(mac, ts):
+                continue
+            usual = self._usual(ts, mac, sent, base.last_sent)
+            base.last_sent = sent if usual else 0
+            if usual and not ctx.alerted_recently(mac, ts):
                 base.volume.learn(float(sent))  # never learn from alerting or unusual minutes
 
     def _to_known_networks(self, mac: bytes, ts: float) -> int:
@@ -209,8 +212,15 @@ class TrafficSpikeDetector(Detector):
         seen = self._owner_transfer.get(mac)
         return seen is not None and ts - seen <= 2 * BUCKET_SECONDS
 
-    def _usual(self, ts: float, mac: bytes, sent: int) -> bool:
-        """True for a minute within the device's usual range; alerts on a spike."""
+    def _usual(self, ts: float, mac: bytes, sent: int, before: int = 0) -> bool:
+        """True for a minute within the device's usual range; alerts on a spike.
+
+        ``before`` is the previous minute's upload when that minute was usual. An
+        upload does not start on TOTEM's minute boundary: a one-minute burst lands
+        in two buckets, each half of it under the bar. So the two minutes are also
+        judged together, against twice the floor and ``factor`` x (p95 + median):
+        a device's busiest normal minute next to an ordinary one.
+        """
         ctx = self.ctx
         t = ctx.thresholds(mac)
         base = ctx.baseline(mac, ts)
@@ -221,7 +231,13 @@ class TrafficSpikeDetector(Detector):
         factor = t.spike_factor_roomy if roomy else t.spike_factor
         floor = t.spike_min_bytes_roomy if roomy else t.spike_min_bytes
         limit = max(factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad, floor)
-        if sent <= limit:
+        pair_limit = max(factor * (stats.p95 + stats.median), 2 * floor)
+        minutes = 1
+        if sent > limit:
+            pass
+        elif sent > stats.p95 and sent + before > pair_limit:
+            minutes, sent = 2, sent + before  # together far above two of its own minutes
+        else:
             return True
         if roomy and self._owners_transfer(mac, ts, sent, t.spike_min_bytes_roomy):
             # A person's machine or a media device moving a lot to where it always
@@ -237,11 +253,18 @@ class TrafficSpikeDetector(Detector):
             mac,
             "traffic_spike",
             "warning",
-            f"{ctx.describe(mac, ts)} uploaded {_size(sent)} in the last minute, "
-            f"{sent / usual:.0f} times its usual {_size(usual)}. Something may be copying "
+            f"{ctx.describe(mac, ts)} uploaded {_size(sent)} in the last "
+            f"{'two minutes' if minutes == 2 else 'minute'}, "
+            f"{sent / (minutes * usual):.0f} times its usual {_size(usual)} a minute. "
+            "Something may be copying "
             "data out of your home, or the device joined an attack. What you can do: "
             "check what the device is doing, and block it if you do not know why.",
-            {"bytes": sent, "usual": round(stats.median), "p95": round(stats.p95)},
+            {
+                "bytes": sent,
+                "minutes": minutes,
+                "usual": round(stats.median),
+                "p95": round(stats.p95),
+            },
         )
         return False
 

@@ -10,6 +10,10 @@ favourite, which nothing else uses). ``dns_tunnel`` fires on
 ``dns_tunnel_queries`` encoded queries in ``dns_tunnel_window``, or on
 ``dns_tunnel_subdomains`` distinct names under one domain.
 
+new_destination (baseline): a watched device looks up a registered domain it
+never looked up while learning; streaming services' content networks
+(``STREAMING_CDNS``) are learned silently.
+
 unexpected_dns_server: a watched device asks a DNS server it never used
 while learning and no device of the home used either (a hard-coded
 resolver that changed, or malware's own). Servers that another device
@@ -31,6 +35,25 @@ from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
 MAX_DEVICES = 256
+# Video and music streaming services' content networks: they serve segments of a
+# film or a song and nothing else (no one can host a command server or drop data
+# there). A TV or stick TOTEM could not name opens a new one of these names for every
+# film and app; that is someone watching, not a new service: learned, never alerted.
+STREAMING_CDNS = frozenset(
+    {
+        "nflxvideo.net",  # Netflix Open Connect
+        "googlevideo.com",  # YouTube
+        "aiv-cdn.net",  # Prime Video
+        "aiv-delivery.net",
+        "pv-cdn.net",
+        "dssott.com",  # Disney+
+        "bamgrid.com",
+        "hulustream.com",
+        "ttvnw.net",  # Twitch
+        "scdn.co",  # Spotify audio
+        "dzcdn.net",  # Deezer
+    }
+)
 MAX_DOMAINS_PER_DEVICE = 8
 MAX_HOME_SERVERS = 32
 NULL_QTYPE = 10
@@ -158,7 +181,7 @@ class DnsDetector(Detector):
         base = ctx.baseline(mac, ts)
         if base is None:
             return
-        if base.learning(ts):
+        if base.learning(ts) or domain in STREAMING_CDNS:
             add_bounded(base.domains, domain, MAX_DOMAINS)
             return
         if domain in base.domains or ctx.watched(mac, "new_destination", ts) is None:

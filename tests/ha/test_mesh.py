@@ -10,10 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY, device_config_entries
+from custom_components.totem.compat import (
+    ONE_DEVICE_PER_ENTRY,
+    all_devices,
+    device_config_entries,
+)
 from custom_components.totem.const import DOMAIN
 from custom_components.totem.mesh import probe_mesh, stand_in_ip
 
@@ -42,6 +47,19 @@ def _sensor(hass: HomeAssistant, entry: MockConfigEntry, mac: str, key: str) -> 
         "sensor", DOMAIN, f"{entry.entry_id}-{mac}-{key}"
     )
     return hass.states.get(entity_id) if entity_id else None
+
+
+def _devices_with(hass: HomeAssistant, mac: str) -> list[dr.DeviceEntry]:
+    connection = (dr.CONNECTION_NETWORK_MAC, mac)
+    return [d for d in all_devices(dr.async_get(hass)) if connection in d.connections]
+
+
+def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, mac: str) -> list[er.RegistryEntry]:
+    return [
+        e for e in er.async_get(hass).entities.values()
+        if e.config_entry_id == entry.entry_id
+        and e.unique_id.startswith(f"{entry.entry_id}-{mac}-")
+    ]  # fmt: skip
 
 
 def test_a_stand_in_is_recognised_by_its_structure_only() -> None:
@@ -92,6 +110,28 @@ async def test_probes_merge_by_mac_and_show_one_total(
     # One total per direction, the largest view; each probe's own counter as attributes.
     await wait_for(hass, lambda: _sensor(hass, capture, PLUG, "data_sent_all_probes") is not None,
                    what="the totals")  # fmt: skip
+    # One Home Assistant device per MAC on every supported version (2026 keeps devices
+    # per config entry and no longer joins them by connection), carrying both entries'
+    # entities.
+    await wait_for(
+        hass,
+        lambda: bool(_entities_of(hass, flows, CAMERA) and _entities_of(hass, flows, PLUG)),
+        what="the flow entry's entities",
+    )
+    for mac in (PLUG, CAMERA):
+        devices = _devices_with(hass, mac)
+        assert len(devices) == 1, (mac, devices)
+        for entry in (capture, flows):
+            entities = _entities_of(hass, entry, mac)
+            assert entities, (mac, entry.title)
+            # The presence tracker links to a device by its own rules (device_tracker's
+            # scanner entities): the sensors and switches carry the device.
+            attached = {e.device_id for e in entities if e.domain != "device_tracker"}
+            assert attached == {devices[0].id}, (mac, entry.title)
+    assert (
+        flows.runtime_data.coordinator.devices.device_ids()[CAMERA]
+        == _devices_with(hass, CAMERA)[0].id
+    )
     sent = _sensor(hass, capture, PLUG, "data_sent_all_probes")
     received = _sensor(hass, capture, PLUG, "data_received_all_probes")
     assert float(sent.state) == 1000 / 1000  # kB: max(1000, 900) bytes

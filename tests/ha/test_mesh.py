@@ -7,6 +7,7 @@ that sees the real MACs, one a flow source that knows some devices only by addre
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -20,7 +21,7 @@ from custom_components.totem.compat import (
     device_config_entries,
 )
 from custom_components.totem.const import DOMAIN
-from custom_components.totem.mesh import probe_mesh, stand_in_ip
+from custom_components.totem.mesh import Seen, disjoint, probe_mesh, stand_in_ip
 
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
@@ -183,3 +184,49 @@ async def test_a_dhcp_lease_in_home_assistant_names_an_address_only_device(
     assert _sensor(hass, flows, "aa:bb:cc:00:00:09", "data_sent_all_probes") is None
     await hass.config_entries.async_unload(flows.entry_id)
     await hass.async_block_till_done()
+
+
+def _seen(probe: str, tx: int, peers: set[str]) -> Seen:
+    return Seen(probe, tx, tx * 2, tx // 100, tx // 50, True, frozenset(peers))
+
+
+def test_overlapping_views_take_the_largest_and_disjoint_ones_the_sum() -> None:
+    # One path (access point then router): the same conversations, shared peers.
+    same_path = [
+        _seen("ap", 1000, {"52.1.1.1", "192.168.1.1"}),
+        _seen("router", 900, {"52.1.1.1", "8.8.8.8"}),
+    ]
+    assert not disjoint(same_path)
+    # A laptop roaming between two access points: different peers behind each probe.
+    roaming = [_seen("ap1", 1000, {"52.1.1.1"}), _seen("ap2", 700, {"140.82.1.1", "1.1.1.1"})]
+    assert disjoint(roaming)
+    # A probe without peer lists (an older probe): overlap assumed, never double-count.
+    assert not disjoint([_seen("ap1", 1000, {"52.1.1.1"}), _seen("old", 700, set())])
+    assert not disjoint([_seen("only", 1000, {"52.1.1.1"})])
+
+
+async def test_totals_sum_disjoint_views_and_keep_the_largest_of_overlapping_ones(
+    hass: HomeAssistant,
+) -> None:
+    mesh = probe_mesh(hass)
+
+    def view(tx: int, peers: list[str]) -> Any:
+        return SimpleNamespace(
+            tx_bytes=tx, rx_bytes=tx * 2, tx_packets=1, rx_packets=1, online=True,
+            top_peers=tuple({"peer": p, "bytes": 10} for p in peers),
+        )  # fmt: skip
+
+    mesh._index("a", gone=set(), new={PLUG, CAMERA})
+    mesh._index("b", gone=set(), new={PLUG, CAMERA})
+    mesh.views = {
+        "a": {PLUG: view(1000, ["52.1.1.1"]), CAMERA: view(1000, ["52.1.1.1"])},
+        "b": {PLUG: view(700, ["140.82.1.1"]), CAMERA: view(700, ["52.1.1.1", "1.1.1.1"])},
+    }
+    roaming = mesh.totals(PLUG)
+    assert roaming is not None
+    assert (roaming.tx_bytes, roaming.rx_bytes) == (1700, 3400)
+    assert roaming.attributes()["total_rule"].startswith("sum")
+    overlap = mesh.totals(CAMERA)
+    assert overlap is not None
+    assert (overlap.tx_bytes, overlap.rx_bytes) == (1000, 2000)
+    assert overlap.attributes()["total_rule"].startswith("largest")

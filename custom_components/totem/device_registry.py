@@ -46,6 +46,9 @@ class DeviceRegistryUpdater:
         self.title = title
         self.store = store
         self.hub_device_id: str | None = None
+        # Newer Home Assistant: MAC -> another TOTEM entry's device for it, which this
+        # entry's entities join instead of making a second device for one MAC.
+        self.hosted: dict[str, str] = {}
 
     def register_hub(self) -> str:
         hub = dr.async_get(self.hass).async_get_or_create(
@@ -63,8 +66,18 @@ class DeviceRegistryUpdater:
         registry = dr.async_get(self.hass)
         connections = mac_connections(view.macs)
         if ONE_DEVICE_PER_ENTRY:
-            # Newer Home Assistant keeps one device per config entry: this one is
-            # TOTEM's own, described in full.
+            # Newer Home Assistant keeps one device per config entry and no longer
+            # joins entries by a shared connection: two probes seeing one MAC would
+            # give two devices. The first TOTEM entry to register the MAC owns the
+            # device; a later one attaches its entities to it (host_device).
+            own = registry.async_get_device_by_connection(  # type: ignore[attr-defined,unused-ignore]
+                (dr.CONNECTION_NETWORK_MAC, view.mac), self.entry_id
+            )
+            if own is None and (host := self._other_totem_device(connections)) is not None:
+                self.hosted[view.mac] = host
+                return
+            self.hosted.pop(view.mac, None)
+            # This one is TOTEM's own, described in full.
             newer: dict[str, Any] = {"via_device_id": self.hub_device_id}
             registry.async_get_or_create(
                 config_entry_id=self.entry_id,
@@ -86,6 +99,29 @@ class DeviceRegistryUpdater:
             default_model=device_model(view),
             via_device=(DOMAIN, self.entry_id),
         )
+
+    def _other_totem_device(self, connections: set[tuple[str, str]]) -> str | None:
+        """Another loaded TOTEM entry's device with one of these connections."""
+        registry = dr.async_get(self.hass)
+        entries = self.hass.config_entries
+        for device in registry.async_get_devices(connections=connections):  # type: ignore[attr-defined,unused-ignore]
+            entry_id = getattr(device, "config_entry_id", None)
+            if entry_id == self.entry_id or entry_id is None:
+                continue
+            entry = entries.async_get_entry(entry_id)
+            if entry is not None and entry.domain == DOMAIN:
+                return str(device.id)
+        return None
+
+    def host_device(self, mac: str) -> dr.DeviceEntry | None:
+        """The other entry's device this entry's entities of MAC join, or None."""
+        device_id = self.hosted.get(mac)
+        if device_id is None:
+            return None
+        device = dr.async_get(self.hass).async_get(device_id)
+        if device is None:  # the owner removed it: this entry registers its own
+            self.hosted.pop(mac, None)
+        return device
 
     def sync(self, data: TotemData) -> None:
         """Better identification arrives over time: keep the registry in step."""
@@ -126,6 +162,7 @@ class DeviceRegistryUpdater:
         ours = self.our_devices()
         for mac in macs:
             device = ours.get(mac)
+            self.hosted.pop(mac, None)
             if device is not None:
                 remove_entry_from_device(registry, device, self.entry_id)
 
@@ -143,8 +180,9 @@ class DeviceRegistryUpdater:
         }
 
     def device_ids(self) -> dict[str, str]:
-        """Home Assistant device id by the primary MAC of this entry's network devices."""
-        return {mac: device.id for mac, device in self.our_devices().items()}
+        """Home Assistant device id by the primary MAC of this entry's network devices
+        (on newer Home Assistant, the other entry's device a MAC joined included)."""
+        return {**self.hosted, **{mac: device.id for mac, device in self.our_devices().items()}}
 
     def device_id(self, mac: str) -> str | None:
         """The Home Assistant device of this entry with the MAC among its connections."""
@@ -152,7 +190,7 @@ class DeviceRegistryUpdater:
         for device in dr.async_entries_for_config_entry(registry, self.entry_id):
             if (dr.CONNECTION_NETWORK_MAC, mac) in device.connections:
                 return device.id
-        return None
+        return self.hosted.get(mac)
 
     def primary_mac(self, device: dr.DeviceEntry) -> str | None:
         """The MAC TOTEM keys this device by, or None (the hub, a foreign device)."""

@@ -111,6 +111,11 @@ class TotemDeviceEntity(_Throttled):
         # Scoped to the entry: two entries (two probes) may see the same MAC.
         self._attr_unique_id = device_unique_id(coordinator.entry_id, mac, description.key)
         self._attr_device_info = DeviceInfo(connections={(dr.CONNECTION_NETWORK_MAC, mac)})
+        if (host := coordinator.devices.host_device(mac)) is not None:
+            # Newer Home Assistant, another probe's entry owns this MAC's device: join
+            # it (the platform takes device_entry when there is no device_info).
+            self._attr_device_info = None
+            self.device_entry = host
 
     @property
     def available(self) -> bool:

@@ -21,10 +21,11 @@ devices (the local probe, remote probes, the router's flows) and answers two thi
   the access point and then the router; a flow export and a Pi on the same bridge
   see one conversation twice): a sum would double-count every one of them, while the
   largest view is exact whenever one probe sees all of the device's traffic and
-  otherwise never counts a packet twice. It undercounts only where the views are
-  disjoint (a laptop roaming between two access points): the per-probe attributes
-  show it, and telling that apart would need per-flow de-duplication across probes
-  (5-tuple and time), which is not done.
+  otherwise never counts a packet twice. Where the views are disjoint (a laptop
+  roaming between two access points, each with its own probe) the largest would
+  undercount: when every probe reports the device's busiest peers and no peer is in
+  two probes' lists (:func:`disjoint`), the total is the **sum**. One shared peer
+  means the probes see (some of) the same conversations: the largest view again.
 """
 
 from __future__ import annotations
@@ -79,6 +80,32 @@ class Seen:
     tx_packets: int
     rx_packets: int
     online: bool
+    peers: frozenset[str] = frozenset()  # the busiest peers this probe saw it talk to
+
+
+# How the views of one device combine: see disjoint() and the module's docstring.
+RULE_LARGEST: Final = "largest per direction (probes overlap; a sum would double-count)"
+RULE_SUM: Final = "sum (the probes saw disjoint peers: separate traffic)"
+
+
+def disjoint(seen: list[Seen]) -> bool:
+    """Whether the probes saw separate traffic of one device: each probe reported the
+    peers it saw the device talk to, and no peer is in two probes' lists.
+
+    Two capture points on one path see the same conversations, so they share peers
+    (the cloud endpoint, the resolver); a laptop roaming between two access points
+    talks to different peers through each only if its conversations differ, and one
+    shared peer (the same cloud host from both sides) is enough to fall back to the
+    largest view, which never double-counts. Without peer lists: overlap assumed.
+    """
+    if len(seen) < 2 or any(not s.peers for s in seen):
+        return False
+    union: set[str] = set()
+    for s in seen:
+        if union & s.peers:
+            return False
+        union |= s.peers
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +113,14 @@ class Totals:
     tx_bytes: int
     rx_bytes: int
     by_probe: tuple[Seen, ...]
+    rule: str = RULE_LARGEST
 
     def attributes(self) -> dict[str, Any]:
         return {
             "probes": [s.probe for s in self.by_probe],
             "per_probe_sent": {s.probe: s.tx_bytes for s in self.by_probe},
             "per_probe_received": {s.probe: s.rx_bytes for s in self.by_probe},
-            "total_rule": "largest per direction (probes overlap; a sum would double-count)",
+            "total_rule": self.rule,
         }
 
 
@@ -262,12 +290,19 @@ class ProbeMesh:
                 view.tx_packets,
                 view.rx_packets,
                 view.online,
+                frozenset(
+                    str(p["peer"]) for p in view.top_peers if isinstance(p, dict) and p.get("peer")
+                ),
             )
             for entry_id in self.seen_by(mac)
             if (view := self.views[entry_id][mac]) is not None
         ]
         if not seen:
             return None
+        if disjoint(seen):
+            return Totals(
+                sum(s.tx_bytes for s in seen), sum(s.rx_bytes for s in seen), tuple(seen), RULE_SUM
+            )
         return Totals(max(s.tx_bytes for s in seen), max(s.rx_bytes for s in seen), tuple(seen))
 
 

@@ -7,15 +7,21 @@ that sees the real MACs, one a flow source that knows some devices only by addre
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.totem.compat import ONE_DEVICE_PER_ENTRY, device_config_entries
+from custom_components.totem.compat import (
+    ONE_DEVICE_PER_ENTRY,
+    all_devices,
+    device_config_entries,
+)
 from custom_components.totem.const import DOMAIN
-from custom_components.totem.mesh import probe_mesh, stand_in_ip
+from custom_components.totem.mesh import Seen, disjoint, probe_mesh, stand_in_ip
 
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
@@ -42,6 +48,19 @@ def _sensor(hass: HomeAssistant, entry: MockConfigEntry, mac: str, key: str) -> 
         "sensor", DOMAIN, f"{entry.entry_id}-{mac}-{key}"
     )
     return hass.states.get(entity_id) if entity_id else None
+
+
+def _devices_with(hass: HomeAssistant, mac: str) -> list[dr.DeviceEntry]:
+    connection = (dr.CONNECTION_NETWORK_MAC, mac)
+    return [d for d in all_devices(dr.async_get(hass)) if connection in d.connections]
+
+
+def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, mac: str) -> list[er.RegistryEntry]:
+    return [
+        e for e in er.async_get(hass).entities.values()
+        if e.config_entry_id == entry.entry_id
+        and e.unique_id.startswith(f"{entry.entry_id}-{mac}-")
+    ]  # fmt: skip
 
 
 def test_a_stand_in_is_recognised_by_its_structure_only() -> None:
@@ -92,6 +111,28 @@ async def test_probes_merge_by_mac_and_show_one_total(
     # One total per direction, the largest view; each probe's own counter as attributes.
     await wait_for(hass, lambda: _sensor(hass, capture, PLUG, "data_sent_all_probes") is not None,
                    what="the totals")  # fmt: skip
+    # One Home Assistant device per MAC on every supported version (2026 keeps devices
+    # per config entry and no longer joins them by connection), carrying both entries'
+    # entities.
+    await wait_for(
+        hass,
+        lambda: bool(_entities_of(hass, flows, CAMERA) and _entities_of(hass, flows, PLUG)),
+        what="the flow entry's entities",
+    )
+    for mac in (PLUG, CAMERA):
+        devices = _devices_with(hass, mac)
+        assert len(devices) == 1, (mac, devices)
+        for entry in (capture, flows):
+            entities = _entities_of(hass, entry, mac)
+            assert entities, (mac, entry.title)
+            # The presence tracker links to a device by its own rules (device_tracker's
+            # scanner entities): the sensors and switches carry the device.
+            attached = {e.device_id for e in entities if e.domain != "device_tracker"}
+            assert attached == {devices[0].id}, (mac, entry.title)
+    assert (
+        flows.runtime_data.coordinator.devices.device_ids()[CAMERA]
+        == _devices_with(hass, CAMERA)[0].id
+    )
     sent = _sensor(hass, capture, PLUG, "data_sent_all_probes")
     received = _sensor(hass, capture, PLUG, "data_received_all_probes")
     assert float(sent.state) == 1000 / 1000  # kB: max(1000, 900) bytes
@@ -143,3 +184,49 @@ async def test_a_dhcp_lease_in_home_assistant_names_an_address_only_device(
     assert _sensor(hass, flows, "aa:bb:cc:00:00:09", "data_sent_all_probes") is None
     await hass.config_entries.async_unload(flows.entry_id)
     await hass.async_block_till_done()
+
+
+def _seen(probe: str, tx: int, peers: set[str]) -> Seen:
+    return Seen(probe, tx, tx * 2, tx // 100, tx // 50, True, frozenset(peers))
+
+
+def test_overlapping_views_take_the_largest_and_disjoint_ones_the_sum() -> None:
+    # One path (access point then router): the same conversations, shared peers.
+    same_path = [
+        _seen("ap", 1000, {"52.1.1.1", "192.168.1.1"}),
+        _seen("router", 900, {"52.1.1.1", "8.8.8.8"}),
+    ]
+    assert not disjoint(same_path)
+    # A laptop roaming between two access points: different peers behind each probe.
+    roaming = [_seen("ap1", 1000, {"52.1.1.1"}), _seen("ap2", 700, {"140.82.1.1", "1.1.1.1"})]
+    assert disjoint(roaming)
+    # A probe without peer lists (an older probe): overlap assumed, never double-count.
+    assert not disjoint([_seen("ap1", 1000, {"52.1.1.1"}), _seen("old", 700, set())])
+    assert not disjoint([_seen("only", 1000, {"52.1.1.1"})])
+
+
+async def test_totals_sum_disjoint_views_and_keep_the_largest_of_overlapping_ones(
+    hass: HomeAssistant,
+) -> None:
+    mesh = probe_mesh(hass)
+
+    def view(tx: int, peers: list[str]) -> Any:
+        return SimpleNamespace(
+            tx_bytes=tx, rx_bytes=tx * 2, tx_packets=1, rx_packets=1, online=True,
+            top_peers=tuple({"peer": p, "bytes": 10} for p in peers),
+        )  # fmt: skip
+
+    mesh._index("a", gone=set(), new={PLUG, CAMERA})
+    mesh._index("b", gone=set(), new={PLUG, CAMERA})
+    mesh.views = {
+        "a": {PLUG: view(1000, ["52.1.1.1"]), CAMERA: view(1000, ["52.1.1.1"])},
+        "b": {PLUG: view(700, ["140.82.1.1"]), CAMERA: view(700, ["52.1.1.1", "1.1.1.1"])},
+    }
+    roaming = mesh.totals(PLUG)
+    assert roaming is not None
+    assert (roaming.tx_bytes, roaming.rx_bytes) == (1700, 3400)
+    assert roaming.attributes()["total_rule"].startswith("sum")
+    overlap = mesh.totals(CAMERA)
+    assert overlap is not None
+    assert (overlap.tx_bytes, overlap.rx_bytes) == (1000, 2000)
+    assert overlap.attributes()["total_rule"].startswith("largest")

@@ -16,6 +16,10 @@ from .wakes import sleeps
 _VIDEO_UPSTREAM_RATE = 40_000
 _VIDEO_MIN_SECONDS = 60.0
 UPSTREAM_VIDEO = "upstream_video"  # the behaviour token of a camera's steady upload
+# Bytes per second of sustained download from the Internet that a media stream makes:
+# ~0.8 Mbit/s, under the lowest SD bitrate YouTube/Netflix serve (~1 Mbit/s); a stream's
+# upload is only TCP ACKs and player reports, far below 1/8 of what it receives.
+_MEDIA_DOWNSTREAM_RATE = 100_000
 
 _SERVER_TOKENS: dict[tuple[int, int], str] = {
     (17, 67): "serves_dhcp",
@@ -28,6 +32,10 @@ _SERVER_TOKENS: dict[tuple[int, int], str] = {
     (6, 9999): "kasa_server",
     (17, 9999): "kasa_server",
     (6, 1883): "serves_mqtt",
+    # Google Cast receivers listen on 8008 (HTTP/DIAL) and 8009 (Cast channel); senders
+    # (phones, browsers) only connect to them.
+    (6, 8008): "serves_cast",
+    (6, 8009): "serves_cast",
 }
 
 
@@ -48,6 +56,12 @@ def behaviours(ev: Evidence | None, traffic: TrafficSummary) -> set[str]:
         and traffic.upstream_bytes / traffic.duration >= _VIDEO_UPSTREAM_RATE
     ):
         tokens.add(UPSTREAM_VIDEO)
+    if (
+        traffic.duration >= _VIDEO_MIN_SECONDS
+        and traffic.downstream_bytes >= 8 * max(traffic.upstream_bytes, 1)
+        and traffic.downstream_bytes / traffic.duration >= _MEDIA_DOWNSTREAM_RATE
+    ):
+        tokens.add("downstream_media")  # receives a stream: a TV, a cast stick, or a screen
     if "lan_beacon" in tokens and not traffic.upstream_bytes and (ev is None or not ev.domains):
         tokens.add("lan_beacon_only")  # it announces itself and never reaches the Internet
     if sleeps(ev, traffic):

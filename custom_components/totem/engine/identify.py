@@ -37,7 +37,7 @@ from .announce import (
     split_service,
     strip_local,
 )
-from .classify import UPSTREAM_VIDEO, TypeClassifier, behaviours
+from .classify import TypeClassifier, behaviours
 from .describe import best_name, integration_of, model_of
 from .evidence import Evidence, TrafficSummary
 from .knowledge import DataFileError
@@ -571,11 +571,6 @@ class Identifier:
         names = dict(ev.names) if ev is not None else {}
         model = model_of(ev, MODEL_KEYS)
         tokens = behaviours(ev, traffic)
-        if randomized:
-            # Cameras keep their maker's burned-in MAC; phones, tablets and laptops
-            # randomise theirs per network. A randomised MAC sending a sustained
-            # upload is a person's machine backing up photos or on a video call.
-            tokens.discard(UPSTREAM_VIDEO)
         decision, ballot = self._classifier.classify(
             format_mac(mac),
             registry,

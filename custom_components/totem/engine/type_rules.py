@@ -299,6 +299,7 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^exports_flows$", "router", 2, "exports NetFlow/IPFIX/sFlow"),
     _r("behaviour", r"^upstream_video$", "camera", 3, "steady upstream video"),
     _r("behaviour", r"^serves_rtsp$", "camera", 2, "serves RTSP"),
+    _r("behaviour", r"^serves_cast$", "media_player", 2, "serves Cast (TCP 8008/8009)"),
     _r("behaviour", r"^serves_(ipp|printer_raw)$", "printer", 3, "serves IPP/9100"),
     _r("behaviour", r"^tuya_lan$", "iot", 2, "Tuya LAN beacons"),
     _r("behaviour", r"^kasa_server$", "smart_plug", 2, "serves TP-Link Kasa"),

@@ -265,8 +265,8 @@ def _ssdp_votes(k: Knowledge, ballot: Ballot, ev: Evidence) -> None:
         _ha_domains(k, ballot, found, "ssdp", "ssdp", 1.0)
 
 
-def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, ntp: bool) -> None:
-    """Vendor clouds, and what the spread of looked-up names says."""
+def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, ntp: bool) -> bool:
+    """Vendor clouds, and what the spread of looked-up names says; True if it browses."""
     sites: set[str] = set()
     personal = False
     iot_clouds: list[clouds_mod.Cloud] = []
@@ -293,6 +293,34 @@ def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, ntp: bool) -> None:
     elif sites and len(sites) <= QUIET_MAX_SITES and not personal:
         what = f"talks only to {len(sites)} site{'s' * (len(sites) > 1)}"
         ballot.add("iot", 1.0, "behaviour:sites", what + (" + NTP" if ntp else ""), "behaviour")
+    return browsing
+
+
+def locally_administered(mac: str) -> bool:
+    """The U/L bit of the first octet: a randomised (private) address, not a maker's OUI."""
+    try:
+        return bool(int(mac[:2], 16) & 0x02)
+    except ValueError:
+        return False
+
+
+def _behaviour_votes(ballot: Ballot, tokens: set[str], browsing: bool) -> None:
+    if "downstream_media" in tokens:
+        # A box that receives a stream and looks up few sites is a screen that only plays
+        # (cast stick, TV, set-top box); a phone or laptop streams too but browses, so
+        # then the stream alone is weak.
+        weight = 1.0 if browsing else 2.0
+        ballot.add(
+            "media_player", weight, "behaviour:media", "receives a media stream", "behaviour"
+        )
+
+
+def _randomised_votes(ballot: Ballot) -> None:
+    # iOS 14+, Android 10+ and Windows 10+ give each Wi-Fi network a private (locally
+    # administered) MAC by default; IoT firmware keeps its maker's OUI. Weak alone (a VM
+    # or a container bridge is locally administered too): phone, tablet or computer.
+    label = "randomised MAC (phone/computer private address)"
+    ballot.add("personal", 1.5, "mac:randomised", label, "convention")
 
 
 def _protocol_votes(k: Knowledge, ballot: Ballot, protocols: dict[str, int]) -> None:
@@ -322,6 +350,12 @@ def collect(
 ) -> Ballot:
     """Every source's votes on one device."""
     ballot = Ballot()
+    randomised = locally_administered(mac)
+    if randomised:
+        # Volume says nothing of a private-address device's kind: cameras keep their
+        # maker's burned-in MAC, so a randomised MAC's sustained upload is a phone's video
+        # call or photo backup, no camera, and its Netflix no TV.
+        tokens = tokens - {"upstream_video", "downstream_media"}
     values: dict[str, list[str]] = {
         "vendor": [manufacturer] if manufacturer else [],
         "behaviour": sorted(tokens),
@@ -345,9 +379,13 @@ def collect(
         _hostname_votes(k, ballot, names, mac)
         _mdns_votes(k, ballot, ev)
         _ssdp_votes(k, ballot, ev)
-        _cloud_votes(k, ballot, ev, "NTP" in (protocols or {}))
+        browsing = _cloud_votes(k, ballot, ev, "NTP" in (protocols or {}))
     else:
+        browsing = False
         _hostname_votes(k, ballot, [], mac)
+    _behaviour_votes(ballot, tokens, browsing)
+    if randomised:
+        _randomised_votes(ballot)
     _protocol_votes(k, ballot, protocols or {})
     _oui_votes(k, ballot, manufacturer)
     return ballot

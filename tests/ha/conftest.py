@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Generator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
-from unittest.mock import PropertyMock, patch
+from unittest.mock import MagicMock, PropertyMock, patch
 
 import pytest
 from homeassistant.const import MAJOR_VERSION
@@ -22,10 +22,16 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
 
 from custom_components.totem.const import (
+    CONF_AUTO_ADD,
+    CONF_AWAY_TIMEOUT,
+    CONF_DEVICE_CAP,
+    CONF_LEARN_DAYS,
     CONF_LOOP,
     CONF_PATH,
     CONF_SOURCE_TYPE,
     CONF_SPEED,
+    CONF_STALE_DAYS,
+    CONF_UPDATE_INTERVAL,
     DEFAULT_OPTIONS,
     DOMAIN,
     SOURCE_REPLAY,
@@ -50,6 +56,30 @@ class VersionedSnapshotExtension(HomeAssistantSnapshotExtension):
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
         return str(Path(super().dirname(test_location=test_location)) / f"ha{MAJOR_VERSION}")
+
+
+def options_form(**changes: Any) -> dict[str, Any]:
+    """What a user submits on the options form's general fields, with ``changes``."""
+    form: dict[str, Any] = {
+        CONF_UPDATE_INTERVAL: 30.0,
+        CONF_LEARN_DAYS: 2.5,
+        CONF_DEVICE_CAP: 64.0,
+        CONF_AUTO_ADD: True,
+        CONF_AWAY_TIMEOUT: 600.0,
+        CONF_STALE_DAYS: 7,
+    }
+    form.update(changes)
+    return form
+
+
+@pytest.fixture
+def no_setup() -> Generator[MagicMock]:
+    """The options flow alone: setting the entry up is other tests' job."""
+    with (
+        patch("custom_components.totem.async_setup_entry", return_value=True) as mock,
+        patch("custom_components.totem.async_unload_entry", return_value=True),
+    ):
+        yield mock
 
 
 @pytest.fixture

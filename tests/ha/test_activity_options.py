@@ -6,10 +6,9 @@ traffic around a state change is known to the byte.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock, patch
+from unittest.mock import MagicMock
 
 import pytest
 import voluptuous as vol
@@ -29,40 +28,19 @@ from custom_components.totem.config_flow import (
 from custom_components.totem.const import (
     CONF_ACTIVITY_LINKS,
     CONF_AUTO_ADD,
-    CONF_AWAY_TIMEOUT,
     CONF_DEVICE_CAP,
     CONF_IGNORED,
-    CONF_LEARN_DAYS,
-    CONF_STALE_DAYS,
     CONF_UPDATE_INTERVAL,
     DEFAULT_OPTIONS,
     DOMAIN,
 )
 from custom_components.totem.options import TotemConfig, links_to_options, parse_links
 
-from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .conftest import find_device, options_form, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
 
 PLUG = "50:c7:bf:00:00:01"
-OPTIONS = {
-    CONF_UPDATE_INTERVAL: 30.0,
-    CONF_LEARN_DAYS: 2.5,
-    CONF_DEVICE_CAP: 64.0,
-    CONF_AUTO_ADD: False,
-    CONF_AWAY_TIMEOUT: 600.0,
-    CONF_STALE_DAYS: 7,
-    CONF_IGNORED: [],
-}
-
-
-@pytest.fixture
-def no_setup() -> Generator[MagicMock]:
-    """The flow alone: setting the entry up is other tests' job."""
-    with (
-        patch("custom_components.totem.async_setup_entry", return_value=True) as mock,
-        patch("custom_components.totem.async_unload_entry", return_value=True),
-    ):
-        yield mock
+OPTIONS = options_form(**{CONF_AUTO_ADD: False, CONF_IGNORED: []})
 
 
 async def _links_step(

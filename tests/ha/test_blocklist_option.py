@@ -3,46 +3,21 @@ loads it, and the probe gets it on its command line."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
-from unittest.mock import MagicMock, patch
+from unittest.mock import MagicMock
 
-import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.totem.const import (
-    CONF_AUTO_ADD,
-    CONF_AWAY_TIMEOUT,
     CONF_BLOCKLIST,
-    CONF_DEVICE_CAP,
-    CONF_LEARN_DAYS,
-    CONF_STALE_DAYS,
-    CONF_UPDATE_INTERVAL,
 )
 from custom_components.totem.options import TotemConfig
 
-from .conftest import replay_entry
+from .conftest import options_form, replay_entry
 
-OPTIONS = {
-    CONF_UPDATE_INTERVAL: 30.0,
-    CONF_LEARN_DAYS: 2.5,
-    CONF_DEVICE_CAP: 64.0,
-    CONF_AUTO_ADD: True,
-    CONF_AWAY_TIMEOUT: 600.0,
-    CONF_STALE_DAYS: 7,
-}
-
-
-@pytest.fixture
-def no_setup() -> Generator[MagicMock]:
-    """The flow alone: setting the entry up is other tests' job."""
-    with (
-        patch("custom_components.totem.async_setup_entry", return_value=True) as mock,
-        patch("custom_components.totem.async_unload_entry", return_value=True),
-    ):
-        yield mock
+OPTIONS = options_form()
 
 
 async def _submit(hass: HomeAssistant, entry: Any, path: str) -> Any:

@@ -4,23 +4,17 @@ while the same offers from a server not listed raise rogue_dhcp."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
 
-import pytest
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from custom_components.totem.alerts import EVENT_ANOMALY
 from custom_components.totem.const import (
-    CONF_AUTO_ADD,
-    CONF_AWAY_TIMEOUT,
-    CONF_DEVICE_CAP,
     CONF_DHCP_SERVERS,
     CONF_LEARN_DAYS,
-    CONF_STALE_DAYS,
     CONF_UPDATE_INTERVAL,
 )
 from custom_components.totem.engine.protocol import AllowDhcpServers, Hello
@@ -29,29 +23,13 @@ from custom_components.totem.options import TotemConfig
 from tests.traffic.synth import dhcp_ack, eth, ipv4, udp
 
 from .captures import ROUTER, ROUTER_IP, chat, mac_bytes, write
-from .conftest import replay_entry, setup_entry, wait_for
+from .conftest import options_form, replay_entry, setup_entry, wait_for
 
-OPTIONS = {
-    CONF_UPDATE_INTERVAL: 1.0,
-    CONF_LEARN_DAYS: 0,
-    CONF_DEVICE_CAP: 64.0,
-    CONF_AUTO_ADD: True,
-    CONF_AWAY_TIMEOUT: 600.0,
-    CONF_STALE_DAYS: 7,
-}
+OPTIONS = options_form(**{CONF_UPDATE_INTERVAL: 1.0, CONF_LEARN_DAYS: 0})
 MESH = "f0:b4:29:00:00:aa"  # a mesh node that hands out addresses on its own segment
 MESH_IP = bytes([192, 168, 1, 3])
 LAPTOP = "a4:c3:f0:00:00:01"
 START = 1000.0
-
-
-@pytest.fixture
-def no_setup() -> Generator[MagicMock]:
-    with (
-        patch("custom_components.totem.async_setup_entry", return_value=True) as mock,
-        patch("custom_components.totem.async_unload_entry", return_value=True),
-    ):
-        yield mock
 
 
 async def _submit(hass: HomeAssistant, entry: Any, servers: list[str]) -> Any:

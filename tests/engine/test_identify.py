@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import random
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -659,12 +660,21 @@ def test_vendor_text_table_matches_aiooui_api(monkeypatch: pytest.MonkeyPatch) -
     import aiooui
 
     asyncio.run(aiooui.async_load())
-    assert vendor._text_table() is not None  # this environment's aiooui ships text
-    # Every 37th OUI of the table (about a thousand, first and last lines too), a few
-    # unassigned ones and one lower-case hex string.
-    table = vendor._text_table() or b""
-    keys = [line[:6] for line in table.split(b"\n") if line][::37]
-    keys += [table[:6], table.rsplit(b"\n", 1)[-1][:6], b"0C0000", b"FFFFFE"]
+    table = vendor._text_table()
+    if version("aiooui") == "0.1.9":
+        # The floor's pin ships the text table, so the direct read is what runs there;
+        # aiooui 0.1.11 (the newest leg) ships a binary table and only the API path runs.
+        assert table is not None
+    if table is not None:
+        # Every 37th OUI of the table (about a thousand, first and last lines too).
+        keys = [line[:6] for line in table.split(b"\n") if line][::37]
+        keys += [table[:6], table.rsplit(b"\n", 1)[-1][:6]]
+    else:
+        # Makers' OUIs of the kind a home holds (Espressif, Google, Apple, TP-Link,
+        # Raspberry Pi, Philips Lighting, Amazon, Tuya), answered by the API alone.
+        keys = [b"240AC4", b"F4F5D8", b"3C22FB", b"50C7BF", b"B827EB", b"001788", b"FCA183"]
+        keys += [b"D81F12"]
+    keys += [b"0C0000", b"FFFFFE"]  # unassigned
     for key in keys:
         oui = bytes.fromhex(key.decode())
         expected = aiooui.get_vendor(oui.hex(":"))

@@ -66,6 +66,25 @@ def _alert_snapshot(
     return lines
 
 
+async def _plug_anomaly_fired(hass: HomeAssistant, entry: Any) -> tuple[str, str]:
+    """The plug's Anomaly event entity once it has fired: its id and the time it fired."""
+    registry = er.async_get(hass)
+    unique_id = f"{entry.entry_id}-{PLUG}-anomaly"
+    await wait_for(
+        hass,
+        lambda: registry.async_get_entity_id("event", DOMAIN, unique_id) is not None,
+        what="the plug's anomaly entity",
+    )
+    entity_id = _entity_id(hass, "event", unique_id)
+    await wait_for(
+        hass,
+        lambda: getattr(hass.states.get(entity_id), "state", "unknown")
+        not in ("unknown", "unavailable"),
+        what="the plug's anomaly event",
+    )
+    return entity_id, hass.states.get(entity_id).state
+
+
 async def test_real_port_scan_fires_event_for_the_scanner(hass: HomeAssistant) -> None:
     capture = PCAPS / "attack_nmap_syn_portscan.pcap"
     events = async_capture_events(hass, EVENT_ANOMALY)
@@ -453,21 +472,7 @@ async def test_a_reload_fires_no_anomaly_event(
     )
     entry = replay_entry(tmp_path / "unused.pcap")
     await setup_entry(hass, entry)
-    registry = er.async_get(hass)
-    unique_id = f"{entry.entry_id}-{PLUG}-anomaly"
-    await wait_for(
-        hass,
-        lambda: registry.async_get_entity_id("event", DOMAIN, unique_id) is not None,
-        what="the plug's anomaly entity",
-    )
-    entity_id = _entity_id(hass, "event", unique_id)
-    await wait_for(
-        hass,
-        lambda: getattr(hass.states.get(entity_id), "state", "unknown")
-        not in ("unknown", "unavailable"),
-        what="the plug's anomaly event",
-    )
-    fired_at = hass.states.get(entity_id).state
+    entity_id, fired_at = await _plug_anomaly_fired(hass, entry)
 
     # The restarted probe has no memory of alerts it sent: it sends only new ones.
     fake_probe(
@@ -562,21 +567,8 @@ async def test_a_home_assistant_restart_fires_no_anomaly_event_and_reaps_the_pro
     )
     entry = replay_entry(tmp_path / "unused.pcap")
     await setup_entry(hass, entry)
+    entity_id, fired_at = await _plug_anomaly_fired(hass, entry)
     unique_id = f"{entry.entry_id}-{PLUG}-anomaly"
-    registry = er.async_get(hass)
-    await wait_for(
-        hass,
-        lambda: registry.async_get_entity_id("event", DOMAIN, unique_id) is not None,
-        what="the plug's anomaly entity",
-    )
-    entity_id = _entity_id(hass, "event", unique_id)
-    await wait_for(
-        hass,
-        lambda: getattr(hass.states.get(entity_id), "state", "unknown")
-        not in ("unknown", "unavailable"),
-        what="the plug's anomaly event",
-    )
-    fired_at = hass.states.get(entity_id).state
     pid = entry.runtime_data.coordinator.probe.pid
     assert pid is not None
 

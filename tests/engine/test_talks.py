@@ -171,3 +171,26 @@ def test_what_a_snapshot_carries_is_checked_on_the_way_in() -> None:
     assert len(last["app"]) == 64
     peers = DeviceRow.from_json({"mac": "50:c7:bf:00:00:01", "top_peers": {"not": "a list"}})
     assert peers.top_peers == []
+
+
+def test_snapshot_without_talks_keeps_every_other_field() -> None:
+    """``analyze`` skips ranking conversations (it prints none): every other field of
+    every row must be what the full snapshot gives, DNS-named peers included, and the
+    rows must carry no conversations."""
+    full_engine = Engine(EngineConfig())
+    full_engine.process(packets())
+    lean_engine = Engine(EngineConfig())
+    lean_engine.process(packets())
+    full = full_engine.snapshot().to_json()
+    lean = lean_engine.snapshot(with_talks=False).to_json()
+    assert any(row["top_flows"] for row in full["devices"])  # the capture has some
+    for row in lean["devices"]:
+        assert row["top_flows"] == []
+        assert row["top_peers"] == []
+    strip = ("top_flows", "top_peers")
+    assert [{k: v for k, v in r.items() if k not in strip} for r in lean["devices"]] == [
+        {k: v for k, v in r.items() if k not in strip} for r in full["devices"]
+    ]
+    assert {k: v for k, v in lean.items() if k != "devices"} == {
+        k: v for k, v in full.items() if k != "devices"
+    }

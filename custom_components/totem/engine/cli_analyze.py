@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {names}: no packets in the capture", file=sys.stderr)
         return 2
     engine.flush()
-    snap = engine.snapshot()
+    # Neither the JSON contract nor the table shows a device's conversations: not ranked.
+    snap = engine.snapshot(with_talks=False)
     if args.json:
         json.dump(snap.to_json(contract_only=True), sys.stdout, separators=(",", ":"))
         sys.stdout.write("\n")

@@ -660,8 +660,10 @@ class Engine:
             self._end_flow(f, ts)
         self.flow_table.clear()
 
-    def snapshot(self) -> Snapshot:
-        """Every MAC that sent a frame, with live flows included; the engine is unchanged."""
+    def snapshot(self, *, with_talks: bool = True) -> Snapshot:
+        """Every MAC that sent a frame, with live flows included; the engine is unchanged.
+
+        ``with_talks=False``: without each device's busiest conversations and peers."""
         self._fold_frame_counts()
         self.stats.flows_active = len(self.flow_table)
         return build_snapshot(
@@ -674,6 +676,7 @@ class Engine:
             last_time=self.last_time,
             alerts=self.alerts,
             stats=self.stats,
+            with_talks=with_talks,
         )
 
 

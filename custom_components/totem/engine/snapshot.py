@@ -144,8 +144,12 @@ def build_snapshot(
     last_time: float | None,
     alerts: list[Alert],
     stats: EngineStats,
+    with_talks: bool = True,
 ) -> Snapshot:
-    """Every MAC that sent a frame, identified, busiest first."""
+    """Every MAC that sent a frame, identified, busiest first.
+
+    ``with_talks=False`` leaves each row's busiest conversations and peers empty, for a
+    caller that shows neither (ranking them costs a sort and a name lookup a device)."""
     rows = {mac: device_row(dev) for mac, dev in devices.items()}
     live: dict[bytes, list[Flow]] = {}
     for f in flows:
@@ -177,12 +181,13 @@ def build_snapshot(
         row.manufacturer_registry = ident.manufacturer_registry
         row.type_source = ident.type_source
         row.roles = network_roles(behaviours(identifier.evidence(mac), summary))
-        row.top_flows, row.top_peers = talks.top(
-            mac,
-            devices[mac].talks,
-            live.get(mac, ()),
-            partial(identifier.resolved_name, mac, ts=now),
-        )
+        if with_talks:
+            row.top_flows, row.top_peers = talks.top(
+                mac,
+                devices[mac].talks,
+                live.get(mac, ()),
+                partial(identifier.resolved_name, mac, ts=now),
+            )
         out.append(row)
     out.sort(key=lambda r: (-(r.tx_bytes + r.rx_bytes), r.mac))
     return Snapshot(

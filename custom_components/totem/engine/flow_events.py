@@ -248,8 +248,11 @@ class FlowEngine(Engine):
 
     # -- out -----------------------------------------------------------------------
 
-    def snapshot(self) -> Snapshot:
-        """The collector's devices, the detectors' alerts (address devices named)."""
+    def snapshot(self, *, with_talks: bool = True) -> Snapshot:
+        """The collector's devices, the detectors' alerts (address devices named).
+
+        ``with_talks`` is the base's: flow records rank no conversations either way."""
+        del with_talks
         snap = self.collector.snapshot()
         for row in snap.devices:
             row.type_reason = FLOW_REASON

@@ -17,6 +17,9 @@ OUI_CLASS_NAMES = frozenset(
     {
         "iot_module",
         "laptop_wifi",
+        "wifi_card",
+        "pc_board",
+        "pc_maker",
         "phone_maker",
         "network_gear",
         "camera_maker",

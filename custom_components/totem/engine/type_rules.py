@@ -305,6 +305,8 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^kasa_server$", "smart_plug", 2, "serves TP-Link Kasa"),
     _r("behaviour", r"^kasa_client$", "smart_speaker", 1, "TP-Link Kasa discovery"),
     _r("behaviour", r"^serves_mqtt$", "hub", 1, "serves MQTT (broker)"),
+    # Weak: a plug's API port, but also Webmin's and NDMP's (classify._SERVER_TOKENS).
+    _r("behaviour", r"^serves_10000$", "smart_plug", 1, "serves TCP 10000 (Edimax plug API)"),
     # A UDP broadcast beacon on an unprivileged port no general software uses (identify's
     # announce.is_beacon): smart-home devices announce themselves so to their phone app
     # every few seconds. Weak alone (a phone's app may send discovery broadcasts); a box

@@ -67,6 +67,7 @@ def test_computer_maker_ouis_guess_by_what_the_maker_sells() -> None:
     assert guess("9c:b6:d0:00:00:01", "Rivet Networks") == "laptop"
     assert guess("44:8a:5b:00:00:01", "Micro-Star INT'L CO., LTD.") == "desktop"
     assert guess("00:24:e8:00:00:01", "Dell Inc.") == "desktop"
+    assert guess("8c:16:45:00:00:01", "LCFC(Hefei) Electronics Technology co., ltd") == "laptop"
     # HP makes printers too: its OUI alone is no computer.
     assert guess("00:25:b3:00:00:01", "Hewlett Packard") == "unknown"
     # Hon Hai fills consoles and TVs as well as laptops: no guess.

@@ -45,6 +45,7 @@ _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
     "laptop_wifi": ("computer", 0.5),
     "wifi_card": ("computer", 0.5),
     "pc_board": ("computer", 0.5),
+    "laptop_odm": ("computer", 0.5),
     "pc_maker": ("computer", 0.5),
     "phone_maker": ("phone", 0.5),
     "network_gear": ("router", 1.0),
@@ -62,6 +63,8 @@ _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
 #   makers fit; desktops mostly sit on wired on-board Ethernet, whose MAC is the board's.
 # - pc_board: MSI, ASRock and Gigabyte burn their own OUI into their boards' on-board
 #   Ethernet: a mainboard in a tower (their laptops' Wi-Fi carries Intel's or Killer's OUI).
+# - laptop_odm: LCFC (Lenovo's notebook plant) and Compal build notebooks; their OUI is
+#   the notebook's on-board Ethernet.
 # - pc_maker: Dell's, HP's and Lenovo's own OUIs are on their machines' on-board Ethernet
 #   (their laptops' Wi-Fi cards carry the card maker's OUI), and a machine on a cable is
 #   more often a desktop; weak, and HP's printers vote against it (vendor HP rule).
@@ -69,6 +72,7 @@ _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
 _OUI_ALONE: dict[str, str] = {
     "laptop_wifi": "laptop",
     "pc_board": "desktop",
+    "laptop_odm": "laptop",
     "pc_maker": "desktop",
 }
 # Home Assistant integration confidence (ha_domain_types.tsv) -> weight of its type: a

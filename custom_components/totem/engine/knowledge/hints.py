@@ -19,6 +19,7 @@ OUI_CLASS_NAMES = frozenset(
         "laptop_wifi",
         "wifi_card",
         "pc_board",
+        "laptop_odm",
         "pc_maker",
         "phone_maker",
         "network_gear",

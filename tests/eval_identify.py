@@ -51,6 +51,7 @@ class Label:
     vendor: str
     name: str
     type: str
+    note: str = ""  # why a label was changed (the table's last column, may be empty)
 
 
 def read_labels(path: Path = LABELS) -> list[Label]:

@@ -234,3 +234,48 @@ def test_flows_outliving_their_devices_eviction_still_count() -> None:
     assert engine.stats.devices_evicted > 0
     engine.flush()
     assert engine.devices[A].tx_packets == 2  # answered devices outlive spoofed ones
+
+
+PLUG = bytes.fromhex("74da384a0001")  # an Edimax OUI
+IP_PLUG = bytes([192, 168, 1, 30])
+FIN_ACK, ACK, SYN, SYN_ACK = 0x11, 0x10, 0x02, 0x12
+
+
+def tcp_frame(
+    src: bytes, dst: bytes, sip: bytes, dip: bytes, sport: int, dport: int, flags: int
+) -> bytes:
+    return eth(dst, src, 0x0800, ipv4(sip, dip, 6, tcp(sport, dport, 1, 1, flags)))
+
+
+def _reasons(engine: Engine) -> dict[str, str]:
+    return {d.mac: d.type_reason for d in engine.snapshot().devices}
+
+
+@pytest.mark.parametrize("folded", [False, True])
+def test_a_server_caught_mid_connection_is_the_server(folded: bool) -> None:
+    # The capture begins after the handshake: the plug's FIN from its API port comes
+    # first, the phone's ephemeral port answers. The plug serves 10000, the phone nothing.
+    first = tcp_frame(PLUG, A, IP_PLUG, IP_A, 10000, 35658, FIN_ACK)
+    reply = tcp_frame(A, PLUG, IP_A, IP_PLUG, 35658, 10000, ACK)
+    engine = run([(1.0, 60, first, 1), (1.1, 60, reply, 1)])
+    if folded:
+        engine.flush()
+    reasons = _reasons(engine)
+    assert "serves TCP 10000 (Edimax plug API)" in reasons[PLUG.hex(":")]
+    assert "serves" not in reasons[A.hex(":")]
+
+
+def test_the_handshake_says_who_serves_and_a_remote_server_is_not_the_router() -> None:
+    # With the SYN seen, the initiator is the client even on a high port pair.
+    syn = tcp_frame(A, PLUG, IP_A, IP_PLUG, 35658, 10000, SYN)
+    syn_ack = tcp_frame(PLUG, A, IP_PLUG, IP_A, 10000, 35658, SYN_ACK)
+    engine = run([(1.0, 60, syn, 1), (1.1, 60, syn_ack, 1)])
+    engine.flush()
+    assert "serves TCP 10000" in _reasons(engine)[PLUG.hex(":")]
+    # A remote server's FIN comes through the gateway's MAC: the gateway serves nothing.
+    remote = bytes([93, 184, 216, 34])
+    fin = tcp_frame(GW, A, remote, IP_A, 10000, 35658, FIN_ACK)
+    ack = tcp_frame(A, GW, IP_A, remote, 35658, 10000, ACK)
+    engine = run([(1.0, 60, fin, 1), (1.1, 60, ack, 1)])
+    engine.flush()
+    assert "serves" not in _reasons(engine).get(GW.hex(":"), "")

@@ -41,6 +41,42 @@ def test_iot_is_the_fallback_and_families_credit_members() -> None:
     assert decide([]).reason == ""
 
 
+def test_a_lone_weak_vote_names_its_type_only_when_nothing_contradicts() -> None:
+    oui = Vote("computer", 0.5, "oui", "OUI AzureWave", "oui_classes", alone="laptop")
+    decision = decide([oui])
+    assert (decision.type, decision.reason) == ("laptop", "weak: OUI AzureWave")
+    # Evidence of the same family agrees with it: still the lone vote's guess.
+    agreeing = Vote("personal", 0.5, "behaviour:x", "y")
+    assert decide([oui, agreeing]).type == "laptop"
+    # Any vote for another type wins over the guess, even one too weak to decide alone.
+    for other in ("iot", "printer", "router"):
+        against = Vote(other, 1.0, "behaviour:x", "y")
+        assert decide([oui, against]).type == "unknown", other
+    # Two lone votes that guess differently: no guess.
+    other_guess = Vote("computer", 0.5, "hostname", "h", alone="desktop")
+    assert decide([oui, other_guess]).type == "unknown"
+    # Without an ``alone`` the same weak vote stays unknown.
+    assert decide([Vote("computer", 0.5, "oui", "OUI x")]).type == "unknown"
+
+
+def test_computer_maker_ouis_guess_by_what_the_maker_sells() -> None:
+    def guess(mac: str, vendor: str) -> str:
+        return decide(collect(default_knowledge(), mac, vendor, None, set()).votes).type
+
+    assert guess("48:5d:60:00:00:01", "AzureWave Technology Inc.") == "laptop"
+    assert guess("9c:b6:d0:00:00:01", "Rivet Networks") == "laptop"
+    assert guess("44:8a:5b:00:00:01", "Micro-Star INT'L CO., LTD.") == "desktop"
+    assert guess("00:24:e8:00:00:01", "Dell Inc.") == "desktop"
+    assert guess("8c:16:45:00:00:01", "LCFC(Hefei) Electronics Technology co., ltd") == "laptop"
+    # HP makes printers too: its OUI alone is no computer.
+    assert guess("00:25:b3:00:00:01", "Hewlett Packard") == "unknown"
+    # Hon Hai fills consoles and TVs as well as laptops: no guess.
+    assert guess("00:22:68:00:00:01", "Hon Hai Precision Ind. Co.,Ltd.") == "unknown"
+    # Real evidence of something else wins: a Dell OUI that beacons like an appliance.
+    ballot = collect(default_knowledge(), "00:24:e8:00:00:01", "Dell Inc.", None, {"lan_beacon"})
+    assert decide(ballot.votes).type == "unknown"
+
+
 def _ballot(mac: str = "02:00:00:00:00:01", vendor: str | None = None, **ev: object):  # type: ignore[no-untyped-def]
     return collect(default_knowledge(), mac, vendor, _ev(**ev), set())
 

@@ -431,6 +431,15 @@ def test_single_weak_evidence_stays_unknown() -> None:
     )
 
 
+def test_edimax_model_names() -> None:
+    # Edimax's catalogue naming, from any name the device gives (a non-Edimax OUI here:
+    # the name alone decides).
+    target = "0c:00:00:00:00:0a"
+    for name, want in (("SP-2101W", "smart_plug"), ("EdiMax-SP1101W", "smart_plug"),
+                       ("IC-3116W", "camera"), ("SPA-2101W", "unknown")):  # fmt: skip
+        assert identity_of([dhcp_request(target, name)], target)[0] == want, name
+
+
 def test_specific_type_beats_the_iot_fallback() -> None:
     # Espressif (iot, 2) + a Kasa-like plug host name (smart_plug, 3).
     kind, reason = identity_of([dhcp_request("cc:50:e3:00:00:01", "HS103")], "cc:50:e3:00:00:01")

@@ -44,9 +44,9 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
     ("iot_belkin_wemo_insight_setup.pcap", "94:10:3e:41:c2:05", "Belkin", None, "smart_plug"),
     ("iot_dlink_dcs935l_camera_setup.pcap", "b0:c5:54:25:5b:0e", "D-Link", "DCS-935L", "camera"),
     ("iot_edimax_ipcam_setup.pcap", "74:da:38:80:7a:08", "Edimax", "localcam", "camera"),
-    # Nothing in the plug's traffic says "plug": embedded Linux talking to the
-    # Edimax cloud is all a reader can tell, so the honest type is "iot".
-    ("iot_edimax_sp1101w_plug_setup.pcap", "74:da:38:4a:76:49", "Edimax", None, "iot"),
+    # No name says "plug", but it answers on TCP 10000, Edimax plugs' local API port,
+    # and talks to the Edimax cloud (plugs and cameras).
+    ("iot_edimax_sp1101w_plug_setup.pcap", "74:da:38:4a:76:49", "Edimax", None, "smart_plug"),
     ("iot_esp8266_smartercoffee_setup.pcap", "5c:cf:7f:07:ae:fb", "Espressif", "ESP_07AEFB", "iot"),
     ("iot_withings_scale_setup.pcap", "00:24:e4:24:80:2a", "Withings", None, "sensor"),
     (
@@ -139,7 +139,8 @@ EXPECTED: list[tuple[str, str, str | None, str | None, str]] = [
     ("attack_syn_flood_synthetic.pcap", "02:00:00:00:00:01", None, None, "unknown"),
     ("home_multicast_googlecast_mdns_ssdp.pcap", "e2:36:eb:f7:3b:66", None, None, "unknown"),
     ("home_multicast_googlecast_mdns_ssdp.pcap", "7c:10:c9:44:16:bb", "ASUSTek", None, "unknown"),
-    ("proto_ntp_client_server.pcap", "9c:b6:d0:09:17:1d", "Rivet", None, "unknown"),
+    # Only its Killer Wi-Fi card's OUI: a weak laptop guess, nothing against it.
+    ("proto_ntp_client_server.pcap", "9c:b6:d0:09:17:1d", "Rivet", None, "laptop"),
     ("proto_mqtt_iot_device_ota.pcap", "00:0c:00:4d:2c:b0", "BEB", None, "unknown"),
     ("printer_ipp_print_job.pcap", "00:1b:63:98:bf:36", "Apple", None, "unknown"),
     ("iot_sonos_speaker.pcapng", "9c:58:3c:a7:ee:cc", "Apple", None, "unknown"),  # the app

@@ -32,6 +32,10 @@ _SERVER_TOKENS: dict[tuple[int, int], str] = {
     (6, 9999): "kasa_server",
     (17, 9999): "kasa_server",
     (6, 1883): "serves_mqtt",
+    # Edimax smart plugs (SP-1101W, SP-2101W) take their local commands as HTTP POSTs to
+    # /smartplug.cgi on TCP 10000 (what Home Assistant's edimax integration, via pyedimax,
+    # and the EdiPlug app talk to); Webmin and NDMP use 10000 too, so the rule is weak.
+    (6, 10000): "serves_10000",
     # Google Cast receivers listen on 8008 (HTTP/DIAL) and 8009 (Cast channel); senders
     # (phones, browsers) only connect to them.
     (6, 8008): "serves_cast",

@@ -21,9 +21,11 @@ import weakref
 from . import netaddr, talks
 from .devices import DeviceRecord, add_traffic
 from .model import EngineStats
-from .protocols import by_port
+from .protocols import by_port, service_port
 
 _PORTS = struct.Struct("!HH").unpack_from
+_TCP = 6
+_SYN = 0x02
 
 
 class Flow:
@@ -200,6 +202,24 @@ class FlowTable:
         self.index.clear()
 
 
+def src_serves(f: Flow) -> bool:
+    """A TCP conversation caught after its handshake whose first-seen side is the server.
+
+    With no SYN either way (the capture or the flow table began mid-connection), the
+    first frame's sender may be the responder: a device answering from its service port
+    (a plug closing its API session on 10000 to a phone's ephemeral port). The port that
+    names the service then says who serves. Only a LAN address counts: a remote
+    server's replies come through the router's MAC, which serves nothing of theirs.
+    """
+    return (
+        f.proto == _TCP
+        and not (f.fwd_flags | f.rev_flags) & _SYN
+        and f.sport != f.dport
+        and service_port(f.proto, f.sport, f.dport) == f.sport
+        and netaddr.is_local_ip(f.src_ip)
+    )
+
+
 def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
     """Add a flow's counters to its devices' records (and the unicast statistics)."""
     app = f.app or by_port(f.proto, f.sport, f.dport)
@@ -210,10 +230,14 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
         stats.unicast_frames += pkts
         if own_macs and f.src_mac not in own_macs and f.dst_mac not in own_macs:
             stats.unicast_between_others += pkts
+    responder_first = src_serves(f)
     if src is not None:
         add_traffic(
             src, f.fwd_pkts, f.fwd_bytes, f.rev_pkts, f.rev_bytes, f.first, f.last_fwd, app, total
         )
+        if responder_first:
+            port = (f.proto, f.sport)
+            src.server_ports[port] = src.server_ports.get(port, 0) + total
         src.longest_flow = max(src.longest_flow, f.last_fwd - f.first)
         if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
             src.upstream_bytes += f.fwd_bytes  # the Internet: not the LAN, its broadcasts
@@ -245,6 +269,7 @@ def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
         )
         if f.rev_pkts:
             dst.longest_flow = max(dst.longest_flow, f.last_rev - f.first_rev)
+        if f.rev_pkts and not responder_first:
             port = (f.proto, f.dport)
             dst.server_ports[port] = dst.server_ports.get(port, 0) + total
         talks.fold_flow(

@@ -14,7 +14,10 @@ them up:
 - ``iot`` is the fallback class: a smart-home type (plug, light, sensor...) at
   :data:`MIN_SCORE` wins over it, a general-purpose type must also beat it;
 - a type needs :data:`MIN_SCORE`; weaker evidence leaves ``unknown`` and the reason says
-  what little there was.
+  what little there was;
+- the last resort: a vote that names the type it stands for *alone* (``Vote.alone``, a
+  computer maker's OUI) gives that type when nothing decided and no other vote points
+  elsewhere, so any real evidence against it wins (``unknown`` only with no evidence).
 
 This runs when an identity is computed (snapshots, alerts), never per packet.
 """
@@ -48,6 +51,9 @@ class Vote:
     fact: str  # the piece of evidence read: one fact counts once per type
     label: str  # what the user reads, with the source
     source: str = ""  # the knowledge source ("rules", "ha_dhcp", "clouds"...)
+    # The type this vote stands for when it is all the evidence ("" for none): a family
+    # vote's likeliest member, given only as the last resort (see decide).
+    alone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +131,19 @@ def decide(votes: Iterable[Vote]) -> Decision:
     if total >= MIN_SCORE:
         won = backing.get(FALLBACK_TYPE, []) + (backing[best_kind] if best_kind else [])
         return Decision(FALLBACK_TYPE, _reason(won), total, tuple(won))
+    lone = _alone(counted)
+    if lone is not None:
+        return lone
     return Decision("unknown", "too little evidence: " + _reason(counted), 0.0, ())
+
+
+def _alone(counted: list[Vote]) -> Decision | None:
+    """The last resort: the type weak votes stand for, if every vote agrees with it."""
+    wanted = {v.alone for v in counted if v.alone}
+    if len(wanted) != 1:
+        return None
+    (type_,) = wanted
+    if any(type_ not in FAMILIES.get(v.type, (v.type,)) for v in counted):
+        return None  # some evidence points elsewhere: it wins, and it is too weak alone
+    score = sum(v.weight for v in counted)
+    return Decision(type_, "weak: " + _reason(counted), score, tuple(counted))

@@ -15,7 +15,7 @@ from . import netaddr, talks
 from .classify import behaviours
 from .devices import DeviceRecord, add_traffic
 from .evidence import TrafficSummary
-from .flows import Flow
+from .flows import Flow, src_serves
 from .identify import Identifier
 from .model import Alert, DeviceRow, EngineStats, Snapshot
 from .protocols import by_port
@@ -79,10 +79,15 @@ def traffic_summary(dev: DeviceRecord, row: DeviceRow, live: Iterable[Flow] = ()
     longest = dev.longest_flow
     for f in live:
         total = f.fwd_bytes + f.rev_bytes
+        responder_first = src_serves(f)
         if f.dst_mac == dev.mac and f.rev_pkts:
-            port = (f.proto, f.dport)
-            server_ports[port] = server_ports.get(port, 0) + total
+            if not responder_first:
+                port = (f.proto, f.dport)
+                server_ports[port] = server_ports.get(port, 0) + total
             longest = max(longest, f.last_rev - f.first_rev)
+        if f.src_mac == dev.mac and responder_first:
+            port = (f.proto, f.sport)
+            server_ports[port] = server_ports.get(port, 0) + total
         if f.src_mac == dev.mac:
             longest = max(longest, f.last_fwd - f.first)
             if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):

@@ -49,6 +49,9 @@ def _r(evidence: str, pattern: str, type_: str, weight: int, label: str) -> Type
     return TypeRule(evidence, pattern, type_, weight, label)
 
 
+EDIMAX_PLUG = r"^(edimax[-_ ]?)?sp-?[12]\d{3}w"
+EDIMAX_CAMERA = r"^(edimax[-_ ]?)?ic-?\d{4}"
+
 RULES: tuple[TypeRule, ...] = (
     # --- OUI vendors that make (almost) one kind of device on a home network.
     _r("vendor", r"^Espressif", "iot", 2, "vendor Espressif"),
@@ -151,6 +154,11 @@ RULES: tuple[TypeRule, ...] = (
     _r("hostname", r"^esp[_-]|^esp32|^esp8266", "iot", 2, "hostname ESP_*"),
     _r("hostname", r"^(hs|kp|ep)\d{3}", "smart_plug", 3, "hostname HS1xx (TP-Link Kasa plug)"),
     _r("hostname", r"^(lb|kl)\d{3}", "light", 3, "hostname LB1xx (TP-Link Kasa bulb)"),
+    # Edimax's model naming (its product catalogue): SP-xxxxW smart plugs (SP-1101W,
+    # SP-2101W), IC-xxxx IP cameras (IC-3116W, IC-7113W); a model string in any name or
+    # TXT record. "IC-" is a short prefix: weight 2, a camera only when nothing contradicts.
+    _r("hostname", EDIMAX_PLUG, "smart_plug", 3, "model SP-xxxxW (Edimax smart plug)"),
+    _r("hostname", EDIMAX_CAMERA, "camera", 2, "model IC-xxxx (Edimax camera)"),
     _r("hostname", r"philips-hue|hue-?bridge", "hub", 3, "hostname Philips-hue"),
     _r("hostname", r"^lightify", "hub", 3, "hostname Lightify-*"),
     _r("hostname", r"^dcs-\d", "camera", 3, "hostname DCS-* (D-Link camera)"),
@@ -222,6 +230,8 @@ RULES: tuple[TypeRule, ...] = (
     ),
     _r("model", r"chromecast", "media_player", 4, "mDNS model Chromecast"),
     _r("model", r"^appletv", "tv", 4, "mDNS model AppleTV"),
+    _r("model", EDIMAX_PLUG, "smart_plug", 3, "model SP-xxxxW (Edimax smart plug)"),
+    _r("model", EDIMAX_CAMERA, "camera", 2, "model IC-xxxx (Edimax camera)"),
     _r("model", r"^audioaccessory", "smart_speaker", 4, "mDNS model HomePod"),
     _r("model", r"^macbook", "laptop", 4, "mDNS model MacBook"),
     _r("model", r"^(imac|macmini|macpro)", "desktop", 4, "mDNS model iMac"),
@@ -305,6 +315,8 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^kasa_server$", "smart_plug", 2, "serves TP-Link Kasa"),
     _r("behaviour", r"^kasa_client$", "smart_speaker", 1, "TP-Link Kasa discovery"),
     _r("behaviour", r"^serves_mqtt$", "hub", 1, "serves MQTT (broker)"),
+    # Weak: a plug's API port, but also Webmin's and NDMP's (classify._SERVER_TOKENS).
+    _r("behaviour", r"^serves_10000$", "smart_plug", 1, "serves TCP 10000 (Edimax plug API)"),
     # A UDP broadcast beacon on an unprivileged port no general software uses (identify's
     # announce.is_beacon): smart-home devices announce themselves so to their phone app
     # every few seconds. Weak alone (a phone's app may send discovery broadcasts); a box

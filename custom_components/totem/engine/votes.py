@@ -43,6 +43,10 @@ HOSTNAME_SOURCES = (
 _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
     "iot_module": ("iot", 1.0),
     "laptop_wifi": ("computer", 0.5),
+    "wifi_card": ("computer", 0.5),
+    "pc_board": ("computer", 0.5),
+    "laptop_odm": ("computer", 0.5),
+    "pc_maker": ("computer", 0.5),
     "phone_maker": ("phone", 0.5),
     "network_gear": ("router", 1.0),
     "camera_maker": ("camera", 1.0),
@@ -51,6 +55,25 @@ _OUI_CLASS_TYPES: dict[str, tuple[str, float]] = {
     "nas_maker": ("nas", 1.0),
     "console_maker": ("game_console", 1.0),
     "smart_home": ("iot", 1.0),
+}
+# The member of the computer family a computer-maker OUI stands for when it is all that is
+# known (fusion's last resort, see ``Vote.alone``): the taxonomy has no neutral "computer",
+# so the type a person would guess from the maker.
+# - laptop_wifi: Intel, Killer, AzureWave and Lite-On sell the M.2 Wi-Fi cards notebook
+#   makers fit; desktops mostly sit on wired on-board Ethernet, whose MAC is the board's.
+# - pc_board: MSI, ASRock and Gigabyte burn their own OUI into their boards' on-board
+#   Ethernet: a mainboard in a tower (their laptops' Wi-Fi carries Intel's or Killer's OUI).
+# - laptop_odm: LCFC (Lenovo's notebook plant) and Compal build notebooks; their OUI is
+#   the notebook's on-board Ethernet.
+# - pc_maker: Dell's, HP's and Lenovo's own OUIs are on their machines' on-board Ethernet
+#   (their laptops' Wi-Fi cards carry the card maker's OUI), and a machine on a cable is
+#   more often a desktop; weak, and HP's printers vote against it (vendor HP rule).
+# wifi_card makers (Hon Hai, Atheros) also fill consoles, TVs and routers: no guess.
+_OUI_ALONE: dict[str, str] = {
+    "laptop_wifi": "laptop",
+    "pc_board": "desktop",
+    "laptop_odm": "laptop",
+    "pc_maker": "desktop",
 }
 # Home Assistant integration confidence (ha_domain_types.tsv) -> weight of its type: a
 # "high" domain discovers one kind of device, a "low" one several.
@@ -179,9 +202,17 @@ class Ballot:
     votes: list[Vote] = field(default_factory=list)
     integrations: list[tuple[str, str, float]] = field(default_factory=list)  # domain, type
 
-    def add(self, type_: str | None, weight: float, fact: str, label: str, source: str) -> None:
+    def add(
+        self,
+        type_: str | None,
+        weight: float,
+        fact: str,
+        label: str,
+        source: str,
+        alone: str = "",
+    ) -> None:
         if type_ is not None and weight > 0:
-            self.votes.append(Vote(type_, weight, fact, label, source))
+            self.votes.append(Vote(type_, weight, fact, label, source, alone))
 
 
 def _ha_domains(
@@ -337,7 +368,8 @@ def _oui_votes(k: Knowledge, ballot: Ballot, manufacturer: str | None) -> None:
         return
     type_, scale = _OUI_CLASS_TYPES.get(cls.cls, (None, 0.0))
     label = f"OUI {manufacturer} ({cls.cls.replace('_', ' ')})"
-    ballot.add(type_, cls.weight * scale, "oui", label, "oui_classes")
+    alone = _OUI_ALONE.get(cls.cls, "")
+    ballot.add(type_, cls.weight * scale, "oui", label, "oui_classes", alone)
 
 
 def collect(

@@ -17,6 +17,10 @@ OUI_CLASS_NAMES = frozenset(
     {
         "iot_module",
         "laptop_wifi",
+        "wifi_card",
+        "pc_board",
+        "laptop_odm",
+        "pc_maker",
         "phone_maker",
         "network_gear",
         "camera_maker",

@@ -158,31 +158,104 @@ def test_a_phone_backing_up_to_its_own_cloud_is_silent_and_the_same_to_a_new_hos
     assert alert.details["bytes"] > 30_000_000
 
 
-def test_a_one_minute_upload_split_across_two_minute_buckets_alerts():
-    # A camera uploading one to three motion clips a minute: its busiest minutes are
-    # ~3x its median. A one-minute 12x upload that starts half a minute into TOTEM's
-    # minute lands in two buckets, each ~6x plus the usual: under 4x its busiest
-    # minute, so only the two minutes judged together show it.
+SPLIT_CLIP = USUAL["camera"] // 2
+
+
+def _split_upload() -> tuple[bytes, list[Packet], float]:
+    """A camera uploading one to three motion clips a minute, then a one-minute 12x
+    upload from mid-minute to mid-minute; and when that upload's first frame is."""
     mac, ip, packets = _device("camera")
     rnd = random.Random(11)
-    clip = USUAL["camera"] // 2
 
     def minute_of_clips() -> int:
-        return int(clip * rnd.choice((1, 2, 3)) * rnd.uniform(0.8, 1.2))
+        return int(SPLIT_CLIP * rnd.choice((1, 2, 3)) * rnd.uniform(0.8, 1.2))
 
     learn_minutes = int(LEARN // 60) + 10
     for m in range(learn_minutes):
         packets += _upload(T0 + 1 + m * 60, mac, ip, minute_of_clips())
+    start = T0 + 31 + (learn_minutes + 2) * 60
     for j in range(6):
         m = learn_minutes + j
         packets += _upload(T0 + 1 + m * 60, mac, ip, minute_of_clips())
         if j == 2:  # 12x the median minute, from mid-minute to mid-minute
-            packets += _upload(T0 + 31 + m * 60, mac, ip, 12 * 2 * clip)
+            packets += _upload(start, mac, ip, 12 * 2 * SPLIT_CLIP)
+    return mac, sorted(packets, key=lambda p: p[0]), start
+
+
+def test_a_one_minute_upload_split_across_two_minute_buckets_alerts(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Its busiest minutes are ~3x its median. The 12x upload lands in two buckets,
+    # each ~6x plus the usual: under 4x its busiest minute, so only the two minutes
+    # judged together show it.
+    from custom_components.totem.engine.detectors.behaviour import TrafficSpikeDetector
+
+    closes: list[float] = []  # when each of TOTEM's minutes closed
+    judge = TrafficSpikeDetector._bucket
+
+    def spy(self: TrafficSpikeDetector, ts: float) -> None:
+        closes.append(ts)
+        judge(self, ts)
+
+    monkeypatch.setattr(TrafficSpikeDetector, "_bucket", spy)
+    mac, packets, start = _split_upload()
     engine = Engine(EngineConfig(learn_seconds=LEARN))
     attach_detectors(engine)
-    engine.process(sorted(packets, key=lambda p: p[0]))
+    engine.process(packets)
     engine.flush()
     mac_text = ":".join(f"{b:02x}" for b in mac)
     (alert,) = [a for a in engine.alerts if a.kind == "traffic_spike" and a.mac == mac_text]
     assert alert.details["minutes"] == 2
-    assert alert.details["bytes"] >= 12 * 2 * clip
+    assert alert.details["bytes"] >= 12 * 2 * SPLIT_CLIP
+    # Stamped when the spike began, to the minute: the earlier minute's start (the
+    # close of the minute before it), which holds the upload's first frame, not the
+    # close of the later minute a person would read as "a minute after it ended".
+    later = closes.index(alert.details["until"])
+    assert alert.time == closes[later - 2]
+    assert closes[later - 2] <= start < closes[later - 1]
+    assert "in two minutes" in alert.message
+
+
+def test_a_split_spike_leaves_the_learned_minutes_as_if_never_seen():
+    # The upload's first half sits in a minute under the bar alone; the next minute
+    # shows it was half of a spike. Neither minute may enter the device's history:
+    # what was learned is what the minutes before the upload taught, nothing more.
+    mac, packets, start = _split_upload()
+    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    guard = attach_detectors(engine)
+    engine.process([p for p in packets if p[0] < start])
+    base = guard.baselines[mac]
+    before = base.volume.ordered()
+    # A minute already closed before the upload began and still held is learned when
+    # the next minute (the upload's first half, usual alone) is judged.
+    held = [] if base.pending is None else [base.pending]
+    engine.process([p for p in packets if p[0] >= start])
+    engine.flush()
+    assert [a.details["minutes"] for a in engine.alerts if a.kind == "traffic_spike"] == [2]
+    # The history is the whole model (median, MAD and p95 are its order statistics).
+    assert base.volume.ordered() == before + held
+    assert base.pending is None  # nothing after the alert waits to be learned (cooldown)
+
+
+def test_a_spike_minutes_neighbour_is_not_learned():
+    # The same for a one-minute spike: the minute before it, which may hold the
+    # transfer's first bytes, is never learned (one ordinary minute fewer is nothing
+    # to a day of history; the spike's start learned would lift the bar).
+    mac, ip, packets = _device("camera")
+    rnd = random.Random(5)
+    learn_minutes = int(LEARN // 60) + 10
+    for m in range(learn_minutes + 8):
+        factor = 30.0 if m == learn_minutes + 4 else 1.0
+        packets += _upload(T0 + 1 + m * 60, mac, ip, int(_minute("camera", rnd, m) * factor))
+    engine = Engine(EngineConfig(learn_seconds=LEARN))
+    guard = attach_detectors(engine)
+    packets.sort(key=lambda p: p[0])
+    spike = T0 + 1 + (learn_minutes + 4) * 60
+    engine.process([p for p in packets if p[0] < spike])
+    base = guard.baselines[mac]
+    before = base.volume.ordered()
+    held = [] if base.pending is None else [base.pending]  # closed before the spike
+    engine.process([p for p in packets if p[0] >= spike])
+    engine.flush()
+    assert [a.details["minutes"] for a in engine.alerts if a.kind == "traffic_spike"] == [1]
+    assert base.volume.ordered() == before + held

@@ -79,6 +79,7 @@ class Tally:
         self.device_days = 0.0
         self.false = 0
         self.notes: list[str] = []  # what was missed or false, to read
+        self.by_window = 0  # found only through an alert's measured minutes (see score)
 
     def add(self, scenario: Scenario, alerts: list[Alert], name: str = "") -> None:
         result = score(scenario, alerts)
@@ -87,6 +88,8 @@ class Tally:
         test_seconds = max(last - scenario.packets[0][0] - scenario.learn_seconds, 0.0)
         self.device_days += len(scenario.devices) * test_seconds / 86400
         self.false += len(result.false_alerts)
+        self.by_window += len(result.by_window)
+        self.notes += [f"{name} found by window: {inj.label}" for inj in result.by_window]
         self.notes += [f"{name} missed: {inj.label}" for inj in result.missed]
         self.notes += [f"{name} false: {a.kind} on {a.mac}" for a in result.false_alerts]
         for inj in result.detected + result.missed:
@@ -114,6 +117,7 @@ class Tally:
                 f"false alerts: {self.false} over {self.device_days:.1f} device-days "
                 f"= {rate:.2f} per device-day"
             )
+        out.append(f"found only through an alert's measured minutes: {self.by_window}")
         return out
 
 

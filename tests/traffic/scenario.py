@@ -81,6 +81,9 @@ class Score:
     missed: list[Injection] = field(default_factory=list)
     false_alerts: list[Alert] = field(default_factory=list)
     on_normal_devices: list[Alert] = field(default_factory=list)
+    # Detected only because the minutes an alert measured overlap the injection
+    # (its time, their start, came before the injection's first frame).
+    by_window: list[Injection] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -372,11 +375,22 @@ def build_scenario(
     return Scenario(packets, learn_seconds, injections, devices, normal_macs)
 
 
+def _overlaps(inj: Injection, alert: Alert) -> bool:
+    """Does an alert over measured minutes (details ``until``) cover the injection?
+
+    Such an alert is stamped at the start of the minutes it measured (a
+    volume per minute), which an upload starting mid-minute follows by up to
+    a minute: it counts when those minutes overlap the injection's frames.
+    """
+    until = alert.details.get("until")
+    return isinstance(until, int | float) and alert.time <= inj.end and until >= inj.start
+
+
 def score(scenario: Scenario, alerts: list[Alert]) -> Score:
     out = Score()
     matched: set[int] = set()
     for inj in scenario.injections:
-        hit = False
+        hit = window = False
         for n, alert in enumerate(alerts):
             if alert.kind not in inj.kinds:
                 continue
@@ -385,7 +399,12 @@ def score(scenario: Scenario, alerts: list[Alert]) -> Score:
             if inj.start - 1.0 <= alert.time <= inj.end + MATCH_GRACE:
                 hit = True
                 matched.add(n)
-        (out.detected if hit else out.missed).append(inj)
+            elif _overlaps(inj, alert):
+                window = True
+                matched.add(n)
+        (out.detected if hit or window else out.missed).append(inj)
+        if window and not hit:
+            out.by_window.append(inj)
     for n, alert in enumerate(alerts):
         if n in matched:
             continue

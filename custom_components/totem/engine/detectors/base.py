@@ -112,6 +112,7 @@ class DetectorContext(Protocol):
         *,
         direction: str = "outbound",
         src_ip: bytes | None = None,
+        since: float | None = None,
     ) -> bool: ...
 
     def describe(self, mac: bytes, ts: float) -> str: ...

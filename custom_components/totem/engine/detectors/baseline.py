@@ -28,7 +28,13 @@ percentile freely; minutes above it only at the rate a 95th percentile
 allows (``TAIL_SHARE`` of the recent learned minutes), so a device's usual
 bursts keep the tail alive while a slow ramp, whose minutes all sit above
 the old tail, cannot raise its own bar; minutes above the alert limit are
-never learned.
+never learned. A usual minute is learned only once the minute after it is
+judged usual too (the detector holds it for that minute): the first part of
+an upload that straddles the boundary sits under the bar alone, and is part
+of the spike the next minute reveals, so it never enters the history.
+
+An alert's time is the start of the minutes it measured (the earlier one for
+a pair): when the upload began, to the minute, not when the bucket closed.
 """
 
 from __future__ import annotations
@@ -159,6 +165,9 @@ class DeviceBaseline:
     # Bytes of the last judged minute when it was usual, else 0 (not persisted): an
     # upload splits across two minute buckets, so a pair of minutes is judged too.
     last_sent: int = 0
+    # The last usual minute, learned once the next minute is judged usual too (not
+    # persisted): a spike's first minute, under the bar alone, is never learned.
+    pending: float | None = None
 
     def learning(self, ts: float) -> bool:
         return ts < self.learn_until

@@ -135,6 +135,9 @@ class TrafficSpikeDetector(Detector):
     def __init__(self, ctx: DetectorContext) -> None:
         super().__init__(ctx)
         self._next_bucket = 0.0
+        # When the minute now closing began, and the minute before it: an alert is
+        # stamped at the start of the minutes it measured.
+        self._starts = (0.0, 0.0)
         # Devices seen moving a big transfer to their own networks, and when: the
         # transfer's last minute comes after its flow ended (no longer live).
         self._owner_transfer: dict[bytes, float] = {}
@@ -144,11 +147,13 @@ class TrafficSpikeDetector(Detector):
             return
         if self._next_bucket == 0.0:
             self._next_bucket = ts + BUCKET_SECONDS
+            self._starts = (ts, ts)
             return
         if ts < self._next_bucket:
             return
         self._next_bucket = ts + BUCKET_SECONDS
         self._bucket(ts)
+        self._starts = (self._starts[1], ts)
 
     def _uploads(self) -> dict[bytes, int]:
         """Bytes each device has sent so far: folded counters plus live flows."""
@@ -180,8 +185,18 @@ class TrafficSpikeDetector(Detector):
                 continue
             usual = self._usual(ts, mac, sent, base.last_sent)
             base.last_sent = sent if usual else 0
-            if usual and not ctx.alerted_recently(mac, ts):
-                base.volume.learn(float(sent))  # never learn from alerting or unusual minutes
+            # A usual minute is learned one minute late, once the next one is judged
+            # usual too: an upload that straddles the minute boundary leaves its first
+            # part in a minute under the bar, which the next minute's verdict (alone or
+            # as a pair) shows to be part of the spike. Holding one minute per device
+            # is the whole cost; a day of history barely notices the delay.
+            held, base.pending = base.pending, None
+            if not usual:
+                continue  # never learn from unusual minutes, nor from their neighbour
+            if held is not None:
+                base.volume.learn(held)
+            if not ctx.alerted_recently(mac, ts):
+                base.pending = float(sent)  # never learn from alerting minutes
 
     def _to_known_networks(self, mac: bytes, ts: float) -> int:
         """Bytes the device's live flows sent to networks it reached while learning."""
@@ -232,11 +247,12 @@ class TrafficSpikeDetector(Detector):
         floor = t.spike_min_bytes_roomy if roomy else t.spike_min_bytes
         limit = max(factor * stats.p95, stats.median + t.spike_mad * 1.4826 * stats.mad, floor)
         pair_limit = max(factor * (stats.p95 + stats.median), 2 * floor)
-        minutes = 1
+        minutes, since = 1, self._starts[1]
         if sent > limit:
             pass
         elif sent > stats.p95 and sent + before > pair_limit:
-            minutes, sent = 2, sent + before  # together far above two of its own minutes
+            # Together far above two of its own minutes: the spike began a minute earlier.
+            minutes, sent, since = 2, sent + before, self._starts[0]
         else:
             return True
         if roomy and self._owners_transfer(mac, ts, sent, t.spike_min_bytes_roomy):
@@ -253,8 +269,8 @@ class TrafficSpikeDetector(Detector):
             mac,
             "traffic_spike",
             "warning",
-            f"{ctx.describe(mac, ts)} uploaded {_size(sent)} in the last "
-            f"{'two minutes' if minutes == 2 else 'minute'}, "
+            f"{ctx.describe(mac, ts)} uploaded {_size(sent)} in "
+            f"{'two minutes' if minutes == 2 else 'one minute'}, "
             f"{sent / (minutes * usual):.0f} times its usual {_size(usual)} a minute. "
             "Something may be copying "
             "data out of your home, or the device joined an attack. What you can do: "
@@ -264,7 +280,9 @@ class TrafficSpikeDetector(Detector):
                 "minutes": minutes,
                 "usual": round(stats.median),
                 "p95": round(stats.p95),
+                "until": ts,  # the measured minutes: from the alert's time to this
             },
+            since=max(since, base.learn_until) if base is not None else since,
         )
         return False
 

@@ -441,18 +441,24 @@ class Guard(EngineObserver):
         *,
         direction: str = "outbound",
         src_ip: bytes | None = None,
+        since: float | None = None,
     ) -> bool:
         """Append a new alert; False when it was only counted or dropped (see ``counted``).
 
         ``direction`` is "inbound" when ``mac`` is the victim; ``src_ip`` is the
-        address the blamed frames came from, for the attribution.
+        address the blamed frames came from, for the attribution. ``since``: when
+        what was detected at ``ts`` began (a volume measured over past minutes),
+        the alert's time; never before learning ended, which no alert may report
+        on. The guard's own clocks (learning, snoozes, cooldown, storms) run on
+        ``ts``, the moment of detection, so they never go backwards.
         """
         if self.counted(ts, mac, kind):
             return False
         info = dict(details or {})
         info["last_time"] = ts
+        when = ts if since is None else min(ts, max(since, self.learn_end))
         sure = self.attribution(mac, src_ip) if direction == "outbound" else "confident"
-        alert = Alert(ts, netaddr.mac_str(mac), kind, severity, message, 1, info, direction, sure)
+        alert = Alert(when, netaddr.mac_str(mac), kind, severity, message, 1, info, direction, sure)
         self._append(alert)
         if len(self._open) > 8 * MAX_SNOOZES:
             self._open.clear()

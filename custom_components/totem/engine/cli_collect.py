@@ -83,6 +83,10 @@ class FlowCollector:
         self.first: float | None = None
         self.last: float | None = None
         self._ignored: set[str] = set()
+        # Address -> the MAC a record or a lease named for it: a later record without a
+        # MAC (the reply direction, an exporter without MAC fields) or a lease that
+        # expired still finds the MAC's device instead of making an address device again.
+        self._owners: dict[str, str] = {}
         # The router's DHCP leases (--leases): MAC and name for address-only records.
         self.leases: LeaseFile | None = None
         # Called with every decoded record after it is counted (the probe's detectors).
@@ -102,10 +106,13 @@ class FlowCollector:
             if self.on_record is not None:
                 self.on_record(rec, now)
 
-    def refresh_leases(self, now: float | None = None, force: bool = False) -> None:
-        """Re-reads the lease file if it changed (one stat at most every few seconds)."""
+    def refresh_leases(self, now: float | None = None, force: bool = False) -> bool:
+        """Re-reads the lease file if it changed (one stat at most every few seconds);
+        True when it did."""
         if self.leases is not None and self.leases.refresh(now, force):
             self.apply_leases()
+            return True
+        return False
 
     def apply_leases(self) -> None:
         """Address-keyed devices the leases name take the lease's MAC (and name)."""
@@ -126,6 +133,7 @@ class FlowCollector:
             if lease.mac is None:
                 continue
             del self._devices[key]
+            self._own(key, lease.mac)
             self.stats.devices_from_leases += 1
             into = self._devices.get(lease.mac)
             if into is None:
@@ -183,8 +191,14 @@ class FlowCollector:
             mac = mac_bytes(lease.mac)
             if ip_str(addr) in self._devices:
                 self.apply_leases()  # keyed by address before the leases named it
+        if mac is None and local and self._owners:
+            owner = self._owners.get(ip_str(addr))
+            if owner is not None:
+                mac = mac_bytes(owner)
         if mac is not None:
             key = mac_str(mac)
+            if local:
+                self._own(ip_str(addr), key)
         elif local:
             key = ip_str(addr)
         else:
@@ -209,6 +223,15 @@ class FlowCollector:
             if text not in dev.ips and len(dev.ips) < MAX_IPS:
                 dev.ips.append(text)
         return dev
+
+    def _own(self, ip: str, mac: str) -> None:
+        owners = self._owners
+        if owners.get(ip) == mac:
+            return
+        owners.pop(ip, None)  # re-inserted last: the oldest entry goes first when full
+        if len(owners) >= MAX_DEVICES:
+            del owners[next(iter(owners))]
+        owners[ip] = mac
 
     def snapshot(self) -> Snapshot:
         rows = []

@@ -23,7 +23,7 @@ from typing import Any
 from .dissect import flow_export_kind
 from .leases import Lease, LeaseFile
 from .model import DeviceRow, Snapshot
-from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_bytes, mac_str
+from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_str
 from .netflow import DecoderConfig, FlowDecoder, FlowRecord
 from .protocols import by_port
 from .report import render_table
@@ -186,27 +186,28 @@ class FlowCollector:
         local = is_local_ip(addr) and not is_multicast_ip(addr)
         if mac is not None and not is_unicast_mac(mac):
             mac = None
-        lease = self.lease_for(addr) if local else None
-        if mac is None and lease is not None and lease.mac is not None:
-            mac = mac_bytes(lease.mac)
-            if ip_str(addr) in self._devices:
-                self.apply_leases()  # keyed by address before the leases named it
-        if mac is None and local and self._owners:
-            owner = self._owners.get(ip_str(addr))
-            if owner is not None:
-                mac = mac_bytes(owner)
+        text = ip_str(addr) if local else ""
+        lease = self.leases.get(text) if local and self.leases is not None else None
+        key: str | None = None
         if mac is not None:
             key = mac_str(mac)
-            if local:
-                self._own(ip_str(addr), key)
+            if local and self._owners.get(text) != key:
+                self._own(text, key)
         elif local:
-            key = ip_str(addr)
-        else:
+            if lease is not None and lease.mac is not None:
+                key = lease.mac
+                if text in self._devices:
+                    self.apply_leases()  # keyed by address before the leases named it
+            else:
+                key = self._owners.get(text)  # named before, by a record or a lease
+        if key is None and not local:
             return None  # a public address is a remote host, never a home device
+        named = key is not None
+        key = key or text
         dev = self._devices.get(key)
-        if dev is None and mac is not None and local:
+        if dev is None and named and local:
             # The address was a device of its own until a record named its MAC: one device.
-            dev = self._devices.pop(ip_str(addr), None)
+            dev = self._devices.pop(text, None)
             if dev is not None:
                 dev.mac = key
                 self._devices[key] = dev
@@ -215,13 +216,11 @@ class FlowCollector:
             if len(self._devices) >= MAX_DEVICES:
                 self.stats.devices_dropped += 1
                 return None
-            dev = self._devices[key] = _Device(key if mac is not None else None)
+            dev = self._devices[key] = _Device(key if named else None)
             if lease is not None and (lease.mac is None or lease.mac == key):
                 dev.name = lease.name
-        if local:
-            text = ip_str(addr)
-            if text not in dev.ips and len(dev.ips) < MAX_IPS:
-                dev.ips.append(text)
+        if local and text not in dev.ips and len(dev.ips) < MAX_IPS:
+            dev.ips.append(text)
         return dev
 
     def _own(self, ip: str, mac: str) -> None:

@@ -180,3 +180,46 @@ def test_an_address_a_lease_hands_to_another_mac_moves_no_history(tmp_path: Path
     assert _alerts(engine, "new_device") == [OTHER_MAC]
     assert engine.rekeyed == 0
     assert engine.device_table.records[first].tx_packets == 3 * 3
+
+
+def test_a_restored_address_key_baseline_moves_to_the_mac_named_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    # The probe persists the detectors' state by key: a baseline learned under the
+    # address key before a restart is the MAC's once this run's first lease names it.
+    before = build_flow_engine(LEARN, None, 4096)
+    feed = _Feed(before)
+    for minute in range(3):
+        feed.connection(T0 + 60 * minute, PLUG_IP, "93.184.216.34", 443)
+    saved = _guard(before).state()
+    assert saved is not None
+    leases = tmp_path / "dhcp.leases"
+    leases.write_text(f"{T0 + 86400} {PLUG_MAC} {PLUG_IP} living-room-plug *\n")
+    after = build_flow_engine(LEARN, None, 4096, leases=open_leases(str(leases)))
+    guard = _guard(after)
+    guard.restore(saved)
+    old, mac = address_key(syn.ip4(PLUG_IP)), netaddr.mac_bytes(PLUG_MAC)
+    assert old in guard.baselines
+    _Feed(after).connection(T0 + int(LEARN) + 60, PLUG_IP, "93.184.216.99", 443)
+    assert old not in guard.baselines
+    assert prefix_of(syn.ip4("93.184.216.34")) in guard.baselines[mac].prefixes
+    assert _alerts(after, "new_destination") == []
+
+
+def test_the_routers_mac_on_a_routed_record_names_no_lan_address() -> None:
+    # A camera on another VLAN reaches a LAN device through the router: on the LAN's
+    # egress its records carry the router's MAC. That MAC forwards the Internet's
+    # traffic too, so the camera's address stays its own device, not the router's.
+    engine = build_flow_engine(0.0, None, 4096)
+    feed = _Feed(engine)
+    laptop, laptop_mac, camera = "192.168.1.30", "a4:cf:12:00:00:30", "192.168.20.5"
+    for remote in ("8.8.8.8", "1.1.1.1"):
+        feed.connection(T0, laptop, remote, 443, mac=laptop_mac, dst_mac=ROUTER_MAC)
+    assert engine.device_table.records[netaddr.mac_bytes(ROUTER_MAC)].is_gateway
+    feed.connection(T0 + 5, camera, laptop, 8080, mac=ROUTER_MAC, dst_mac=laptop_mac)
+    feed.connection(T0 + 10, camera, "93.184.216.34", 443)  # no MACs in this export
+    assert address_key(syn.ip4(camera)) in engine.device_table.records
+    assert engine.rekeyed == 0
+    doc = engine.collector.document()
+    own = [(d["mac"], d["tx_packets"]) for d in doc["devices"] if d["mac"] is None]
+    assert own == [(None, 3)]  # the camera's MAC-less record, in a device of its own

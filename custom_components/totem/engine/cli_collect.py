@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from .devices import GATEWAY_NONLOCAL_ADDRESSES
 from .dissect import flow_export_kind
 from .leases import Lease, LeaseFile
 from .model import DeviceRow, Snapshot
@@ -54,6 +55,9 @@ class _Device:
     flows: int = 0
     remotes: set[bytes] = field(default_factory=set)
     protocols: dict[str, int] = field(default_factory=dict)
+    # Internet addresses that were this MAC's own end of a record, up to
+    # GATEWAY_NONLOCAL_ADDRESSES: at that many the MAC forwards (the router).
+    behind: set[bytes] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -191,7 +195,7 @@ class FlowCollector:
         key: str | None = None
         if mac is not None:
             key = mac_str(mac)
-            if local and self._owners.get(text) != key:
+            if local and self._owners.get(text) != key and not self._forwards(key):
                 self._own(text, key)
         elif local:
             if lease is not None and lease.mac is not None:
@@ -221,7 +225,15 @@ class FlowCollector:
                 dev.name = lease.name
         if local and text not in dev.ips and len(dev.ips) < MAX_IPS:
             dev.ips.append(text)
+        elif not local and len(dev.behind) < GATEWAY_NONLOCAL_ADDRESSES:
+            dev.behind.add(addr)
         return dev
+
+    def _forwards(self, key: str) -> bool:
+        """The router's MAC on a routed record (another VLAN's device, seen on egress)
+        holds no LAN address of its own: it names none, as the detectors' table says."""
+        dev = self._devices.get(key)
+        return dev is not None and len(dev.behind) >= GATEWAY_NONLOCAL_ADDRESSES
 
     def _own(self, ip: str, mac: str) -> None:
         owners = self._owners

@@ -133,13 +133,16 @@ class FlowEngine(Engine):
         if known is not None and known.is_gateway:
             return  # the router's MAC on a routed record: not the address's holder
         owners = self._owners
+        previous = owners.get(addr)
         owners[addr] = mac
         owners.move_to_end(addr)
         while len(owners) > MAX_OWNERS:
             owners.popitem(last=False)
-        key = address_key(addr)
-        if key in self._addresses:
-            self.rekey(key, mac)
+        if previous is None:
+            # The first MAC named for the address is the one its address key stood in
+            # for, this run's or a restored state's (the probe persists the detectors'
+            # state by key); a later MAC is another device (see the module doc).
+            self.rekey(address_key(addr), mac)
 
     def rekey(self, old: bytes, new: bytes) -> None:
         """The device keyed ``old`` is ``new``: its record, open flows and the detectors'
@@ -159,7 +162,8 @@ class FlowEngine(Engine):
                     alert.details.setdefault("ip", text)
         for obs in self.observers:
             obs.on_rekey(old, new)
-        self.rekeyed += 1
+        if text is not None or dev is not None:
+            self.rekeyed += 1
 
     def _device(self, key: bytes | None, addr: bytes, ts: float) -> DeviceRecord | None:
         if key is None:
@@ -242,12 +246,19 @@ class FlowEngine(Engine):
         flow.src_dev, flow.dst_dev = src, dst
         self.stats.flows_total += 1
         multicast = netaddr.is_multicast_ip(rec.dst)
+        # A MAC the records name with Internet addresses forwards (the frame engine's
+        # rule, devices.GATEWAY_NONLOCAL_ADDRESSES): what it brings in is nobody's at
+        # home, and it names no LAN address (``_learn``).
         if src is not None:
             src.flows += 1
+            if skey is not None:
+                src.behind(rec.src)
             if not multicast:
                 src.talked_to(rec.dst)
         if dst is not None:
             dst.flows += 1
+            if dkey is not None and not multicast:
+                dst.behind(rec.dst)
             dst.talked_to(rec.src)
         self._open[tup] = (now, flow)
         for obs in self.observers:

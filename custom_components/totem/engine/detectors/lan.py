@@ -87,9 +87,10 @@ class InventoryDetector(Detector):
         if seen is not None:
             self._remember(new, seen)
         for queue in (self._pending, self._recent, self._fake):
-            moved = [(t, new if m == old else m) for t, m in queue]
-            queue.clear()
-            queue.extend(moved)
+            if any(m == old for _t, m in queue):
+                moved = [(t, new if m == old else m) for t, m in queue]
+                queue.clear()
+                queue.extend(moved)
 
     def on_new_device(self, ts: float, mac: bytes) -> None:
         if netaddr.mac_str(mac) in self.inventory:

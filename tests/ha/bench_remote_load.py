@@ -70,7 +70,11 @@ def on_command(client, _userdata, message):
         ack = Ack(cmd="?", ok=False, error=got.error, message=got.message)
     else:
         ident = got.get("id")
-        ack = Ack(cmd=str(got.get("cmd")), id=ident if isinstance(ident, int) else None)
+        cmd = str(got.get("cmd"))
+        # Home Assistant reads each probe's blocks every update ("blocks"); the probe's
+        # enforcer answers with its list (none here), as remote_enforce.blocks_data does.
+        data = {"blocks": []} if cmd == "blocks" else None
+        ack = Ack(cmd=cmd, id=ident if isinstance(ident, int) else None, data=data)
     client.publish(f"totem/{name}/ack", ack.to_line(), qos=1)
 c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
 c.username_pw_set("sloppy", sys.argv[5])

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from .devices import GATEWAY_NONLOCAL_ADDRESSES
 from .dissect import flow_export_kind
 from .leases import Lease, LeaseFile
 from .model import DeviceRow, Snapshot
-from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_bytes, mac_str
+from .netaddr import ip_str, is_local_ip, is_multicast_ip, is_unicast_mac, mac_str
 from .netflow import DecoderConfig, FlowDecoder, FlowRecord
 from .protocols import by_port
 from .report import render_table
@@ -54,6 +55,9 @@ class _Device:
     flows: int = 0
     remotes: set[bytes] = field(default_factory=set)
     protocols: dict[str, int] = field(default_factory=dict)
+    # Internet addresses that were this MAC's own end of a record, up to
+    # GATEWAY_NONLOCAL_ADDRESSES: at that many the MAC forwards (the router).
+    behind: set[bytes] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -83,6 +87,10 @@ class FlowCollector:
         self.first: float | None = None
         self.last: float | None = None
         self._ignored: set[str] = set()
+        # Address -> the MAC a record or a lease named for it: a later record without a
+        # MAC (the reply direction, an exporter without MAC fields) or a lease that
+        # expired still finds the MAC's device instead of making an address device again.
+        self._owners: dict[str, str] = {}
         # The router's DHCP leases (--leases): MAC and name for address-only records.
         self.leases: LeaseFile | None = None
         # Called with every decoded record after it is counted (the probe's detectors).
@@ -102,10 +110,13 @@ class FlowCollector:
             if self.on_record is not None:
                 self.on_record(rec, now)
 
-    def refresh_leases(self, now: float | None = None, force: bool = False) -> None:
-        """Re-reads the lease file if it changed (one stat at most every few seconds)."""
+    def refresh_leases(self, now: float | None = None, force: bool = False) -> bool:
+        """Re-reads the lease file if it changed (one stat at most every few seconds);
+        True when it did."""
         if self.leases is not None and self.leases.refresh(now, force):
             self.apply_leases()
+            return True
+        return False
 
     def apply_leases(self) -> None:
         """Address-keyed devices the leases name take the lease's MAC (and name)."""
@@ -126,6 +137,7 @@ class FlowCollector:
             if lease.mac is None:
                 continue
             del self._devices[key]
+            self._own(key, lease.mac)
             self.stats.devices_from_leases += 1
             into = self._devices.get(lease.mac)
             if into is None:
@@ -178,21 +190,28 @@ class FlowCollector:
         local = is_local_ip(addr) and not is_multicast_ip(addr)
         if mac is not None and not is_unicast_mac(mac):
             mac = None
-        lease = self.lease_for(addr) if local else None
-        if mac is None and lease is not None and lease.mac is not None:
-            mac = mac_bytes(lease.mac)
-            if ip_str(addr) in self._devices:
-                self.apply_leases()  # keyed by address before the leases named it
+        text = ip_str(addr) if local else ""
+        lease = self.leases.get(text) if local and self.leases is not None else None
+        key: str | None = None
         if mac is not None:
             key = mac_str(mac)
+            if local and self._owners.get(text) != key and not self._forwards(key):
+                self._own(text, key)
         elif local:
-            key = ip_str(addr)
-        else:
+            if lease is not None and lease.mac is not None:
+                key = lease.mac
+                if text in self._devices:
+                    self.apply_leases()  # keyed by address before the leases named it
+            else:
+                key = self._owners.get(text)  # named before, by a record or a lease
+        if key is None and not local:
             return None  # a public address is a remote host, never a home device
+        named = key is not None
+        key = key or text
         dev = self._devices.get(key)
-        if dev is None and mac is not None and local:
+        if dev is None and named and local:
             # The address was a device of its own until a record named its MAC: one device.
-            dev = self._devices.pop(ip_str(addr), None)
+            dev = self._devices.pop(text, None)
             if dev is not None:
                 dev.mac = key
                 self._devices[key] = dev
@@ -201,14 +220,29 @@ class FlowCollector:
             if len(self._devices) >= MAX_DEVICES:
                 self.stats.devices_dropped += 1
                 return None
-            dev = self._devices[key] = _Device(key if mac is not None else None)
+            dev = self._devices[key] = _Device(key if named else None)
             if lease is not None and (lease.mac is None or lease.mac == key):
                 dev.name = lease.name
-        if local:
-            text = ip_str(addr)
-            if text not in dev.ips and len(dev.ips) < MAX_IPS:
-                dev.ips.append(text)
+        if local and text not in dev.ips and len(dev.ips) < MAX_IPS:
+            dev.ips.append(text)
+        elif not local and len(dev.behind) < GATEWAY_NONLOCAL_ADDRESSES:
+            dev.behind.add(addr)
         return dev
+
+    def _forwards(self, key: str) -> bool:
+        """The router's MAC on a routed record (another VLAN's device, seen on egress)
+        holds no LAN address of its own: it names none, as the detectors' table says."""
+        dev = self._devices.get(key)
+        return dev is not None and len(dev.behind) >= GATEWAY_NONLOCAL_ADDRESSES
+
+    def _own(self, ip: str, mac: str) -> None:
+        owners = self._owners
+        if owners.get(ip) == mac:
+            return
+        owners.pop(ip, None)  # re-inserted last: the oldest entry goes first when full
+        if len(owners) >= MAX_DEVICES:
+            del owners[next(iter(owners))]
+        owners[ip] = mac
 
     def snapshot(self) -> Snapshot:
         rows = []

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from . import netaddr
 from .decode import ethertype_name
 from .model import EngineStats
-from .talks import Talk, TalkKey
+from .talks import MAX_TALKS, Talk, TalkKey
 
 MAX_REMOTE_HOSTS = 10_000
 MAX_SOURCE_IPS = 32
@@ -195,6 +195,23 @@ class DeviceTable:
             self._on_evict(dev.mac)
         self._stats.devices_evicted += len(victims)
 
+    def rekey(self, old: bytes, new: bytes) -> DeviceRecord | None:
+        """The record of ``old`` becomes ``new``'s, merged into it where ``new`` has one.
+
+        A record that moves keeps its identity (flows refer to it weakly) and raises no
+        ``on_new``: it is no new station, only newly named. None when ``old`` had no record.
+        """
+        dev = self.records.pop(old, None)
+        if dev is None:
+            return None
+        into = self.records.get(new)
+        if into is None:
+            dev.mac = new
+            self.records[new] = dev
+            return dev
+        _absorb(into, dev)
+        return into
+
     def owner_of(self, ip: bytes) -> bytes | None:
         """The MAC that owns an address, as the capture saw it (ARP first, then traffic)."""
         for dev in self.records.values():
@@ -204,6 +221,39 @@ class DeviceTable:
             dev.mac for dev in self.records.values() if ip in dev.source_ips and not dev.is_gateway
         ]
         return owners[0] if len(owners) == 1 else None
+
+
+def _absorb(into: DeviceRecord, dev: DeviceRecord) -> None:
+    """Adds one device's record to the record of the same device under another key."""
+    if dev.tx_packets and (into.tx_packets == 0 or dev.first_seen < into.first_seen):
+        into.first_seen = dev.first_seen
+    into.last_seen = max(into.last_seen, dev.last_seen)
+    for name in (
+        "tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "arp_packets", "flows",
+        "active_flows", "upstream_bytes", "downstream_bytes",
+    ):  # fmt: skip
+        setattr(into, name, getattr(into, name) + getattr(dev, name))
+    into.longest_flow = max(into.longest_flow, dev.longest_flow)
+    into.sent_ip |= dev.sent_ip
+    into.sent_dhcp |= dev.sent_dhcp
+    into.answered |= dev.answered
+    for ip in dev.remote:
+        into.talked_to(ip)
+    for ip, count in dev.source_ips.items():
+        if ip in into.source_ips or len(into.source_ips) < MAX_SOURCE_IPS:
+            into.source_ips[ip] = into.source_ips.get(ip, 0) + count
+    for ip in dev.nonlocal_behind:
+        into.behind(ip)
+    for ip in dev.arp_ips:
+        into.claimed_by_arp(ip)
+    for app, octets in dev.protocols.items():
+        into.protocols[app] = into.protocols.get(app, 0) + octets
+    for port, count in dev.server_ports.items():
+        into.server_ports[port] = into.server_ports.get(port, 0) + count
+    for key, talk in dev.talks.items():
+        if len(into.talks) >= MAX_TALKS:
+            break
+        into.talks.setdefault(key, talk)
 
 
 class FrameCounts:

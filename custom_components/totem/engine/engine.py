@@ -131,6 +131,11 @@ class EngineObserver:
     def on_tick(self, ts: float) -> None:
         return None
 
+    def on_rekey(self, old: bytes, new: bytes) -> None:
+        """The device keyed ``old`` turned out to be ``new`` (a flow device known by its
+        address whose MAC was learned): what was learned under ``old`` now belongs to
+        ``new``. The frame engine never calls it (frames always carry the MAC)."""
+
     def state(self) -> dict[str, Any] | None:
         """JSON-able state to persist, or None when there is nothing to keep."""
         return None

@@ -23,6 +23,16 @@ from its address (``02:00`` + IPv4, or ``02:01`` + a hash of an IPv6 address), f
 the detectors and in the probe's snapshot (Home Assistant keys devices by MAC), its
 ``name`` the address; its alerts carry the address in ``details["ip"]``. The
 ``collect`` CLI document keeps ``"mac": null`` for them.
+
+Once the MAC behind such an address is learned (a record that carries it, or the
+router's DHCP lease naming it), the device is re-keyed: its record, its open flows and
+everything the detectors learned under the address key (baselines, learned
+destinations, scan windows, open alerts, snoozes, the inventory that says it is no new
+device) move to the MAC (:meth:`FlowEngine.rekey`), and the address stays that MAC's
+(:data:`MAX_OWNERS`) when a later record or an expired lease names no MAC. An address
+that a lease or a record moves to *another* MAC moves nothing: a MAC is a device, and
+the new holder of an address is another device (DHCP handed the address on); the old
+MAC keeps its history for when it comes back.
 """
 
 from __future__ import annotations
@@ -56,6 +66,9 @@ MAX_OPEN_FLOWS = 50_000  # pairing table; past it the oldest flow is judged earl
 # for them, a gateway as the engine's own device table would have it.
 ROUTER_KEY = b"\x02\x00\x00\x00\x00\x00"
 FLOW_REASON = "from flows: no DHCP/mDNS evidence"
+# Addresses whose MAC was learned, remembered as long as the device table remembers
+# devices (the engine's max_devices): the LRU end is an address not heard from longest.
+MAX_OWNERS = 4096
 
 FiveTuple = tuple[int, bytes, int, bytes, int]
 
@@ -81,6 +94,9 @@ class FlowEngine(Engine):
         self.collector.on_record = self.add_record
         self._open: OrderedDict[FiveTuple, tuple[float, Flow]] = OrderedDict()
         self._addresses: dict[bytes, str] = {}  # address key -> the address, for alerts
+        # LAN address -> the MAC a record or a lease named for it (see the module doc).
+        self._owners: OrderedDict[bytes, bytes] = OrderedDict()
+        self.rekeyed = 0  # address-keyed devices whose history moved to their MAC
 
     # -- records in ----------------------------------------------------------------
 
@@ -90,16 +106,64 @@ class FlowEngine(Engine):
 
     def _key(self, mac: bytes | None, addr: bytes) -> bytes | None:
         if mac is not None and netaddr.is_unicast_mac(mac):
+            if self._owners.get(addr) != mac and netaddr.is_local_ip(addr):
+                self._learn(addr, mac)
             return mac
         if netaddr.is_local_ip(addr) and not netaddr.is_multicast_ip(addr):
             lease = self.collector.lease_for(addr)
             if lease is not None and lease.mac is not None:
-                return netaddr.mac_bytes(lease.mac)  # the router's DHCP lease names it
+                leased = netaddr.mac_bytes(lease.mac)  # the router's DHCP lease names it
+                if self._owners.get(addr) != leased:
+                    self._learn(addr, leased)
+                return leased
+            owner = self._owners.get(addr)
+            if owner is not None:
+                return owner  # named before; this record (or the expired lease) does not
             key = address_key(addr)
             if key not in self._addresses and len(self._addresses) < self.config.max_devices:
                 self._addresses[key] = netaddr.ip_str(addr)
             return key
         return None
+
+    def _learn(self, addr: bytes, mac: bytes) -> None:
+        """``mac`` holds ``addr`` now; an address-keyed device of it becomes ``mac``."""
+        if netaddr.is_multicast_ip(addr):
+            return
+        known = self.device_table.records.get(mac)
+        if known is not None and known.is_gateway:
+            return  # the router's MAC on a routed record: not the address's holder
+        owners = self._owners
+        previous = owners.get(addr)
+        owners[addr] = mac
+        owners.move_to_end(addr)
+        while len(owners) > MAX_OWNERS:
+            owners.popitem(last=False)
+        if previous is None:
+            # The first MAC named for the address is the one its address key stood in
+            # for, this run's or a restored state's (the probe persists the detectors'
+            # state by key); a later MAC is another device (see the module doc).
+            self.rekey(address_key(addr), mac)
+
+    def rekey(self, old: bytes, new: bytes) -> None:
+        """The device keyed ``old`` is ``new``: its record, open flows and the detectors'
+        history follow it (merged where ``new`` had its own already)."""
+        text = self._addresses.pop(old, None)
+        dev = self.device_table.rekey(old, new)
+        if dev is not None:
+            for _started, flow in self._open.values():
+                if flow.src_mac == old:
+                    flow.src_mac, flow.src_dev = new, dev
+                if flow.dst_mac == old:
+                    flow.dst_mac, flow.dst_dev = new, dev
+        if text is not None:
+            old_text = netaddr.mac_str(old)
+            for alert in self.alerts:  # told under the address key: keep saying which
+                if alert.mac == old_text:
+                    alert.details.setdefault("ip", text)
+        for obs in self.observers:
+            obs.on_rekey(old, new)
+        if text is not None or dev is not None:
+            self.rekeyed += 1
 
     def _device(self, key: bytes | None, addr: bytes, ts: float) -> DeviceRecord | None:
         if key is None:
@@ -182,12 +246,19 @@ class FlowEngine(Engine):
         flow.src_dev, flow.dst_dev = src, dst
         self.stats.flows_total += 1
         multicast = netaddr.is_multicast_ip(rec.dst)
+        # A MAC the records name with Internet addresses forwards (the frame engine's
+        # rule, devices.GATEWAY_NONLOCAL_ADDRESSES): what it brings in is nobody's at
+        # home, and it names no LAN address (``_learn``).
         if src is not None:
             src.flows += 1
+            if skey is not None:
+                src.behind(rec.src)
             if not multicast:
                 src.talked_to(rec.dst)
         if dst is not None:
             dst.flows += 1
+            if dkey is not None and not multicast:
+                dst.behind(rec.dst)
             dst.talked_to(rec.src)
         self._open[tup] = (now, flow)
         for obs in self.observers:
@@ -229,7 +300,7 @@ class FlowEngine(Engine):
     def tick(self, now: float | None = None) -> None:
         """Judge the flows whose reverse had its time; the detectors' clock ticks."""
         wall = time.time() if now is None else now
-        self.collector.refresh_leases()  # one stat at most every leases.CHECK_SECONDS
+        self.refresh_leases()  # one stat at most every leases.CHECK_SECONDS
         cutoff = wall - PAIR_SECONDS
         while self._open:
             started, flow = next(iter(self._open.values()))
@@ -240,6 +311,18 @@ class FlowEngine(Engine):
         if self.last_time is not None:
             for obs in self.observers:
                 obs.on_tick(self.last_time)
+
+    def refresh_leases(self, force: bool = False) -> None:
+        """Re-reads the router's leases if they changed; address-keyed devices a lease
+        names move to its MAC now, not at their next record: a quiet device's history
+        must not wait for it to speak."""
+        leases = self.collector.leases
+        if leases is None or not self.collector.refresh_leases(force=force):
+            return
+        for text in list(self._addresses.values()):
+            lease = leases.get(text)
+            if lease is not None and lease.mac is not None:
+                self._learn(ipaddress.ip_address(text).packed, netaddr.mac_bytes(lease.mac))
 
     def flush(self) -> None:
         while self._open:

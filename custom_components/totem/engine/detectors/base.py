@@ -167,11 +167,24 @@ class Detector:
         """``reset_baseline``: drop what was learned about one device (None: all)."""
         return
 
+    def rekey(self, old: bytes, new: bytes) -> None:
+        """The device keyed ``old`` is ``new`` from now on (see
+        :meth:`~..engine.EngineObserver.on_rekey`): move its per-device state."""
+        return
+
     def state(self) -> dict[str, Any] | None:
         return None
 
     def restore(self, state: dict[str, Any]) -> None:
         return None
+
+
+def move_key[K, V](table: dict[K, V], old: K, new: K) -> None:
+    """``table[old]`` becomes ``table[new]``; where ``new`` has its own entry already
+    (state since the MAC was learned), that one is kept: it is the fresher."""
+    value = table.pop(old, None)
+    if value is not None and new not in table:
+        table[new] = value
 
 
 _REGISTRY: dict[str, type[Detector]] = {}

@@ -172,6 +172,33 @@ class DeviceBaseline:
     def learning(self, ts: float) -> bool:
         return ts < self.learn_until
 
+    def absorb(self, other: DeviceBaseline) -> None:
+        """Adds what ``other`` learned about the same device under another key.
+
+        The device learned since the earlier of the two starts; sets are unions within
+        their caps; the longer volume history is kept (minutes of the two keys are not
+        the same minutes, so they cannot be added bucket by bucket), and the minute
+        counters add up as the device's two records do once merged.
+        """
+        self.learn_until = min(self.learn_until, other.learn_until)
+        for mine, theirs, cap in (
+            (self.domains, other.domains, MAX_DOMAINS),
+            (self.protocols, other.protocols, MAX_PROTOCOLS),
+            (self.dns_servers, other.dns_servers, MAX_SERVERS),
+            (self.ntp_servers, other.ntp_servers, MAX_SERVERS),
+            (self.lan_peers, other.lan_peers, MAX_PEERS),
+            (self.prefixes, other.prefixes, MAX_PREFIXES),
+        ):
+            for item in sorted(theirs):
+                if len(mine) >= cap:
+                    break
+                mine.add(item)
+        if len(other.volume) > len(self.volume):
+            self.volume = other.volume
+        both = self.last_total >= 0 and other.last_total >= 0
+        self.last_total = self.last_total + other.last_total if both else -1
+        self.last_sent = 0
+
     def to_json(self) -> dict[str, Any]:
         return {
             "learn_until": self.learn_until,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import netaddr
 from ..flows import Flow
-from .base import Detector, DetectorContext, Settled, register
+from .base import Detector, DetectorContext, Settled, move_key, register
 from .baseline import (
     MAX_PEERS,
     MAX_PROTOCOLS,
@@ -141,6 +141,9 @@ class TrafficSpikeDetector(Detector):
         # Devices seen moving a big transfer to their own networks, and when: the
         # transfer's last minute comes after its flow ended (no longer live).
         self._owner_transfer: dict[bytes, float] = {}
+
+    def rekey(self, old: bytes, new: bytes) -> None:
+        move_key(self._owner_transfer, old, new)
 
     def on_tick(self, ts: float) -> None:
         if self.ctx.learn_seconds <= 0:

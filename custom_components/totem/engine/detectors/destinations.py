@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 
 from .. import netaddr
-from .base import Detector, DetectorContext, Settled, register
+from .base import Detector, DetectorContext, Settled, move_key, register
 from .baseline import MAX_PREFIXES, add_bounded, base_domain
 
 MAX_DEVICES = 256
@@ -115,6 +115,9 @@ class AddressDetector(Detector):
             {"address": host, "port": f.dport, "prefix": prefix},
             src_ip=f.src_ip,
         )
+
+    def rekey(self, old: bytes, new: bytes) -> None:
+        move_key(self._lookups, old, new)
 
     def forget(self, mac: bytes | None) -> None:
         if mac is None:

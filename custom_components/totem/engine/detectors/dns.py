@@ -29,7 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from .. import netaddr
-from .base import Detector, DetectorContext, register
+from .base import Detector, DetectorContext, move_key, register
 from .baseline import MAX_DOMAINS, MAX_SERVERS, add_bounded, base_domain
 from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
@@ -196,6 +196,9 @@ class DnsDetector(Detector):
             "install an update or a new app for it, keep an eye on it or block it.",
             {"domain": domain},
         )
+
+    def rekey(self, old: bytes, new: bytes) -> None:
+        move_key(self._devices, old, new)
 
     def forget(self, mac: bytes | None) -> None:
         if mac is None:

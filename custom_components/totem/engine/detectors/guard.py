@@ -572,6 +572,30 @@ class Guard(EngineObserver):
         for det in self._on_tick:
             det.on_tick(ts)
 
+    def on_rekey(self, old: bytes, new: bytes) -> None:
+        """Baselines, per-device thresholds, snoozes and open alerts follow the device;
+        the detectors move their own state. Alerts already raised keep the old key:
+        they were told under it."""
+        base = self.baselines.pop(old, None)
+        if base is not None:
+            into = self.baselines.get(new)
+            if into is None:
+                self.baselines[new] = base
+            else:
+                into.absorb(base)
+        if old in self.overrides and new not in self.overrides:
+            self.overrides[new] = self.overrides.pop(old)
+        for _mac, kind in [k for k in self._snoozed if k[0] == old]:
+            until = self._snoozed.pop((old, kind))
+            self._snoozed[(new, kind)] = max(until, self._snoozed.get((new, kind), until))
+        for _mac, kind in [k for k in self._open if k[0] == old]:
+            alert = self._open.pop((old, kind))
+            self._open.setdefault((new, kind), alert)
+        self._profiles.pop(old, None)
+        self._profiles.pop(new, None)
+        for det in self.detectors:
+            det.rekey(old, new)
+
     # -- control ------------------------------------------------------------------------
 
     def command(self, cmd: Command) -> Reply | None:

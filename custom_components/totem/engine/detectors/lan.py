@@ -80,6 +80,18 @@ class InventoryDetector(Detector):
         while len(inv) > MAX_INVENTORY:
             inv.popitem(last=False)
 
+    def rekey(self, old: bytes, new: bytes) -> None:
+        """A known device is no new one under its new key: known since its old key was.
+        Still in its grace period, it is judged under the new key when that ends."""
+        seen = self.inventory.pop(netaddr.mac_str(old), None)
+        if seen is not None:
+            self._remember(new, seen)
+        for queue in (self._pending, self._recent, self._fake):
+            if any(m == old for _t, m in queue):
+                moved = [(t, new if m == old else m) for t, m in queue]
+                queue.clear()
+                queue.extend(moved)
+
     def on_new_device(self, ts: float, mac: bytes) -> None:
         if netaddr.mac_str(mac) in self.inventory:
             return

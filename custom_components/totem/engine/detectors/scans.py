@@ -18,7 +18,7 @@ connections count, per origin device:
 from __future__ import annotations
 
 from .. import netaddr
-from .base import Detector, DetectorContext, Settled, register
+from .base import Detector, DetectorContext, Settled, move_key, register
 from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
@@ -292,6 +292,11 @@ class ScanDetector(Detector):
         )
         if n >= limit and not self.ctx.counted(ts, src_mac, "host_scan"):
             self._host_scan(ts, src_mac, n, "with ARP requests", scans.arp.keys(), sender_ip)
+
+    def rekey(self, old: bytes, new: bytes) -> None:
+        # A scan under way keeps counting when the scanner's MAC is learned mid-scan.
+        move_key(self._devices, old, new)
+        move_key(self._victims, old, new)
 
     def forget(self, mac: bytes | None) -> None:
         if mac is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -199,6 +200,51 @@ def test_unsupported_link_type_is_named(tmp_path: Path) -> None:
         CaptureFileError, match=r"unsupported link type 127 \(IEEE 802.11 radiotap\)"
     ):
         open_capture(path)
+
+
+def test_short_reads_of_the_unbuffered_stream_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-pcap stream reads unbuffered, where a read may return less than asked (a
+    pipe, a signal): reads cut at random lengths give the counters of the batch path."""
+    import io
+    import random
+
+    from custom_components.totem.engine import sources
+    from custom_components.totem.engine.engine import Engine, EngineConfig
+    from tests.engine.helpers import analyze_packets, counters
+
+    rng = random.Random(5)
+    reads: list[int] = []
+
+    class ShortReads(io.FileIO):
+        def read(self, size: int = -1) -> bytes:
+            if size is not None and size > 0:
+                size = min(size, rng.randint(1, 3000))
+            data = super().read(size)
+            reads.append(len(data or b""))
+            return data or b""
+
+    opened = sources._open_file
+
+    def short_open(path: Path, *, unbuffered: bool = False) -> IO[bytes]:
+        if not unbuffered:  # the batch path below: an ordinary file
+            return opened(path)
+        opened(path, unbuffered=True).close()  # the same checks first
+        return ShortReads(path, "rb")
+
+    monkeypatch.setattr(sources, "_open_file", short_open)
+    path = any_pcap("attack_mirai_like_telnet_scan_home_lan.pcap")
+    engine = Engine(EngineConfig())
+    warnings: list[str] = []
+    sources.read_files(engine, [path], warnings.append)
+    engine.flush()
+    assert warnings == []
+    assert len(reads) > 200  # the stream read through ShortReads: hundreds of short reads
+    batch = analyze_packets([path])
+    snap = engine.snapshot()
+    assert snap.packets == batch.packets > 0
+    assert counters(snap) == counters(batch)
 
 
 # 4,096 and 4,099: seams inside records and inside record headers; 700: chunks shorter

@@ -96,9 +96,12 @@ def _check_linktype(path: Path, linktype: int) -> None:
         )
 
 
-def _open_file(path: Path) -> IO[bytes]:
+def _open_file(path: Path, *, unbuffered: bool = False) -> IO[bytes]:
+    """The capture opened for reading; ``unbuffered`` for a reader that only reads big
+    chunks (a buffered read of 256 KB costs a third more than the one system call)."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - the batches' generator owns and closes it
+        # The batches' generator owns and closes it.
+        fh = open(path, "rb", buffering=0 if unbuffered else -1)  # noqa: SIM115
     except FileNotFoundError:
         raise CaptureFileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -488,7 +491,9 @@ def _stream_pcap(sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn) -
     shrinking under it meant SIGBUS). The loop returns where the first incomplete
     record starts; that record is completed from the next chunk on its own (a small
     buffer), so the chunk itself is walked in place, never copied again."""
-    fh = _open_file(path)
+    # Unbuffered: the window reads 256 KB at a time, and a read may return less (the
+    # seam logic below takes chunks of any size).
+    fh = _open_file(path, unbuffered=True)
     with fh:
         cur = _Cursor(path, warn)
         window = _Window(fh, cur, 24, FILE_CHUNK)

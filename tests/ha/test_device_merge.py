@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import attr
+import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -202,4 +203,50 @@ async def test_the_shared_device_stays_when_the_entry_that_owns_it_is_deleted(
     assert [d.id for d in _devices_with(hass, PLUG)] == [device_id]
     assert async_hand_over(hass, flows.entry_id) == 0  # no other entry's entities on it
     await hass.config_entries.async_unload(flows.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.skipif(
+    not ONE_DEVICE_PER_ENTRY,
+    reason="2025.x cannot hold two devices of one MAC: nothing to merge at setup",
+)
+async def test_setup_merges_the_duplicates_an_earlier_version_left(
+    hass: HomeAssistant, tmp_path: Path, fake_probe: Any
+) -> None:
+    """Two probes' entries, each with its own device of the plug (what TOTEM before the
+    merge left on 2026): after setup, one device carries both entries' entities, under
+    the entity ids they had."""
+    # Both entries run this script: the integration's first setup sets up every entry.
+    plug = [row(PLUG, ips=["192.168.1.5"], tx_bytes=1000, rx_bytes=4000)]
+    script = [hello(), snapshot(1, 1010.0, plug), hang()]
+    capture = _probe_entry(tmp_path, "capture", fake_probe, script)
+    flows = _probe_entry(tmp_path, "flows", fake_probe, script)
+    capture.add_to_hass(hass)
+    flows.add_to_hass(hass)
+    registry, entities = dr.async_get(hass), er.async_get(hass)
+    old = registry.async_get_or_create(
+        config_entry_id=capture.entry_id, connections={(MAC, PLUG)}, name="plug"
+    )
+    duplicate = _duplicate(hass, flows, PLUG)
+    sent = entities.async_get_or_create(
+        "sensor", DOMAIN, f"{flows.entry_id}-{PLUG}-data_sent", config_entry=flows,
+        device_id=duplicate.id, suggested_object_id="flows_plug_sent",
+    )  # fmt: skip
+    assert len(_devices_with(hass, PLUG)) == 2
+
+    assert await hass.config_entries.async_setup(capture.entry_id)
+    await hass.async_block_till_done()
+    for entry in (capture, flows):
+        await wait_for(hass, lambda e=entry: len(_entities_of(hass, e, PLUG)) > 1, what=entry.title)
+    assert [d.id for d in _devices_with(hass, PLUG)] == [old.id]
+    now = entities.async_get(sent.entity_id)
+    assert now is not None
+    assert now.device_id == old.id
+    assert hass.states.get(sent.entity_id) is not None
+    for entry in (capture, flows):
+        attached = {e.device_id for e in _entities_of(hass, entry, PLUG)
+                    if e.domain != "device_tracker"}  # fmt: skip
+        assert attached == {old.id}, entry.title
+    for entry in (capture, flows):
+        await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()

@@ -278,6 +278,10 @@ class BlockManager:
         self.cannot_cut: str | None = None
         # New devices wait for approval (the option), else None.
         self.approval: ApprovalManager | None = None
+        # MACs this manager has quarantined (a remote probe's read-back is compared
+        # with them) and the task putting them back, one at a time.
+        self._held_back: set[str] = set()
+        self._requarantining: asyncio.Task[None] | None = None
 
     @property
     def enforcing(self) -> bool:
@@ -485,14 +489,18 @@ class BlockManager:
         try:
             await self._call(quarantine, mac)
         except EnforceError as err:
+            # Not held: a read-back must not retry it on every snapshot.
+            self._held_back.discard(mac)
             self._note_problem(err, asked=True)
             raise enforce_error(err, mac) from None
+        self._held_back.add(mac)
         return True
 
     async def async_release(self, mac: str) -> None:
         release = getattr(self.backend, "release", None)
         if release is None:
             return
+        self._held_back.discard(mac)
         try:
             await self._call(release, mac)
         except EnforceError as err:
@@ -533,10 +541,13 @@ class BlockManager:
     def _requarantine(self) -> None:
         """Devices waiting for approval are quarantined on the probe again (adding a MAC
         its set holds changes nothing)."""
-        if self.approval is not None:
-            self.coordinator.config_entry.async_create_background_task(
-                self.hass, self.approval.async_restore(), f"{DOMAIN} quarantine again"
-            )
+        if self.approval is None:
+            return
+        if self._requarantining is not None and not self._requarantining.done():
+            return  # the one under way puts back every waiting device
+        self._requarantining = self.coordinator.config_entry.async_create_background_task(
+            self.hass, self.approval.async_restore(), f"{DOMAIN} quarantine again"
+        )
 
     async def _async_refresh_while_asked(self) -> None:
         try:
@@ -568,6 +579,10 @@ class BlockManager:
                 await self._async_reapply()
                 self._requarantine()
                 blocks = await self._call(self.backend.list_blocks)
+            elif self._lost_quarantine():
+                # Quarantines alone lost (a restart with no block stored): the
+                # read-back lists them too, so no offline phase need come first.
+                self._requarantine()
         except EnforceError as err:
             self._note_problem(err)
             if err.reason not in REPAIRABLE_REASONS:
@@ -603,6 +618,17 @@ class BlockManager:
             stored.mac not in held and (stored.until is None or stored.until > now + _UNTIL_SLACK)
             for stored in self.store.blocks.values()
         )
+
+    def _lost_quarantine(self) -> bool:
+        """True when a remote probe's last read-back lacks a quarantine this manager
+        put there for a device still waiting for approval. A probe that does not list
+        its quarantines (older) is never taken to have lost one."""
+        if self.approval is None or self.backend.name != BACKEND_REMOTE:
+            return False
+        reported: frozenset[str] | None = getattr(self.backend, "quarantined", None)
+        if reported is None:
+            return False
+        return bool((self._held_back & self.store.waiting.keys()) - reported)
 
     def _mirror(self, blocks: list[Block]) -> bool:
         """Keep in the store this entry's blocks the kernel still has; True when it changed.

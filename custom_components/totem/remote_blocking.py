@@ -43,6 +43,7 @@ from .engine.remote_enforce import (
     ReleaseDevice,
     UnblockDevice,
     parse_blocks,
+    parse_quarantined,
 )
 from .engine.safety import GatewayMemory, ReasonCode
 from .probe_process import ProbeNotRunning
@@ -76,6 +77,9 @@ class RemoteBackend(Backend):
         super().__init__(runner=_NoKernel(), memory=memory)
         self._hass = hass
         self._probe = probe
+        # What the last read-back said the probe quarantines; None when it did not
+        # say (an older probe): then nothing is compared.
+        self.quarantined: frozenset[str] | None = None
 
     def _request(self, command: Command) -> Ack:
         """The probe's ack, refusals included; probe_not_running when none comes."""
@@ -130,10 +134,13 @@ class RemoteBackend(Backend):
         # older than remote blocking) holds no block, which is not worth a warning.
         ack = self._request(ListBlocks())
         if not ack.ok:
+            self.quarantined = None
             if ack.error in _HOLDS_NONE:
                 return []
             raise self._refused(ack)
-        return self._blocks(ack)
+        blocks = self._blocks(ack)
+        self.quarantined = parse_quarantined(ack.data)
+        return blocks
 
     def quarantine(self, mac: str) -> None:
         canonical = parse_mac(mac)

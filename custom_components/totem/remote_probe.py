@@ -12,11 +12,11 @@ too) ends the "run" as a local probe's exit would, so the entities go unavailabl
 and a repair issue says which probe; ``online`` again and the next snapshot
 bring them back.
 
-Several probes that see one MAC: each probe is its own entry, and Home Assistant's
-device registry joins their devices by the MAC connection, so the device has one
-set of traffic sensors per probe, each that probe's own view, and one total per
-direction across them (mesh.py: the largest view, never a sum that would count a
-conversation twice). Blocks of its devices run on the probe's machine
+Several probes that see one MAC: each probe is its own entry and the MAC is one
+device (device_registry.py, device_merge.py), with one set of traffic sensors per
+probe, each that probe's own view, and one total per direction across them (mesh.py:
+summed where the probes saw disjoint peers, else the largest view, so a conversation
+two probes saw is not counted twice). Blocks of its devices run on the probe's machine
 (remote_blocking.py).
 """
 

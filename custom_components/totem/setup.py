@@ -27,6 +27,7 @@ from .blocking import async_remove_blocking, async_setup_blocking
 from .const import DOMAIN, ENTRY_MINOR_VERSION, ENTRY_VERSION
 from .coordinator import TotemCoordinator, engine_state_file
 from .data import TotemConfigEntry, TotemRuntimeData
+from .device_merge import async_hand_over, async_merge_duplicates
 from .discovery import async_setup_discovery
 from .ha_tables import async_remove_ha_tables, async_write_ha_tables
 from .network_view import async_remove_network_view, async_setup_network_view
@@ -87,6 +88,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> boo
     )
     store = InventoryStore(hass, entry.entry_id)
     await store.async_load()
+    # Before the coordinator registers devices: an earlier TOTEM on Home Assistant
+    # 2026 left one device per entry for a MAC several probes see.
+    async_merge_duplicates(hass)
     coordinator = TotemCoordinator(hass, entry, config, store)
     alerts = AlertRouter(hass, coordinator)
     await alerts.async_load()
@@ -123,6 +127,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> bo
 
 async def async_remove_entry(hass: HomeAssistant, entry: TotemConfigEntry) -> None:
     """Deleting the entry deletes what TOTEM remembered about the home."""
+    # First, while its devices are still registered: the ones other entries share stay.
+    async_hand_over(hass, entry.entry_id)
     await InventoryStore(hass, entry.entry_id).async_remove()
     await async_remove_blocking(hass, entry)
     await async_remove_activity(hass, entry.entry_id)

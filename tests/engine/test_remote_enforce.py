@@ -19,6 +19,7 @@ from custom_components.totem.engine.remote_enforce import (
     ListBlocks,
     RemoteEnforcer,
     parse_blocks,
+    parse_quarantined,
 )
 from tests.engine.test_enforce import CAPTURE_MAC, DEVICE, GATEWAY_MAC, HOST_MAC, FakeNft, host
 
@@ -115,3 +116,27 @@ def test_quarantine_and_release_use_the_backends_own() -> None:
     assert DEVICE in fake.elements("bridge", "quarantined_macs")
     assert _ack(enforcer, json.dumps({"cmd": "release", "mac": DEVICE})).ok
     assert DEVICE not in fake.elements("bridge", "quarantined_macs")
+
+
+def test_the_blocks_read_back_lists_the_quarantines_from_one_table_read() -> None:
+    fake = FakeNft()
+    enforcer = _enforcer(fake)
+    before = _ack(enforcer, '{"cmd":"blocks"}')
+    assert parse_quarantined(before.data) == frozenset()  # no table yet: none held
+    assert _ack(enforcer, json.dumps({"cmd": "quarantine", "mac": DEVICE})).ok
+    assert _ack(enforcer, json.dumps({"cmd": "block", "mac": "b8:27:eb:00:00:05"})).ok
+    reads = len(fake.calls)
+    listed = _ack(enforcer, '{"cmd":"blocks"}')
+    assert [b.mac for b in parse_blocks(listed.data, "remote")] == ["b8:27:eb:00:00:05"]
+    assert parse_quarantined(listed.data) == {DEVICE}
+    assert len(fake.calls) - reads == 1  # one nft call per read-back, not two
+    fake.elements("bridge", "quarantined_macs").clear()  # the probe forgot it
+    assert parse_quarantined(_ack(enforcer, '{"cmd":"blocks"}').data) == frozenset()
+
+
+def test_quarantines_from_an_untrusted_probe_are_checked_and_an_older_probe_says_none() -> None:
+    data = {"blocks": [], "quarantined": [DEVICE.upper(), "not a mac", 7, "ff:ff:ff:ff:ff:ff"]}
+    assert parse_quarantined(data) == {DEVICE}
+    assert parse_quarantined({"blocks": []}) is None  # older probe: nothing to compare
+    assert parse_quarantined({"blocks": [], "quarantined": "all"}) is None
+    assert parse_quarantined(None) is None

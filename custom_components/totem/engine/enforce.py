@@ -475,14 +475,15 @@ class NftablesBackend(Backend):
         return True
 
     def list_quarantined(self) -> list[str]:
+        return _quarantined(self._nft.list_table(self.layout.family) or [])
+
+    def list_held(self) -> tuple[list[Block], list[str]]:
+        """The blocks and the quarantined MACs from one reading of the table (a remote
+        probe's read-back after every snapshot: one nft call, not two)."""
         items = self._nft.list_table(self.layout.family)
-        found: list[str] = []
-        for item in _objects(items or [], "set"):
-            if item.get("name") == QUARANTINE_SET:
-                for element in item.get("elem", []):
-                    value = _parse_elem(element)[0]
-                    found.append(canonical_mac(value) or value)
-        return sorted(found)
+        if items is None:
+            return [], []
+        return self._parse_blocks(items), _quarantined(items)
 
     def _forget_quarantine(self, mac: str) -> list[dict[str, Any]]:
         return [
@@ -711,6 +712,16 @@ def _by_set(ips: Iterable[str]) -> list[tuple[str, list[str]]]:
     v4 = [ip for ip in ips if ":" not in ip]
     v6 = [ip for ip in ips if ":" in ip]
     return [(name, group) for name, group in ((IPV4_SET, v4), (IPV6_SET, v6)) if group]
+
+
+def _quarantined(items: list[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    for item in _objects(items, "set"):
+        if item.get("name") == QUARANTINE_SET:
+            for element in item.get("elem", []):
+                value = _parse_elem(element)[0]
+                found.append(canonical_mac(value) or value)
+    return sorted(found)
 
 
 def _objects(items: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

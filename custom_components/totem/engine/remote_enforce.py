@@ -20,7 +20,16 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .enforce import BACKEND_NONE, BACKENDS, Backend, Block, EnforceError, make_backend, parse_ips
+from .enforce import (
+    BACKEND_NONE,
+    BACKENDS,
+    Backend,
+    Block,
+    EnforceError,
+    make_backend,
+    parse_ips,
+    parse_mac,
+)
 from .hostinfo import read_interfaces
 from .protocol import (
     MAX_LIST,
@@ -110,8 +119,29 @@ register_command(ReleaseDevice.name, lambda o, i: ReleaseDevice(id=i, mac=_requi
 ENFORCE_COMMANDS = (BlockDevice, UnblockDevice, ListBlocks, QuarantineDevice, ReleaseDevice)
 
 
-def blocks_data(blocks: list[Block]) -> dict[str, Any]:
-    return {"blocks": [b.to_json() for b in blocks[:MAX_REPORTED_BLOCKS]]}
+def blocks_data(blocks: list[Block], quarantined: list[str] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"blocks": [b.to_json() for b in blocks[:MAX_REPORTED_BLOCKS]]}
+    if quarantined is not None:
+        data["quarantined"] = quarantined[:MAX_REPORTED_BLOCKS]
+    return data
+
+
+def parse_quarantined(data: dict[str, Any] | None) -> frozenset[str] | None:
+    """The MACs a ``blocks`` ack says the probe's kernel quarantines; None when it does
+    not say (a probe older than this list, or a backend without quarantine). The probe
+    is untrusted: what is not a MAC is dropped."""
+    raw = data.get("quarantined") if data is not None else None
+    if not isinstance(raw, list):
+        return None
+    found: set[str] = set()
+    for item in raw[:MAX_REPORTED_BLOCKS]:
+        if not isinstance(item, str):
+            continue
+        try:
+            found.add(parse_mac(item[:32]))
+        except EnforceError:
+            continue
+    return frozenset(found)
 
 
 def parse_blocks(data: dict[str, Any] | None, backend: str) -> list[Block]:
@@ -167,7 +197,13 @@ class RemoteEnforcer:
             backend.unblock(cmd.mac)
             return OK
         if isinstance(cmd, ListBlocks):
-            return Reply(True, data=blocks_data(backend.list_blocks()))
+            # The quarantines too: Home Assistant compares them on every read-back, so a
+            # probe restarted without going offline gets its waiting devices held again.
+            list_held = getattr(backend, "list_held", None)
+            if list_held is None:
+                return Reply(True, data=blocks_data(backend.list_blocks()))
+            blocks, quarantined = list_held()
+            return Reply(True, data=blocks_data(blocks, quarantined))
         assert isinstance(cmd, QuarantineDevice | ReleaseDevice)
         verb = "quarantine" if isinstance(cmd, QuarantineDevice) else "release"
         action = getattr(backend, verb, None)

@@ -26,6 +26,8 @@ devices (the local probe, remote probes, the router's flows) and answers two thi
   undercount: when every probe reports the device's busiest peers and no peer is in
   two probes' lists (:func:`disjoint`), the total is the **sum**. One shared peer
   means the probes see (some of) the same conversations: the largest view again.
+  The rule is sticky per device (``ProbeMesh._rule``): the sensors are
+  total_increasing, and flipping between the two would read as meter resets.
 """
 
 from __future__ import annotations
@@ -86,6 +88,16 @@ class Seen:
 # How the views of one device combine: see disjoint() and the module's docstring.
 RULE_LARGEST: Final = "largest per direction (probes overlap; a sum would double-count)"
 RULE_SUM: Final = "sum (the probes saw disjoint peers: separate traffic)"
+# Devices whose rule is remembered: a home's shared devices, with room (a few hundred
+# devices at most are seen by two probes; 4,096 rules are ~300 KB in the store).
+MAX_RULES: Final = 4096
+
+
+def share_a_peer(seen: list[Seen]) -> bool:
+    """Proof of overlap: every probe reported its peers and two reported the same one."""
+    if len(seen) < 2 or any(not s.peers for s in seen):
+        return False
+    return not disjoint(seen)
 
 
 def disjoint(seen: list[Seen]) -> bool:
@@ -137,6 +149,10 @@ class ProbeMesh:
         # to date per snapshot, so the platforms never scan every entry's table.
         self._entries_of: dict[str, set[str]] = {}
         self.shared: set[str] = set()
+        # MAC -> the rule its totals follow once evidence chose one (see totals): the
+        # all-probes sensors are total_increasing, and a total that flipped from the sum
+        # to the largest view and back would read as meter resets in the statistics.
+        self.rules: dict[str, str] = {}
         self._store: Store[dict[str, Any]] = Store(hass, 1, f"{DOMAIN}.mesh")
         self._loaded = False
         # Called after any entry's snapshot: the totals depend on every entry's.
@@ -147,6 +163,14 @@ class ProbeMesh:
             return
         self._loaded = True
         data = await self._store.async_load()
+        rules = data.get("rules") if isinstance(data, dict) else None
+        for key, value in list(rules.items())[:MAX_RULES] if isinstance(rules, dict) else ():
+            try:
+                mac = netaddr.mac_str(netaddr.mac_bytes(str(key)))
+            except ValueError:
+                continue
+            if value in (RULE_SUM, RULE_LARGEST):
+                self.rules[mac] = value
         raw = data.get("aliases") if isinstance(data, dict) else None
         if not isinstance(raw, dict):
             return
@@ -161,7 +185,9 @@ class ProbeMesh:
 
     @callback
     def _schedule_save(self) -> None:
-        self._store.async_delay_save(lambda: {"aliases": dict(self.aliases)}, _SAVE_DELAY)
+        self._store.async_delay_save(
+            lambda: {"aliases": dict(self.aliases), "rules": dict(self.rules)}, _SAVE_DELAY
+        )
 
     # -- who an address is ----------------------------------------------------
 
@@ -299,11 +325,34 @@ class ProbeMesh:
         ]
         if not seen:
             return None
-        if disjoint(seen):
+        if self._rule(mac, seen) == RULE_SUM:
             return Totals(
                 sum(s.tx_bytes for s in seen), sum(s.rx_bytes for s in seen), tuple(seen), RULE_SUM
             )
         return Totals(max(s.tx_bytes for s in seen), max(s.rx_bytes for s in seen), tuple(seen))
+
+    def _rule(self, mac: str, seen: list[Seen]) -> str:
+        """The rule a device's totals follow, sticky once evidence chose it.
+
+        A shared peer proves overlap: the largest view from then on, whatever later
+        snapshots show (the top-peer lists change; the probes' paths do not). Disjoint
+        lists choose the sum, kept while a probe's list is empty for a moment (a snapshot
+        before traffic, a restart), given up only for proof of overlap. So a device's
+        total switches at most once, from the sum to the largest view. Without either
+        evidence: the largest view, which never double-counts.
+        """
+        if len(seen) < 2:
+            return RULE_LARGEST  # one view: sum and largest are the same
+        known = self.rules.get(mac)
+        if known == RULE_LARGEST:
+            return known
+        chosen = RULE_LARGEST if share_a_peer(seen) else RULE_SUM if disjoint(seen) else known
+        if chosen is None:
+            return RULE_LARGEST
+        if chosen != known and (known is not None or len(self.rules) < MAX_RULES):
+            self.rules[mac] = chosen
+            self._schedule_save()
+        return chosen
 
 
 def probe_mesh(hass: HomeAssistant) -> ProbeMesh:

@@ -21,7 +21,14 @@ from custom_components.totem.compat import (
     device_config_entries,
 )
 from custom_components.totem.const import DOMAIN
-from custom_components.totem.mesh import Seen, disjoint, probe_mesh, stand_in_ip
+from custom_components.totem.mesh import (
+    RULE_LARGEST,
+    RULE_SUM,
+    Seen,
+    disjoint,
+    probe_mesh,
+    stand_in_ip,
+)
 
 from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot
@@ -230,3 +237,51 @@ async def test_totals_sum_disjoint_views_and_keep_the_largest_of_overlapping_one
     assert overlap is not None
     assert (overlap.tx_bytes, overlap.rx_bytes) == (1000, 2000)
     assert overlap.attributes()["total_rule"].startswith("largest")
+
+
+async def test_the_totals_rule_is_sticky_so_the_total_never_flips_back(
+    hass: HomeAssistant,
+) -> None:
+    """The all-probes sensors are total_increasing: a total switching between sum and
+    largest as top-peer lists change would read as meter resets. The sum holds through a
+    snapshot without a peer list; a shared peer fixes the largest view for good."""
+    mesh = probe_mesh(hass)
+
+    def view(tx: int, peers: list[str]) -> Any:
+        return SimpleNamespace(
+            tx_bytes=tx, rx_bytes=tx, tx_packets=1, rx_packets=1, online=True,
+            top_peers=tuple({"peer": p, "bytes": 10} for p in peers),
+        )  # fmt: skip
+
+    mesh._index("a", gone=set(), new={PLUG})
+    mesh._index("b", gone=set(), new={PLUG})
+
+    def total(a: tuple[int, list[str]], b: tuple[int, list[str]]) -> tuple[int, str]:
+        mesh.views = {"a": {PLUG: view(*a)}, "b": {PLUG: view(*b)}}
+        got = mesh.totals(PLUG)
+        assert got is not None
+        return got.tx_bytes, got.attributes()["total_rule"].split()[0]
+
+    assert total((1000, ["52.1.1.1"]), (700, ["140.82.1.1"])) == (1700, "sum")
+    # Probe b restarted: no peer list for a moment. Still the sum (no drop to 1000).
+    assert total((1100, ["52.1.1.1"]), (10, [])) == (1110, "sum")
+    # Proof of overlap: the same cloud host through both. From now on the largest.
+    assert total((1200, ["52.1.1.1"]), (800, ["52.1.1.1"])) == (1200, "largest")
+    # Disjoint again later (the top lists moved): still the largest, no jump back up.
+    assert total((1300, ["52.1.1.1"]), (900, ["140.82.1.1"])) == (1300, "largest")
+    assert mesh.rules[PLUG].startswith("largest")
+
+
+async def test_the_totals_rules_survive_a_restart_and_a_broken_store(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    hass_storage["totem.mesh"] = {
+        "version": 1,
+        "data": {
+            "aliases": {},
+            "rules": {PLUG: RULE_LARGEST, "not a mac": RULE_SUM, CAMERA: "made up"},
+        },
+    }
+    mesh = probe_mesh(hass)
+    await mesh.async_load()
+    assert mesh.rules == {PLUG: RULE_LARGEST}

@@ -28,6 +28,7 @@ from .decode import (
     ETHERTYPE_ARP,
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
+    IGMP,
     LINKTYPE_ETHERNET,
     TCP,
     UDP,
@@ -454,6 +455,9 @@ class Engine:
             self._inspect(f, ts, data, off, l4, alen == 16, True)
         else:
             f.app = ip_proto_name(proto)
+            if proto == IGMP and src is not None:
+                # Once per flow (a group's reports share one): an IP stack's quirk.
+                self.identifier.inspect_igmp(ts, f.src_mac, data[l4 : l4 + 8])
         for obs in self.observers:
             obs.on_flow_start(ts, f)
 

@@ -209,6 +209,11 @@ class Identifier:
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
 
+    def inspect_igmp(self, ts: float, src_mac: bytes, message: bytes) -> None:
+        """An IGMP message that started a flow (the engine's first packet of it)."""
+        if announce.reports_all_systems(message):
+            self._flag(ts, src_mac, announce.IGMP_ALL_SYSTEMS)
+
     def _contact(self, ts: float, mac: bytes) -> None:
         ev = self._evidence.get(mac)
         if ev is not None and ev.wakes:

@@ -326,5 +326,9 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^lan_beacon_only$", "iot", 1, "beacons on the LAN, no Internet"),
     # Wakes briefly, sleeps minutes to hours, tiny volumes (engine/wakes.py): how Wi-Fi
     # battery sensors behave; strong alone, as a camera or a plug's own evidence wins.
+    # An IGMP report for the all-systems group breaks RFC 2236; no phone's or computer's
+    # OS does it, lwIP 1.x firmware does (announce.reports_all_systems). The stack, not
+    # the product: iot, as strong as lwIP's DHCP fingerprint.
+    _r("behaviour", r"^igmp_all_systems_report$", "iot", 2, "IGMP report for 224.0.0.1 (lwIP)"),
     _r("behaviour", r"^sleeps_between_wakes$", "sensor", 2, "wakes briefly, sleeps between"),
 )

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import struct
 
-from custom_components.totem.engine import announce
+from custom_components.totem.engine import announce, dissect
 from custom_components.totem.engine.engine import Engine
 from custom_components.totem.engine.sources import Packet
-from tests.traffic.synth import ROUTER_IP, ROUTER_MAC, dns_query, eth, http_get, ipv4, tcp, udp
+from tests.traffic.synth import (
+    ROUTER_IP,
+    ROUTER_MAC,
+    dns_query,
+    eth,
+    http_get,
+    ipv4,
+    tcp,
+    tls_client_hello,
+    udp,
+)
 
 T0 = 1_700_000_000.0
 DEVICE = bytes.fromhex("020000aabbcc")  # locally administered: no OUI knowledge applies
@@ -90,3 +100,59 @@ def test_the_same_device_over_tls_is_too_little_evidence() -> None:
     got, reason = _identify(_cloud_client(443, b"\x17\x03\x03\x00\x20" + b"\x5a" * 32))
     assert got == "unknown", reason
     assert "without TLS" not in reason
+
+
+PHONE = bytes.fromhex("0a0000112233")
+PHONE_IP = bytes([192, 168, 1, 60])
+
+
+def _certificate(common_name: bytes) -> bytes:
+    """A TLS 1.2 Certificate record whose subject is only a commonName (enough DER)."""
+    name = b"\x06\x03\x55\x04\x03" + b"\x13" + bytes([len(common_name)]) + common_name
+    body = b"\x0b" + b"\x00\x00" + bytes([len(name)]) + name
+    return b"\x16\x03\x03" + len(body).to_bytes(2, "big") + body
+
+
+def _serves_tls(server_ip: bytes, common_name: bytes) -> list[Packet]:
+    """The phone opens TLS to the device, which answers ServerHello then its certificate."""
+    hello = b"\x16\x03\x03\x00\x2a\x02" + b"\x00" * 41
+    client = tls_client_hello("speaker.local")
+
+    def seg(
+        src_mac: bytes, dst_mac: bytes, src: bytes, dst: bytes, sp: int, dp: int, data: bytes
+    ) -> bytes:
+        return eth(dst_mac, src_mac, 0x0800, ipv4(src, dst, 6, tcp(sp, dp, 1, 1, 0x18, data)))
+
+    return [
+        _frame(T0, seg(PHONE, DEVICE, PHONE_IP, server_ip, 52000, 1443, client)),
+        _frame(T0 + 0.01, seg(DEVICE, PHONE, server_ip, PHONE_IP, 1443, 52000, hello)),
+        _frame(
+            T0 + 0.02,
+            seg(DEVICE, PHONE, server_ip, PHONE_IP, 1443, 52000, _certificate(common_name)),
+        ),
+    ]
+
+
+def test_certificate_names_mac_reads_the_common_name() -> None:
+    assert dissect.certificate_names_mac(_certificate(b"020000AABBCC"), DEVICE)
+    assert dissect.certificate_names_mac(_certificate(b"02:00:00:aa:bb:cc"), DEVICE)
+    assert not dissect.certificate_names_mac(_certificate(b"020000AABBCD"), DEVICE)
+    assert not dissect.certificate_names_mac(_certificate(b"nas.example.lan"), DEVICE)
+    assert not dissect.certificate_names_mac(tls_client_hello("020000aabbcc"), DEVICE)
+
+
+def test_a_lan_server_whose_certificate_names_its_mac_is_an_appliance() -> None:
+    got, reason = _identify(_serves_tls(IP, b"020000AABBCC"))
+    assert got == "iot", reason
+    assert "certificate names its MAC" in reason
+
+
+def test_a_lan_server_with_a_host_name_certificate_says_nothing() -> None:
+    got, reason = _identify(_serves_tls(IP, b"nas.example.lan"))
+    assert got == "unknown", reason
+
+
+def test_internet_flows_are_not_followed_past_the_client_hello() -> None:
+    # The per-packet cost stays where it was: only a LAN server's answer is read.
+    got, reason = _identify(_serves_tls(bytes([198, 51, 100, 9]), b"020000AABBCC"))
+    assert "certificate" not in reason, reason

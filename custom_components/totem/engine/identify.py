@@ -92,6 +92,8 @@ _GENERIC_NAMES = frozenset(
 
 _TCP, _UDP = 6, 17
 
+# Behaviour token: the TLS certificate it presents names its own MAC (dissect).
+CERT_NAMES_MAC = "certificate_names_own_mac"
 LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
@@ -304,6 +306,8 @@ class Identifier:
         sni = dissect.parse_tls_sni(p.data)
         if sni is not None:
             self._domain(p.ts, p.src_mac, sni)
+        elif dissect.certificate_names_mac(p.data, p.src_mac):
+            self._flag(p.ts, p.src_mac, CERT_NAMES_MAC)
         return True
 
     def _on_http(self, p: Payload) -> bool:

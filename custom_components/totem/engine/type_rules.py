@@ -330,5 +330,16 @@ RULES: tuple[TypeRule, ...] = (
     # OS does it, lwIP 1.x firmware does (announce.reports_all_systems). The stack, not
     # the product: iot, as strong as lwIP's DHCP fingerprint.
     _r("behaviour", r"^igmp_all_systems_report$", "iot", 2, "IGMP report for 224.0.0.1 (lwIP)"),
+    # A TLS certificate whose commonName is the device's own MAC is an identity its maker
+    # provisioned at the factory (a device-authentication CA signs one per unit); a
+    # computer's or phone's servers use host names, and a NAS's or printer's self-signed
+    # certificate names its host or address. Appliance, kind unknown: iot.
+    _r(
+        "behaviour",
+        r"^certificate_names_own_mac$",
+        "iot",
+        2,
+        "TLS certificate names its MAC (factory device identity)",
+    ),
     _r("behaviour", r"^sleeps_between_wakes$", "sensor", 2, "wakes briefly, sleeps between"),
 )

@@ -47,6 +47,24 @@ def is_beacon(dst_ip: str, dport: int) -> bool:
     )
 
 
+# IGMP membership reports (v1 0x12, v2 0x16) and the all-systems group 224.0.0.1.
+_IGMP_REPORTS = frozenset({0x12, 0x16})
+_ALL_SYSTEMS = bytes([224, 0, 0, 1])
+IGMP_ALL_SYSTEMS = "igmp_all_systems_report"  # behaviour token, see reports_all_systems
+
+
+def reports_all_systems(message: bytes) -> bool:
+    """An IGMP report for 224.0.0.1, which RFC 2236 section 6 says a host never sends.
+
+    Linux, Windows, macOS, iOS and Android follow the RFC (Linux's igmp.c skips
+    IGMP_ALL_HOSTS in every report path); lwIP 1.x, the stack of many Wi-Fi modules'
+    SDKs, reports every group it holds when the interface comes up, the all-systems
+    group it joins itself included (igmp_report_groups; 2.0 skips it). A router's
+    queries go to 224.0.0.1 too, but they are type 0x11, no report.
+    """
+    return len(message) >= 8 and message[0] in _IGMP_REPORTS and message[4:8] == _ALL_SYSTEMS
+
+
 def set_name(ev: Evidence, source: str, raw: str | None) -> None:
     """Every name off the network goes through the one sanitiser (names.clean)."""
     name = names_mod.clean(raw)

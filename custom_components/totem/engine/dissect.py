@@ -417,6 +417,33 @@ def parse_ssdp(payload: bytes) -> SsdpMessage | None:
 # ---------------------------------------------------------------------- TLS
 
 
+_COMMON_NAME_OID = b"\x06\x03\x55\x04\x03"  # X.520 id-at-commonName, DER-encoded
+_DER_STRINGS = frozenset({0x0C, 0x13, 0x16})  # UTF8String, PrintableString, IA5String
+
+
+def certificate_names_mac(payload: bytes, mac: bytes) -> bool:
+    """Whether a TLS handshake record in this payload carries a certificate whose
+    commonName is ``mac`` (12 hex digits, bare or with ':' / '-', any case).
+
+    Reads the DER bytes of the segment as they come (no reassembly): a certificate whose
+    subject falls in a later segment is missed, never misread.
+    """
+    if len(payload) < 6 or payload[0] != 0x16 or payload[1] != 3 or payload[5] == 1:
+        return False  # no handshake record, or a ClientHello (no certificate in it)
+    want = mac.hex()
+    start = 0
+    while (at := payload.find(_COMMON_NAME_OID, start)) >= 0:
+        start = at + len(_COMMON_NAME_OID)
+        if start + 2 > len(payload) or payload[start] not in _DER_STRINGS:
+            continue
+        size = payload[start + 1]
+        if size in (12, 17):
+            value = payload[start + 2 : start + 2 + size].decode("ascii", errors="replace")
+            if value.lower().replace(":", "").replace("-", "") == want:
+                return True
+    return False
+
+
 def parse_tls_sni(payload: bytes) -> str | None:
     """The server name of a TLS ClientHello that starts this payload, if any."""
     # Record header (5) + handshake header (4) + version (2) + random (32).

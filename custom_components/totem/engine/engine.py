@@ -28,6 +28,7 @@ from .decode import (
     ETHERTYPE_ARP,
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
+    IGMP,
     LINKTYPE_ETHERNET,
     TCP,
     UDP,
@@ -459,6 +460,9 @@ class Engine:
             self._inspect(f, ts, data, off, l4, alen == 16, True)
         else:
             f.app = ip_proto_name(proto)
+            if proto == IGMP and src is not None:
+                # Once per flow (a group's reports share one): an IP stack's quirk.
+                self.identifier.inspect_igmp(ts, f.src_mac, data[l4 : l4 + 8])
         for obs in self.observers:
             obs.on_flow_start(ts, f)
 
@@ -497,7 +501,11 @@ class Engine:
         )
         if not f.evidence:
             # Names (SNI, Host, banners) sit in the payload that gave the protocol away.
-            f.inspect_left = 0 if f.app is not None else f.inspect_left - 1
+            # A TLS handshake with a server on the LAN is followed to the server's
+            # certificate (an appliance's names it: identify.CERT_NAMES_MAC); Internet
+            # flows stop at the ClientHello, as every flow whose protocol is known.
+            lan_tls = proto == TCP and payload[0] == 0x16 and netaddr.is_local_ip(f.dst_ip)
+            f.inspect_left = 0 if f.app is not None and not lan_tls else f.inspect_left - 1
 
     def _first_reply(self, f: Flow, ts: float) -> None:
         """The responder answered (once per flow): it is alive at its address."""

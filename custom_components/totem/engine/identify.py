@@ -92,6 +92,8 @@ _GENERIC_NAMES = frozenset(
 
 _TCP, _UDP = 6, 17
 
+# Behaviour token: the TLS certificate it presents names its own MAC (dissect).
+CERT_NAMES_MAC = "certificate_names_own_mac"
 LAN_BEACON = "lan_beacon"  # behaviour token: it broadcasts a LAN beacon (announce.py)
 DnsQueryCallback = Callable[[float, bytes, str, int, str], None]
 DhcpServerCallback = Callable[[float, bytes, str], None]
@@ -209,6 +211,11 @@ class Identifier:
             elif kind == "dhcp" and self.on_dhcp_server is not None:
                 self.on_dhcp_server(*args)  # type: ignore[arg-type]
 
+    def inspect_igmp(self, ts: float, src_mac: bytes, message: bytes) -> None:
+        """An IGMP message that started a flow (the engine's first packet of it)."""
+        if announce.reports_all_systems(message):
+            self._flag(ts, src_mac, announce.IGMP_ALL_SYSTEMS)
+
     def _contact(self, ts: float, mac: bytes) -> None:
         ev = self._evidence.get(mac)
         if ev is not None and ev.wakes:
@@ -299,6 +306,8 @@ class Identifier:
         sni = dissect.parse_tls_sni(p.data)
         if sni is not None:
             self._domain(p.ts, p.src_mac, sni)
+        elif dissect.certificate_names_mac(p.data, p.src_mac):
+            self._flag(p.ts, p.src_mac, CERT_NAMES_MAC)
         return True
 
     def _on_http(self, p: Payload) -> bool:

@@ -326,5 +326,20 @@ RULES: tuple[TypeRule, ...] = (
     _r("behaviour", r"^lan_beacon_only$", "iot", 1, "beacons on the LAN, no Internet"),
     # Wakes briefly, sleeps minutes to hours, tiny volumes (engine/wakes.py): how Wi-Fi
     # battery sensors behave; strong alone, as a camera or a plug's own evidence wins.
+    # An IGMP report for the all-systems group breaks RFC 2236; no phone's or computer's
+    # OS does it, lwIP 1.x firmware does (announce.reports_all_systems). The stack, not
+    # the product: iot, as strong as lwIP's DHCP fingerprint.
+    _r("behaviour", r"^igmp_all_systems_report$", "iot", 2, "IGMP report for 224.0.0.1 (lwIP)"),
+    # A TLS certificate whose commonName is the device's own MAC is an identity its maker
+    # provisioned at the factory (a device-authentication CA signs one per unit); a
+    # computer's or phone's servers use host names, and a NAS's or printer's self-signed
+    # certificate names its host or address. Appliance, kind unknown: iot.
+    _r(
+        "behaviour",
+        r"^certificate_names_own_mac$",
+        "iot",
+        2,
+        "TLS certificate names its MAC (factory device identity)",
+    ),
     _r("behaviour", r"^sleeps_between_wakes$", "sensor", 2, "wakes briefly, sleeps between"),
 )

@@ -121,8 +121,15 @@ _ANY_DEVICE_PROTOCOLS = frozenset(
         "IGMP",
         "WS-Discovery",
         "NAT-PMP",
+        "EAPOL",  # every Wi-Fi client's WPA handshake
     }
 )
+# Encrypted web transports. A phone's or computer's OS and apps reach the Internet over
+# them (Android 9+ blocks cleartext by default, iOS App Transport Security requires TLS,
+# update and push services are TLS); their plain-HTTP connectivity probes are in
+# clouds.tsv as personal. Firmware often reaches its one cloud over plain HTTP, MQTT or
+# its own protocol: a quiet device that never speaks them is likelier a thing.
+_ENCRYPTED_WEB = frozenset({"TLS", "QUIC"})
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or"})
 
 
@@ -296,8 +303,9 @@ def _ssdp_votes(k: Knowledge, ballot: Ballot, ev: Evidence) -> None:
         _ha_domains(k, ballot, found, "ssdp", "ssdp", 1.0)
 
 
-def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, ntp: bool) -> bool:
+def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, protocols: dict[str, int]) -> bool:
     """Vendor clouds, and what the spread of looked-up names says; True if it browses."""
+    ntp = "NTP" in protocols
     sites: set[str] = set()
     personal = False
     iot_clouds: list[clouds_mod.Cloud] = []
@@ -324,7 +332,18 @@ def _cloud_votes(k: Knowledge, ballot: Ballot, ev: Evidence, ntp: bool) -> bool:
     elif sites and len(sites) <= QUIET_MAX_SITES and not personal:
         what = f"talks only to {len(sites)} site{'s' * (len(sites) > 1)}"
         ballot.add("iot", 1.0, "behaviour:sites", what + (" + NTP" if ntp else ""), "behaviour")
+        _cleartext_votes(ballot, protocols)
     return browsing
+
+
+def _cleartext_votes(ballot: Ballot, protocols: dict[str, int]) -> None:
+    """A quiet device that reaches its sites without TLS or QUIC (see _ENCRYPTED_WEB)."""
+    spoken = {p for p, n in protocols.items() if n > 0} - _ANY_DEVICE_PROTOCOLS
+    if spoken and not spoken & _ENCRYPTED_WEB:
+        label = f"reaches the Internet without TLS ({', '.join(sorted(spoken))})"
+        # Weak, and the same fact as the smart-home-protocol vote (what it speaks): a
+        # Linux box fetching updates over HTTP is quiet and cleartext too.
+        ballot.add("iot", 1.0, "behaviour:protocols", label, "behaviour")
 
 
 def locally_administered(mac: str) -> bool:
@@ -411,7 +430,7 @@ def collect(
         _hostname_votes(k, ballot, names, mac)
         _mdns_votes(k, ballot, ev)
         _ssdp_votes(k, ballot, ev)
-        browsing = _cloud_votes(k, ballot, ev, "NTP" in (protocols or {}))
+        browsing = _cloud_votes(k, ballot, ev, protocols or {})
     else:
         browsing = False
         _hostname_votes(k, ballot, [], mac)

@@ -152,6 +152,18 @@ def write_script(path: Path, messages: list[dict[str, Any]]) -> Path:
     return path
 
 
+def scripted_entry(
+    tmp_path: Path, name: str, fake_probe: Any, messages: list[dict[str, Any]]
+) -> MockConfigEntry:
+    """A replay entry titled NAME whose probe is the scripted fake playing MESSAGES
+    (several of them side by side: one probe per entry, as the mesh tests need)."""
+    fake_probe(write_script(tmp_path / f"{name}.ndjson", messages))
+    base = replay_entry(tmp_path / f"{name}.pcap")
+    return MockConfigEntry(
+        domain=DOMAIN, title=name, unique_id=base.unique_id, data=base.data, options=base.options
+    )
+
+
 @pytest.fixture
 def fake_probe() -> Generator[Callable[[Path], None]]:
     """Replace the probe's command line with the scripted fake (process boundary)."""

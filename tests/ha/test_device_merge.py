@@ -21,7 +21,7 @@ from custom_components.totem.compat import (
 from custom_components.totem.const import DOMAIN
 from custom_components.totem.device_merge import async_hand_over, async_merge_duplicates
 
-from .conftest import replay_entry, setup_entry, wait_for, write_script
+from .conftest import scripted_entry, setup_entry, wait_for
 from .messages import hang, hello, row, snapshot
 
 PLUG = "50:c7:bf:00:00:01"
@@ -131,16 +131,6 @@ async def test_merge_leaves_devices_two_entries_share_by_connection(hass: HomeAs
     assert async_merge_duplicates(hass) == 0
 
 
-def _probe_entry(
-    tmp_path: Path, name: str, fake_probe: Any, messages: list[dict[str, Any]]
-) -> MockConfigEntry:
-    fake_probe(write_script(tmp_path / f"{name}.ndjson", messages))
-    base = replay_entry(tmp_path / f"{name}.pcap")
-    return MockConfigEntry(
-        domain=DOMAIN, title=name, unique_id=base.unique_id, data=base.data, options=base.options
-    )
-
-
 def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, mac: str) -> list[er.RegistryEntry]:
     return [
         e for e in er.async_get(hass).entities.values()
@@ -152,7 +142,7 @@ def _entities_of(hass: HomeAssistant, entry: MockConfigEntry, mac: str) -> list[
 async def test_the_shared_device_stays_when_the_entry_that_owns_it_is_deleted(
     hass: HomeAssistant, tmp_path: Path, fake_probe: Any
 ) -> None:
-    capture = _probe_entry(tmp_path, "capture", fake_probe, [
+    capture = scripted_entry(tmp_path, "capture", fake_probe, [
         hello(),
         snapshot(1, 1010.0, [row(PLUG, ips=["192.168.1.5"], tx_bytes=1000, rx_bytes=4000)]),
         hang(),
@@ -160,7 +150,7 @@ async def test_the_shared_device_stays_when_the_entry_that_owns_it_is_deleted(
     await setup_entry(hass, capture)
     await wait_for(hass, lambda: bool(_entities_of(hass, capture, PLUG)), what="capture's plug")
     go = tmp_path / "go"
-    flows = _probe_entry(tmp_path, "flows", fake_probe, [
+    flows = scripted_entry(tmp_path, "flows", fake_probe, [
         hello(),
         snapshot(1, 1010.0, [row(PLUG, ips=["192.168.1.5"], tx_bytes=900, rx_bytes=5000)]),
         {"fake": "wait_file", "path": str(go)},
@@ -219,8 +209,8 @@ async def test_setup_merges_the_duplicates_an_earlier_version_left(
     # Both entries run this script: the integration's first setup sets up every entry.
     plug = [row(PLUG, ips=["192.168.1.5"], tx_bytes=1000, rx_bytes=4000)]
     script = [hello(), snapshot(1, 1010.0, plug), hang()]
-    capture = _probe_entry(tmp_path, "capture", fake_probe, script)
-    flows = _probe_entry(tmp_path, "flows", fake_probe, script)
+    capture = scripted_entry(tmp_path, "capture", fake_probe, script)
+    flows = scripted_entry(tmp_path, "flows", fake_probe, script)
     capture.add_to_hass(hass)
     flows.add_to_hass(hass)
     registry, entities = dr.async_get(hass), er.async_get(hass)

@@ -30,7 +30,7 @@ from custom_components.totem.mesh import (
     stand_in_ip,
 )
 
-from .conftest import find_device, replay_entry, setup_entry, wait_for, write_script
+from .conftest import find_device, scripted_entry, setup_entry, wait_for
 from .messages import hang, hello, row, snapshot
 
 PLUG = "50:c7:bf:00:00:01"
@@ -38,16 +38,6 @@ PLUG_IP = "192.168.1.5"
 PLUG_STAND_IN = "02:00:c0:a8:01:05"  # 02:00 + 192.168.1.5, as the flow engine keys it
 CAMERA = "a4:cf:12:00:00:02"
 PHONE_STAND_IN = "02:00:c0:a8:01:09"
-
-
-def _entry(
-    tmp_path: Path, name: str, fake_probe: Any, messages: list[dict[str, Any]]
-) -> MockConfigEntry:
-    fake_probe(write_script(tmp_path / f"{name}.ndjson", messages))
-    base = replay_entry(tmp_path / f"{name}.pcap")
-    return MockConfigEntry(
-        domain=DOMAIN, title=name, unique_id=base.unique_id, data=base.data, options=base.options
-    )
 
 
 def _sensor(hass: HomeAssistant, entry: MockConfigEntry, mac: str, key: str) -> Any:
@@ -81,7 +71,7 @@ def test_a_stand_in_is_recognised_by_its_structure_only() -> None:
 async def test_probes_merge_by_mac_and_show_one_total(
     hass: HomeAssistant, tmp_path: Path, fake_probe: Any
 ) -> None:
-    capture = _entry(tmp_path, "capture", fake_probe, [
+    capture = scripted_entry(tmp_path, "capture", fake_probe, [
         hello(),
         snapshot(1, 1010.0, [
             row(PLUG, ips=[PLUG_IP], tx_bytes=1000, rx_bytes=4000, tx_packets=10, rx_packets=20),
@@ -93,7 +83,7 @@ async def test_probes_merge_by_mac_and_show_one_total(
     await wait_for(hass, lambda: capture.runtime_data.coordinator.data is not None
                    and PLUG in capture.runtime_data.coordinator.data.devices)  # fmt: skip
     go = tmp_path / "go"
-    flows = _entry(tmp_path, "flows", fake_probe, [
+    flows = scripted_entry(tmp_path, "flows", fake_probe, [
         hello(),
         {"fake": "wait_file", "path": str(go)},
         snapshot(1, 1010.0, [
@@ -174,7 +164,7 @@ async def test_a_dhcp_lease_in_home_assistant_names_an_address_only_device(
     # Two trackers claiming one address: TOTEM does not pick one.
     hass.states.async_set("device_tracker.a", "home", {"ip": PLUG_IP, "mac": "aa:bb:cc:00:00:0a"})
     hass.states.async_set("device_tracker.b", "home", {"ip": PLUG_IP, "mac": "aa:bb:cc:00:00:0b"})
-    flows = _entry(tmp_path, "flows", fake_probe, [
+    flows = scripted_entry(tmp_path, "flows", fake_probe, [
         hello(),
         snapshot(1, 1010.0, [
             row(PHONE_STAND_IN, ips=["192.168.1.9"], name="192.168.1.9", tx_bytes=10),

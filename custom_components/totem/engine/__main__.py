@@ -7,6 +7,7 @@ no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Callable, Sequence
@@ -57,7 +58,17 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(args_list)
+    # Start-up: importing the command's modules allocates tens of thousands of
+    # objects that live until exit and makes no cyclic garbage, so the collector
+    # has nothing to find while it runs, and after it every full collection (and
+    # the one at exit) would walk them all again. Frozen, they are out of its
+    # sight for good: 2% of a 100k-frame analyze's instructions.
+    gc.disable()
+    try:
+        parser = build_parser(args_list)
+    finally:
+        gc.enable()
+    gc.freeze()
     args = parser.parse_args(args_list)
     func: Callable[[argparse.Namespace], int] = args.func
     try:

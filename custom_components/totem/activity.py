@@ -39,8 +39,8 @@ from .correlation import (
     Mismatch,
     Sample,
 )
+from .engine.messages import AlertMessage
 from .engine.model import Alert, Severity
-from .engine.protocol import AlertMessage
 from .inventory import TotemData
 from .store import CheckedStore
 

@@ -28,8 +28,8 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, EVENT_ANOMALY, EVENT_DEVICE_ACTIVITY
 from .coordinator import TotemCoordinator
+from .engine.messages import AlertMessage
 from .engine.model import ALERT_KINDS, Alert
-from .engine.protocol import AlertMessage
 
 __all__ = ["EVENT_ANOMALY", "EVENT_DEVICE_ACTIVITY", "EVENT_TYPES", "AlertRouter"]
 

@@ -27,19 +27,17 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .const import DOMAIN, FIRST_SNAPSHOT_SECONDS, STALE_CHECK_SECONDS
 from .device_registry import DeviceRegistryUpdater
-from .engine.model import EngineStats, Snapshot
-from .engine.protocol import (
+from .engine.messages import (
     AlertMessage,
-    AllowDhcpServers,
     ErrorMessage,
     Heartbeat,
     Hello,
     Message,
-    RequestSnapshot,
-    SetDeviceType,
     SnapshotMessage,
     WarningMessage,
 )
+from .engine.model import EngineStats, Snapshot
+from .engine.protocol import AllowDhcpServers, RequestSnapshot, SetDeviceType
 from .inventory import VISIBILITY_OWN_TRAFFIC, DeviceInventory, InventoryOptions, TotemData
 from .issues import (
     ISSUE_STATE_NOT_SAVED,

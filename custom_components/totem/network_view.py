@@ -22,7 +22,7 @@ from .alerts import SCORE_WINDOW, AlertRouter, RoutedAlert
 from .blocking import BlockManager
 from .const import DOMAIN
 from .coordinator import TotemCoordinator
-from .engine.protocol import AlertMessage
+from .engine.messages import AlertMessage
 from .engine.series import TrafficSeries
 from .inventory import DeviceView, TotemData
 

@@ -28,19 +28,17 @@ from .const import (
     SILENT_HEARTBEATS,
     STOP_GRACE_SECONDS,
 )
-from .engine.protocol import (
+from .engine.messages import (
     Ack,
-    Command,
     ErrorMessage,
     Heartbeat,
     Hello,
     Message,
-    ProtocolError,
     SnapshotMessage,
     check_version,
-    decode_line,
     parse_message,
 )
+from .engine.protocol import Command, ProtocolError, decode_line
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from .engine.enforce import (
     parse_ips,
     parse_mac,
 )
-from .engine.protocol import Ack, Command, ProtocolError
+from .engine.messages import Ack
+from .engine.protocol import Command, ProtocolError
 from .engine.remote_enforce import (
     BlockDevice,
     ListBlocks,

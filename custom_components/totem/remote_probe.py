@@ -44,17 +44,9 @@ from homeassistant.helpers.selector import (
 )
 
 from .const import ACK_TIMEOUT, CONF_PROBE_NAME, CONF_PROBE_SECRET, CONF_SOURCE_TYPE, SOURCE_REMOTE
+from .engine.messages import Ack, Message, check_version, parse_message
 from .engine.mqtt_link import NAME_PATTERN, sign, topic
-from .engine.protocol import (
-    MAX_DEPTH,
-    Ack,
-    Command,
-    Message,
-    ProtocolError,
-    check_version,
-    decode_line,
-    parse_message,
-)
+from .engine.protocol import MAX_DEPTH, Command, ProtocolError, decode_line
 from .probe_process import INLINE_PARSE_LIMIT, LINE_LIMIT, ProbeEnded, ProbeNotRunning
 
 _LOGGER = logging.getLogger(__package__)

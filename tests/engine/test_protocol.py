@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from custom_components.totem.engine import messages as m
 from custom_components.totem.engine import protocol as p
 from custom_components.totem.engine import remote_enforce as enforce_cmds
 from custom_components.totem.engine.model import Alert, DeviceRow, EngineStats, Snapshot
@@ -124,24 +125,24 @@ def test_the_id_is_echoed_only_when_usable() -> None:
 
 SNAP = Snapshot(10, 1000, 1.0, 2.0, [DeviceRow(mac=MAC, tx_packets=10)], [])
 ALERT = Alert(2.0, MAC, "port_scan", "warning", "scan", 3, {"ports": 20})
-MESSAGES: list[p.Message] = [
-    p.Hello(source="replay:x.pcap", pid=42),
-    p.Status(state="running", wall_time=5.0, learn_end=100.0),
-    p.SnapshotMessage(seq=1, wall_time=5.0, snapshot=SNAP),
-    p.SnapshotMessage(seq=2, wall_time=6.0, snapshot=SNAP, final=True),
-    p.AlertMessage(alert=ALERT),
-    p.AlertMessage(alert=ALERT, update=True),
-    p.Heartbeat(wall_time=5.0, stats=EngineStats(kernel_dropped=3)),
-    p.Ack(cmd="snooze", id=3, ok=False, error="invalid_mac", message="bad"),
-    p.Ack(cmd="snapshot", id=None),
-    p.WarningMessage(code="state_not_saved", message="disk full"),
-    p.ErrorMessage(code="bad_file", message="x.pcap: not a capture"),
+MESSAGES: list[m.Message] = [
+    m.Hello(source="replay:x.pcap", pid=42),
+    m.Status(state="running", wall_time=5.0, learn_end=100.0),
+    m.SnapshotMessage(seq=1, wall_time=5.0, snapshot=SNAP),
+    m.SnapshotMessage(seq=2, wall_time=6.0, snapshot=SNAP, final=True),
+    m.AlertMessage(alert=ALERT),
+    m.AlertMessage(alert=ALERT, update=True),
+    m.Heartbeat(wall_time=5.0, stats=EngineStats(kernel_dropped=3)),
+    m.Ack(cmd="snooze", id=3, ok=False, error="invalid_mac", message="bad"),
+    m.Ack(cmd="snapshot", id=None),
+    m.WarningMessage(code="state_not_saved", message="disk full"),
+    m.ErrorMessage(code="bad_file", message="x.pcap: not a capture"),
 ]
 
 
-@pytest.mark.parametrize("msg", MESSAGES, ids=lambda m: m.type)
-def test_every_message_round_trips_through_json(msg: p.Message) -> None:
-    assert p.parse_message(json.loads(msg.to_line())) == msg
+@pytest.mark.parametrize("msg", MESSAGES, ids=lambda msg: msg.type)
+def test_every_message_round_trips_through_json(msg: m.Message) -> None:
+    assert m.parse_message(json.loads(msg.to_line())) == msg
 
 
 @pytest.mark.parametrize(
@@ -157,13 +158,13 @@ def test_every_message_round_trips_through_json(msg: p.Message) -> None:
 )
 def test_malformed_messages_are_refused(obj: object) -> None:
     with pytest.raises(p.ProtocolError):
-        p.parse_message(obj)
+        m.parse_message(obj)
 
 
 def test_another_protocol_version_is_refused() -> None:
-    p.check_version(p.Hello())
+    m.check_version(m.Hello())
     with pytest.raises(p.ProtocolError) as err:
-        p.check_version(p.Hello(version=p.PROTOCOL_VERSION + 1))
+        m.check_version(m.Hello(version=p.PROTOCOL_VERSION + 1))
     assert err.value.code == "version_mismatch"
 
 

@@ -7,13 +7,8 @@ import json
 import pytest
 
 from custom_components.totem.engine.enforce import BACKEND_BRIDGE, make_backend
-from custom_components.totem.engine.protocol import (
-    Ack,
-    ProtocolError,
-    decode_line,
-    parse_command_line,
-    parse_message,
-)
+from custom_components.totem.engine.messages import Ack, parse_message
+from custom_components.totem.engine.protocol import ProtocolError, decode_line, parse_command_line
 from custom_components.totem.engine.remote_enforce import (
     BlockDevice,
     ListBlocks,

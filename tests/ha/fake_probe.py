@@ -1,6 +1,6 @@
 """A stand-in for the probe process, for the cases the real one cannot stage.
 
-It speaks the probe protocol (engine/protocol.py) from a script: an NDJSON file
+It speaks the probe protocol (engine/messages.py) from a script: an NDJSON file
 whose lines are printed as they are, except directives:
   {"fake": "exit", "status": N}         exit with status N
   {"fake": "hang"}                      wait until SIGTERM, then exit 0

@@ -21,8 +21,8 @@ from custom_components.totem.diagnostics import (
     async_get_config_entry_diagnostics,
     async_get_device_diagnostics,
 )
+from custom_components.totem.engine.messages import Ack, AlertMessage, SnapshotMessage
 from custom_components.totem.engine.model import Alert, Snapshot
-from custom_components.totem.engine.protocol import Ack, AlertMessage, SnapshotMessage
 from tests.conftest import shared_pcap
 
 from .captures import analyze, chat, write

@@ -17,7 +17,8 @@ from custom_components.totem.const import (
     CONF_LEARN_DAYS,
     CONF_UPDATE_INTERVAL,
 )
-from custom_components.totem.engine.protocol import AllowDhcpServers, Hello
+from custom_components.totem.engine.messages import Hello
+from custom_components.totem.engine.protocol import AllowDhcpServers
 from custom_components.totem.engine.sources import Packet
 from custom_components.totem.options import TotemConfig
 from tests.traffic.synth import dhcp_ack, eth, ipv4, udp

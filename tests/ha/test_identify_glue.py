@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.totem.const import CONF_UPDATE_INTERVAL, DOMAIN
 from custom_components.totem.coordinator import engine_state_file
-from custom_components.totem.engine.protocol import Ack, SnapshotMessage
+from custom_components.totem.engine.messages import Ack, SnapshotMessage
 
 from .captures import chat, write
 from .conftest import find_device, replay_entry, setup_entry, wait_for

@@ -25,8 +25,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.totem.const import DOMAIN
+from custom_components.totem.engine.messages import AlertMessage
 from custom_components.totem.engine.model import Alert
-from custom_components.totem.engine.protocol import AlertMessage
 
 from .conftest import replay_entry, setup_entry, wait_for, write_script
 from .messages import hang, hello, row, snapshot

@@ -31,15 +31,10 @@ from custom_components.totem.const import (
     SOURCE_REMOTE,
 )
 from custom_components.totem.engine.enforce import BACKEND_BRIDGE, make_backend
+from custom_components.totem.engine.messages import Ack, Hello, SnapshotMessage
 from custom_components.totem.engine.model import Snapshot
 from custom_components.totem.engine.mqtt_link import Verifier, topic
-from custom_components.totem.engine.protocol import (
-    Ack,
-    Hello,
-    Reply,
-    SnapshotMessage,
-    parse_command,
-)
+from custom_components.totem.engine.protocol import Reply, parse_command
 from custom_components.totem.engine.remote_enforce import RemoteEnforcer
 from custom_components.totem.remote_blocking import BACKEND_REMOTE
 from tests.engine.test_enforce import CAPTURE_MAC, DEVICE, GATEWAY_MAC, HOST_MAC, FakeNft, host

@@ -14,8 +14,8 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.totem.const import CONF_BLOCK_BACKEND
+from custom_components.totem.engine.messages import AlertMessage
 from custom_components.totem.engine.model import Alert
-from custom_components.totem.engine.protocol import AlertMessage
 from custom_components.totem.network_view import VIEWS, clean_vendor
 from tests.engine.test_enforce import FakeNft
 

@@ -16,7 +16,7 @@ Where things are, in the order a frame meets them:
 - ``detectors``: the guard and its alert detectors (``detectors.base`` is the
   plugin seam)
 - out: ``snapshot`` and ``model`` (the JSON contract), ``report`` (the table),
-  ``probe`` and ``protocol`` (the child process Home Assistant runs and its
-  messages)
+  ``probe``, ``messages`` and ``protocol`` (the child process Home Assistant
+  runs, the lines it sends and the commands it takes)
 - blocking: ``enforce``, ``hostinfo``; the commands: ``__main__``, ``cli_*``
 """

@@ -47,7 +47,8 @@ from dataclasses import asdict, dataclass
 from typing import IO, Any, cast
 from urllib.parse import unquote, urlsplit
 
-from .protocol import MAX_COMMAND_LINE, Ack, Reply
+from .messages import Ack
+from .protocol import MAX_COMMAND_LINE, Reply
 
 TOPIC_ROOT = "totem"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

@@ -1,7 +1,7 @@
 """The capture process: a source feeds the engine, protocol messages go out on stdout.
 
 Home Assistant runs this as a child process (``... engine probe``) so packet
-work never holds its event loop or its GIL. It speaks :mod:`.protocol`: one
+work never holds its event loop or its GIL. It speaks :mod:`.messages`: one
 JSON object a line, ``hello`` first, then a ``snapshot`` every
 ``--interval`` seconds of wall time followed by an ``alert`` line for every
 alert raised (or whose count grew) since the previous one, and a
@@ -42,22 +42,24 @@ from .enforce import EnforceError
 from .engine import Engine
 from .flow_events import FlowEngine, build_flow_engine, serve
 from .identify import apply_tables_file
-from .mqtt_link import add_link_options, run_remote
-from .protocol import (
-    MAX_COMMAND_LINE,
-    OK,
+from .messages import (
     Ack,
     AlertMessage,
-    Command,
     ErrorMessage,
     Heartbeat,
     Hello,
     Message,
+    SnapshotMessage,
+    WarningMessage,
+)
+from .mqtt_link import add_link_options, run_remote
+from .protocol import (
+    MAX_COMMAND_LINE,
+    OK,
+    Command,
     ProtocolError,
     Reply,
     RequestSnapshot,
-    SnapshotMessage,
-    WarningMessage,
     command_id,
     decode_line,
     parse_command,

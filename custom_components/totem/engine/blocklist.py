@@ -26,6 +26,8 @@ class BlocklistError(ValueError):
 
 @dataclass(slots=True)
 class Blocklist:
+    """The parsed list: address networks by prefix length, domains, and the lines skipped."""
+
     source: str = ""
     # prefix length -> set of network addresses (raw bytes, host bits zeroed)
     v4: dict[int, set[bytes]] = field(default_factory=dict)

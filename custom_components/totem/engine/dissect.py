@@ -505,6 +505,8 @@ HTTP_METHODS: tuple[bytes, ...] = (
 
 @dataclass(slots=True)
 class HttpRequest:
+    """An HTTP request's first line and the headers that identify its sender."""
+
     method: str
     target: str
     version: str

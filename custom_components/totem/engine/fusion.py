@@ -46,6 +46,8 @@ _ORDER = {t: n for n, t in enumerate(DEVICE_TYPES)}
 
 @dataclass(frozen=True, slots=True)
 class Vote:
+    """One piece of evidence for a device type or family, weighed by :func:`decide`."""
+
     type: str  # a DEVICE_TYPES member or a FAMILIES key
     weight: float
     fact: str  # the piece of evidence read: one fact counts once per type
@@ -58,6 +60,8 @@ class Vote:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """The type :func:`decide` settled on, why, its score and the votes behind it."""
+
     type: str
     reason: str
     score: float

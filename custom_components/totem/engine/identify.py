@@ -105,6 +105,8 @@ def format_mac(mac: bytes) -> str:
 
 @dataclass(slots=True)
 class Identity:
+    """Who a MAC is, as the snapshot shows it: maker, name, type and their reasons."""
+
     manufacturer: str | None
     randomized: bool
     name: str | None
@@ -655,6 +657,8 @@ RouteHandler = Callable[[Identifier, Payload], bool]
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """The parser a port's payloads go to, and when it applies."""
+
     rank: int  # when both ports have a route, the lower rank goes first
     handler: RouteHandler
     either: bool  # the source port selects it too, not only the destination port

@@ -44,6 +44,8 @@ class Message:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Hello(Message):
+    """The probe's first line: its protocol version, what it reads, its pid."""
+
     type: ClassVar[str] = "hello"
     version: int = PROTOCOL_VERSION
     source: str = ""
@@ -55,6 +57,8 @@ class Hello(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Status(Message):
+    """The probe's state, and the packet time its learning period ends."""
+
     type: ClassVar[str] = "status"
     state: ProbeState = "running"
     wall_time: float = 0.0
@@ -97,6 +101,8 @@ class AlertMessage(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heartbeat(Message):
+    """Sent with each snapshot: the engine's and the kernel's counters."""
+
     type: ClassVar[str] = "heartbeat"
     wall_time: float
     stats: EngineStats = field(default_factory=EngineStats)
@@ -107,6 +113,8 @@ class Heartbeat(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Ack(Message):
+    """The answer to a command: ``ok``, or an error code and a one-line message."""
+
     type: ClassVar[str] = "ack"
     cmd: str
     id: int | None = None

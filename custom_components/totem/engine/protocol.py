@@ -175,6 +175,8 @@ class Snooze(Command):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsnooze(Command):
+    """End a device's snooze of one kind of alert (None: every kind)."""
+
     name: ClassVar[str] = "unsnooze"
     mac: str
     kind: str | None = None

@@ -112,6 +112,8 @@ def answered(msg: dissect.DnsMessage) -> list[tuple[bytes, str, int]]:
 
 @dataclass(slots=True)
 class _Entry:
+    """The name an address was looked up by: when seen, and until when it holds."""
+
     name: str
     seen: float
     until: float

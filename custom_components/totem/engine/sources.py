@@ -70,6 +70,8 @@ class CaptureFileError(Exception):
 
 @dataclass(slots=True)
 class _Cursor:
+    """The capture being read: its path, where warnings go, packets read so far."""
+
     path: Path
     warn: WarnFn
     packets: int = 0
@@ -218,6 +220,8 @@ def _pcap_batches(path: Path, fh: IO[bytes], cur: _Cursor) -> Generator[list[Pac
 
 @dataclass(slots=True)
 class _Iface:
+    """A pcapng interface: link type, timestamp unit (seconds) and snap length."""
+
     linktype: int
     tick: float
     snaplen: int

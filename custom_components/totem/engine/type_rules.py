@@ -38,6 +38,8 @@ FALLBACK_TYPE = "iot"
 
 @dataclass(frozen=True, slots=True)
 class TypeRule:
+    """Evidence matching ``pattern`` votes ``weight`` for ``type``."""
+
     evidence: str
     pattern: str  # regular expression, searched case-insensitively
     type: str

@@ -89,6 +89,8 @@ def add_bounded(items: set[str], item: str, cap: int) -> bool:
 
 @dataclass(slots=True)
 class VolumeStats:
+    """Order statistics of a day of per-minute byte counts."""
+
     median: float
     mad: float
     p95: float

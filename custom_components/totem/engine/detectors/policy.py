@@ -89,6 +89,8 @@ GENERAL_PURPOSE: frozenset[str] = frozenset(
 
 @dataclass(slots=True)
 class TypePolicy:
+    """What a device type may speak (None: anything) and how it is watched."""
+
     allowed: frozenset[str] | None
     watch: Watch
 

@@ -14,6 +14,8 @@ NTP = "ntp"  # a time service: says nothing about the device
 
 @dataclass(frozen=True, slots=True)
 class Cloud:
+    """A cloud's domain suffix: whose service it is and which device types use it."""
+
     suffix: str
     vendor: str
     types: tuple[str, ...]

@@ -26,6 +26,8 @@ DOMAIN_TYPES = "ha_domain_types.tsv"
 
 @dataclass(frozen=True, slots=True)
 class DomainType:
+    """The kind of device a Home Assistant integration's domain stands for."""
+
     domain: str
     type: str | None  # None: a software service, no kind of device
     confidence: str

@@ -36,6 +36,8 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 
 @dataclass(frozen=True, slots=True)
 class OuiClass:
+    """A maker-name pattern and the class of hardware it suggests, with a weight."""
+
     pattern: re.Pattern[str]
     cls: str
     weight: int

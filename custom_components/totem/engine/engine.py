@@ -83,6 +83,9 @@ _FAST_CONST_BE = (0x0800, 0x3FFF)
 # Frames whose payload the engine looks at per flow (both directions together)
 # while the application protocol is still unknown.
 INSPECT_PACKETS = 4
+# Addresses kept as text for the identifier: a home has a few hundred LAN and cloud
+# addresses in use at once; 4,096 holds them with room, and is ~0.5 MB at worst.
+_MAX_IP_TEXTS = 4096
 
 
 @dataclass(slots=True)
@@ -175,6 +178,7 @@ class Engine:
         self._other = FrameCounts(by_ethertype=True)  # frames that are not IP
         self._broken = FrameCounts(by_ethertype=False)  # frames the decoder gave up on
         self._next_housekeeping = 0.0
+        self._ip_texts: dict[bytes, str] = {}  # address -> text, for the identifier
 
     # -- packet path -------------------------------------------------------------
 
@@ -496,9 +500,14 @@ class Engine:
             f.app = detect(proto, sport, dport, payload)
         if forward and f.domain is None and proto == 6:
             f.domain = flow_domain(payload)  # the device page's "domain if known"
-        self.identifier.inspect(
-            ts, smac, dmac, netaddr.ip_str(sip), netaddr.ip_str(dip), proto, sport, dport, payload
-        )
+        texts = self._ip_texts
+        src_text = texts.get(sip)
+        if src_text is None:
+            src_text = self._ip_text(sip)
+        dst_text = texts.get(dip)
+        if dst_text is None:
+            dst_text = self._ip_text(dip)
+        self.identifier.inspect(ts, smac, dmac, src_text, dst_text, proto, sport, dport, payload)
         if not f.evidence:
             # Names (SNI, Host, banners) sit in the payload that gave the protocol away.
             # A TLS handshake with a server on the LAN is followed to the server's
@@ -506,6 +515,16 @@ class Engine:
             # flows stop at the ClientHello, as every flow whose protocol is known.
             lan_tls = proto == TCP and payload[0] == 0x16 and netaddr.is_local_ip(f.dst_ip)
             f.inspect_left = 0 if f.app is not None and not lan_tls else f.inspect_left - 1
+
+    def _ip_text(self, raw: bytes) -> str:
+        """An address as text, kept: a home's payloads come from and go to a few hundred
+        addresses, each converted once (cleared past ``_MAX_IP_TEXTS``: a scan's spray of
+        addresses must not grow memory)."""
+        texts = self._ip_texts
+        if len(texts) >= _MAX_IP_TEXTS:
+            texts.clear()
+        text = texts[raw] = netaddr.ip_str(raw)
+        return text
 
     def _first_reply(self, f: Flow, ts: float) -> None:
         """The responder answered (once per flow): it is alive at its address."""

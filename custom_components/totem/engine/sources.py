@@ -76,11 +76,14 @@ class _Cursor:
     path: Path
     warn: WarnFn
     packets: int = 0
+    # Where the walk hands records to a sink, the sink counts them (asked only for a warning).
+    sink: RecordSink | None = None
 
     def take(self, got: bytes | StopNote) -> bytes:
         """A chunk as is; a stop warned about (with the packets walked so far), as b""."""
         if isinstance(got, StopNote):
-            self.warn(f"{self.path}: {got.what} after {self.packets} packets{got.then}")
+            packets = self.packets if self.sink is None else self.sink.packets
+            self.warn(f"{self.path}: {got.what} after {packets} packets{got.then}")
             return b""
         return got
 
@@ -532,7 +535,8 @@ def write_pcap(path: str | os.PathLike[str], packets: Iterable[Packet], linktype
 class RecordSink(Protocol):
     """What :func:`read_files` feeds: the engine's two entry points."""
 
-    packets: int
+    @property
+    def packets(self) -> int: ...
 
     def process(self, packets: Iterable[Packet]) -> None: ...
 
@@ -561,7 +565,7 @@ def _stream_pcap(sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn) -
     fh = _open_file(path, unbuffered=True)
     with fh:
         fh.seek(24)
-        cur = _Cursor(path, warn)
+        cur = _Cursor(path, warn, sink=sink)
         # The next chunks are read on a thread while this one is walked (``_ReadAhead``).
         ahead = _ReadAhead(_Window(fh, cur, 24, FILE_CHUNK))
         try:
@@ -580,7 +584,6 @@ def _walk_chunks(
     tail = b""
     used = 0
     while True:
-        cur.packets = sink.packets
         chunk = window.read()
         if not chunk:
             break

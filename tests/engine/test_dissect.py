@@ -304,3 +304,28 @@ def test_flow_export_datagrams_are_recognised_by_their_structure() -> None:
     assert flow_export_kind(sflow) == "sflow5"
     assert flow_export_kind(b"\x00\x09" + b"\xff" * 30) is None  # garbage on a collector port
     assert flow_export_kind(b"short") is None
+
+
+def test_dns_questions_read_what_parse_dns_reads_from_real_and_broken_messages() -> None:
+    """A query's questions come from ``dns_questions`` (no message built): on real DNS,
+    a fuzzed capture and hand-broken headers they must be parse_dns's, None included."""
+    real = [
+        data
+        for name in ("fuzz_dns_malformed.pcap", "attack_dns_tunnel_iodine.pcap")
+        for data in payloads(any_pcap(name), "udp", 53)
+    ]
+    two = b"\x01a\x00\x00\x01\x00\x01\x01b\x00\x00\x1c\x00\x01"
+    made = [
+        b"",
+        _header(0, 0) + b"\x00" * 8,  # no sections at all: not DNS
+        _header(65) + two,  # more questions than a message holds
+        _header(2) + two,
+        _header(2) + two[:9],  # the second question cut: the first is kept
+        _header(1) + b"\x05ab",  # the only question cut: nothing
+        _header(0, 1) + two,  # answers but no question: an empty list, not None
+        _header() + b"\xc0\x0c\x00\x01\x00\x01",  # a pointer loop
+    ]
+    assert len(real) > 50
+    for data in real + made:
+        msg = dissect.parse_dns(data, max_records=0)
+        assert dissect.dns_questions(data) == (None if msg is None else msg.questions), data

@@ -279,3 +279,35 @@ def test_the_handshake_says_who_serves_and_a_remote_server_is_not_the_router() -
     engine = run([(1.0, 60, fin, 1), (1.1, 60, ack, 1)])
     engine.flush()
     assert "serves" not in _reasons(engine).get(GW.hex(":"), "")
+
+
+def test_frame_and_byte_totals_stay_exact_through_every_way_a_flow_leaves_the_table() -> None:
+    """The hot loop keeps no engine-wide count: ``packets``/``bytes`` add the live flows'
+    counters to what ended, expired, was exported or evicted, and to the non-IP and
+    broken frames. Checked against the frames fed, after each batch and after flush."""
+    engine = Engine(EngineConfig(flow_idle_timeout=5.0, flow_active_timeout=12.0, max_flows=64))
+    arp = eth(b"\xff" * 6, A, 0x0806, b"\x00\x01\x08\x00\x06\x04\x00\x01" + A + IP_A + bytes(10))
+    fed = 0
+    fed_bytes = 0
+    for second in range(60):
+        batch: list[Packet] = []
+        for i in range(40):
+            # Many short flows (expiry, eviction at 64), one long one (active-timeout
+            # export), replies, ARP and a truncated frame now and then.
+            sport = 1000 + (second * 40 + i) % 300
+            batch.append((second + i / 100, 0, udp_frame(A, B, IP_A, IP_B, sport, 53), 1))
+            if i % 3 == 0:
+                batch.append((second + i / 100, 0, udp_frame(B, A, IP_B, IP_A, 53, sport), 1))
+        batch.append((second + 0.5, 0, udp_frame(A, GW, IP_A, IP_B, 4000, 4000), 1))
+        batch.append((second + 0.6, 0, arp, 1))
+        batch.append((second + 0.7, 0, bytes(9), 1))  # too short for Ethernet: malformed
+        for _ts, _wire, frame, _link in batch:
+            fed += 1
+            fed_bytes += len(frame)
+        engine.process(batch)
+        assert (engine.packets, engine.bytes) == (fed, fed_bytes), second
+    assert engine.stats.flows_evicted > 0
+    engine.flush()
+    assert (engine.packets, engine.bytes) == (fed, fed_bytes)
+    snap = engine.snapshot()
+    assert (snap.packets, snap.bytes) == (fed, fed_bytes)

@@ -287,6 +287,33 @@ def _read_record(buf: bytes, pos: int) -> tuple[DnsRecord, int] | None:
     return record, rdata_end
 
 
+def _read_questions(payload: bytes, qdcount: int) -> tuple[list[tuple[str, int]], int]:
+    """The questions readable from offset 12, and where the next section starts (-1: a
+    question was unreadable; the ones before it are kept)."""
+    questions: list[tuple[str, int]] = []
+    pos = 12
+    for _ in range(qdcount):
+        got = read_dns_name(payload, pos)
+        if got is None or got[1] + 4 > len(payload):
+            return questions, -1
+        name, pos = got
+        questions.append((name, _U16.unpack_from(payload, pos)[0]))
+        pos += 4
+    return questions, pos
+
+
+def dns_questions(payload: bytes) -> list[tuple[str, int]] | None:
+    """``parse_dns(payload, max_records=0).questions`` (None where that is None) without
+    building the message: all a query is read for, once per DNS lookup on the LAN."""
+    if len(payload) < 12:
+        return None
+    _ident, _flags, qdcount, ancount, nscount, arcount = _DNS_HEADER.unpack_from(payload)
+    if qdcount + ancount + nscount + arcount == 0 or qdcount > 64:
+        return None
+    questions, pos = _read_questions(payload, qdcount)
+    return None if pos < 0 and not questions else questions
+
+
 def parse_dns(payload: bytes, *, max_records: int = MAX_DNS_RECORDS) -> DnsMessage | None:
     """A DNS-format message (DNS, mDNS, LLMNR), or None when the header is not one.
 
@@ -303,14 +330,9 @@ def parse_dns(payload: bytes, *, max_records: int = MAX_DNS_RECORDS) -> DnsMessa
         opcode=(flags >> 11) & 0xF,
         rcode=flags & 0xF,
     )
-    pos = 12
-    for _ in range(qdcount):
-        got = read_dns_name(payload, pos)
-        if got is None or got[1] + 4 > len(payload):
-            return msg if msg.questions else None
-        name, pos = got
-        msg.questions.append((name, _U16.unpack_from(payload, pos)[0]))
-        pos += 4
+    msg.questions, pos = _read_questions(payload, qdcount)
+    if pos < 0:
+        return msg if msg.questions else None
     budget = max_records
     for count, target in ((ancount, msg.answers), (nscount + arcount, msg.others)):
         for _ in range(count):

@@ -176,8 +176,8 @@ class FlowEngine(Engine):
     def add_record(self, rec: FlowRecord, now: float) -> None:
         ts = rec.last if rec.last is not None else now
         first = rec.first if rec.first is not None else ts
-        self.packets += rec.packets
-        self.bytes += rec.octets
+        self._outside_packets += rec.packets  # its flows live outside the frame flow table
+        self._outside_bytes += rec.octets
         self.first_time = first if self.first_time is None else min(self.first_time, first)
         self.last_time = ts if self.last_time is None else max(self.last_time, ts)
         skey, dkey = self._key(rec.src_mac, rec.src), self._key(rec.dst_mac, rec.dst)

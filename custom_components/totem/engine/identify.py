@@ -230,8 +230,11 @@ class Identifier:
         route try; TCP payloads no port route took are told by their first
         byte (TLS handshake, HTTP request).
         """
-        by_dport = _ROUTES.get((proto, p.dport))
-        by_sport = _ROUTES.get((proto, p.sport))
+        routes_of = _ROUTES.get(proto)
+        if routes_of is None:
+            return
+        by_dport = routes_of.get(p.dport)
+        by_sport = routes_of.get(p.sport)
         if by_sport is not None and (not by_sport.either or by_sport is by_dport):
             by_sport = None
         routes = (by_dport, by_sport)
@@ -410,10 +413,10 @@ class Identifier:
             return
         if p.dport != 53:
             return
-        msg = dissect.parse_dns(payload, max_records=0)
-        if msg is None:
+        questions = dissect.dns_questions(payload)
+        if questions is None:
             return
-        for qname, qtype in msg.questions:
+        for qname, qtype in questions:
             self._domain(ts, src_mac, qname)
             if self.on_dns_query is not None:
                 name = qname.rstrip(".").lower()
@@ -664,8 +667,10 @@ class Route:
     either: bool  # the source port selects it too, not only the destination port
 
 
-def _route_table() -> dict[tuple[int, int], Route]:
-    table: dict[tuple[int, int], Route] = {}
+def _route_table() -> dict[int, dict[int, Route]]:
+    """transport -> port -> route: a payload's two lookups are by port alone (a key
+    tuple per lookup cost more than the rest of the dispatch)."""
+    table: dict[int, dict[int, Route]] = {}
     routes: list[tuple[int, Iterable[int], RouteHandler, bool]] = [
         (_UDP, (67, 68), Identifier._on_dhcp, True),
         (_UDP, (5353,), Identifier._on_mdns, True),
@@ -681,10 +686,11 @@ def _route_table() -> dict[tuple[int, int], Route]:
     ]
     for rank, (proto, ports, handler, either) in enumerate(routes):
         route = Route(rank, handler, either)
+        by_port = table.setdefault(proto, {})
         for port in ports:
-            if (proto, port) in table:
+            if port in by_port:
                 raise ValueError(f"two routes for port {port}")
-            table[(proto, port)] = route
+            by_port[port] = route
     return table
 
 

@@ -14,10 +14,13 @@ engine's input format, so the engine's loop walks each chunk read in place.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import os
+import queue
 import stat
 import struct
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +78,25 @@ class _Cursor:
     path: Path
     warn: WarnFn
     packets: int = 0
+    # Where the walk hands records to a sink, the sink counts them (asked only for a warning).
+    sink: RecordSink | None = None
+
+    def take(self, got: bytes | StopNote) -> bytes:
+        """A chunk as is; a stop warned about (with the packets walked so far), as b""."""
+        if isinstance(got, StopNote):
+            packets = self.packets if self.sink is None else self.sink.packets
+            self.warn(f"{self.path}: {got.what} after {packets} packets{got.then}")
+            return b""
+        return got
+
+
+@dataclass(frozen=True, slots=True)
+class StopNote:
+    """Why a read stopped, told when the walk reaches it (with the count of packets
+    analysed by then, which a read-ahead thread does not know when it stops)."""
+
+    what: str
+    then: str
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -135,24 +157,70 @@ class _Window:
         self.offset = offset
         self.size = size  # 0: CHUNK (read when the chunk is, so tests can change it)
 
-    def read(self) -> bytes:
-        """The next chunk; b"" at the end, or when the file shrank below what was read."""
+    def fetch(self) -> bytes | StopNote:
+        """The next chunk; b"" at the end; or, where reading must stop (the file shrank
+        below what was read, a read error), the warning to give once the walk gets there."""
         try:
             if os.fstat(self.fh.fileno()).st_size < self.offset:
-                self.cur.warn(
-                    f"{self.cur.path}: the file shrank under the reader (truncated or "
-                    f"rewritten) after {self.cur.packets} packets; stopped there"
+                return StopNote(
+                    "the file shrank under the reader (truncated or rewritten)", "; stopped there"
                 )
-                return b""
             chunk = self.fh.read(self.size or CHUNK)
         except OSError as err:
-            self.cur.warn(
-                f"{self.cur.path}: read error after {self.cur.packets} packets "
-                f"({err.strerror or err}); stopped there"
-            )
-            return b""
+            return StopNote("read error", f" ({err.strerror or err}); stopped there")
         self.offset += len(chunk)
         return chunk
+
+    def read(self) -> bytes:
+        """The next chunk; b"" at the end, or where reading stopped (warned)."""
+        return self.cur.take(self.fetch())
+
+
+class _ReadAhead:
+    """A window's next chunks read on a thread while the walk is on the current one.
+
+    The kernel's copy of a chunk (a read of a page-cached capture is about a tenth of
+    ``analyze``'s time) runs without the GIL, so it overlaps the hot loop on another core
+    (a Pi 4 has four; a lone core just interleaves them). At most ``depth`` chunks wait,
+    so memory stays a few chunks whatever the file's size; stops and read errors reach
+    the walk in order, as the window's own reads would give them.
+    """
+
+    def __init__(self, window: _Window, depth: int = 2) -> None:
+        self._window = window
+        self._chunks: queue.Queue[bytes | StopNote] = queue.Queue(depth)
+        self._stopping = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, name="totem-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        fetch, put, stopping = self._window.fetch, self._chunks.put, self._stopping
+        while not stopping.is_set():
+            try:
+                got = fetch()
+            except Exception as err:  # told to the walk, never lost on a thread
+                got = StopNote("read error", f" ({err}); stopped there")
+            put(got)
+            if not got or isinstance(got, StopNote):
+                return
+
+    def read(self) -> bytes:
+        """The next chunk; b"" at the end, or where reading stopped (warned once)."""
+        if self._done:
+            return b""
+        chunk = self._window.cur.take(self._chunks.get())
+        self._done = not chunk
+        return chunk
+
+    def close(self) -> None:
+        """Stop the thread (the walk may end early, at a corrupt record) and wait for it:
+        the file is closed after this."""
+        self._stopping.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._chunks.get_nowait()  # a put blocked on a full queue returns
+            self._thread.join(0.01)
 
 
 def _read_pcap_header(path: Path, fh: IO[bytes]) -> tuple[str, float, int]:
@@ -471,7 +539,8 @@ def write_pcap(path: str | os.PathLike[str], packets: Iterable[Packet], linktype
 class RecordSink(Protocol):
     """What :func:`read_files` feeds: the engine's two entry points."""
 
-    packets: int
+    @property
+    def packets(self) -> int: ...
 
     def process(self, packets: Iterable[Packet]) -> None: ...
 
@@ -499,45 +568,55 @@ def _stream_pcap(sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn) -
     # seam logic below takes chunks of any size).
     fh = _open_file(path, unbuffered=True)
     with fh:
-        cur = _Cursor(path, warn)
-        window = _Window(fh, cur, 24, FILE_CHUNK)
         fh.seek(24)
-        endian, tick = info.endian, info.tick
-        header = struct.Struct(endian + "IIII").unpack_from
-        process = sink.process_records
-        tail = b""
-        used = 0
-        while True:
-            cur.packets = sink.packets
-            chunk = window.read()
-            if not chunk:
-                break
-            start = 0
-            if tail:
-                # The record cut at the seam: its header (perhaps cut too) says how much
-                # of the new chunk completes it.
-                head = tail if len(tail) >= 16 else tail + chunk[: 16 - len(tail)]
-                caplen = header(head)[2] if len(head) >= 16 else MAX_RECORD + 1
-                need = 16 + caplen - len(tail)
-                if need > len(chunk) or caplen > MAX_RECORD:
-                    # Longer than a chunk, or corrupt: join and let the loop decide.
-                    buf, start = tail + chunk, 0
-                else:
-                    seam = tail + chunk[:need]
-                    used = process(seam, endian, tick)
-                    if used < 0:
-                        break
-                    buf, start = chunk, need
+        cur = _Cursor(path, warn, sink=sink)
+        # The next chunks are read on a thread while this one is walked (``_ReadAhead``).
+        ahead = _ReadAhead(_Window(fh, cur, 24, FILE_CHUNK))
+        try:
+            _walk_chunks(sink, path, info, warn, cur, ahead)
+        finally:
+            ahead.close()
+
+
+def _walk_chunks(
+    sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn, cur: _Cursor, window: _ReadAhead
+) -> None:
+    """``_stream_pcap``'s walk: chunks in, each handed to the hot loop in place."""
+    endian, tick = info.endian, info.tick
+    header = struct.Struct(endian + "IIII").unpack_from
+    process = sink.process_records
+    tail = b""
+    used = 0
+    while True:
+        chunk = window.read()
+        if not chunk:
+            break
+        start = 0
+        if tail:
+            # The record cut at the seam: its header (perhaps cut too) says how much
+            # of the new chunk completes it.
+            head = tail if len(tail) >= 16 else tail + chunk[: 16 - len(tail)]
+            caplen = header(head)[2] if len(head) >= 16 else MAX_RECORD + 1
+            need = 16 + caplen - len(tail)
+            if need > len(chunk) or caplen > MAX_RECORD:
+                # Longer than a chunk, or corrupt: join and let the loop decide.
+                buf, start = tail + chunk, 0
             else:
-                buf = chunk
-            used = process(buf, endian, tick, start)
-            if used < 0:
-                break
-            tail = buf[used:]
+                seam = tail + chunk[:need]
+                used = process(seam, endian, tick)
+                if used < 0:
+                    break
+                buf, start = chunk, need
+        else:
+            buf = chunk
+        used = process(buf, endian, tick, start)
         if used < 0:
-            warn(f"{path}: corrupt record after {sink.packets} packets; analysed up to there")
-        elif tail:
-            warn(
-                f"{path}: file cut off mid-packet after {sink.packets} packets "
-                f"({len(tail)} trailing bytes); analysed up to the cut"
-            )
+            break
+        tail = buf[used:]
+    if used < 0:
+        warn(f"{path}: corrupt record after {sink.packets} packets; analysed up to there")
+    elif tail:
+        warn(
+            f"{path}: file cut off mid-packet after {sink.packets} packets "
+            f"({len(tail)} trailing bytes); analysed up to the cut"
+        )

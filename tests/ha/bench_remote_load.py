@@ -54,7 +54,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from custom_components.totem.engine.model import DeviceRow, Snapshot
 from custom_components.totem.engine.mqtt_link import Verifier
-from custom_components.totem.engine.protocol import Ack, Hello, Reply, SnapshotMessage
+from custom_components.totem.engine.messages import Ack, Hello, SnapshotMessage
+from custom_components.totem.engine.protocol import Reply
 port, probes, devices = (int(a) for a in sys.argv[1:4])
 interval = float(sys.argv[4])
 verifiers = {f"p{p}": Verifier(f"p{p}", sys.argv[6].encode()) for p in range(probes)}

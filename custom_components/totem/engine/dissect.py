@@ -11,6 +11,7 @@ the engine's.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import struct
 from dataclasses import dataclass, field
@@ -466,6 +467,9 @@ def certificate_names_mac(payload: bytes, mac: bytes) -> bool:
     return False
 
 
+# One entry: the engine reads a ClientHello's name for the flow (talks.flow_domain) and
+# the identifier reads it again from the same payload, just after.
+@functools.lru_cache(maxsize=1)
 def parse_tls_sni(payload: bytes) -> str | None:
     """The server name of a TLS ClientHello that starts this payload, if any."""
     # Record header (5) + handshake header (4) + version (2) + random (32).

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -477,13 +478,18 @@ class Engine(_FrameTotals):
             f.fwd_flags = tcp_flags(data, l4)
         self.stats.flows_total += 1
         src_ip, dst_ip = f.src_ip, f.dst_ip
-        src = f.src_dev = self.device_table.device(f.src_mac, ts)
-        dst = f.dst_dev = self.device_table.device(f.dst_mac, ts)
+        devices = self.device_table
+        src = devices.device(f.src_mac, ts)
+        dst = devices.device(f.dst_mac, ts)
+        # The references directly, not through Flow's property setters: once a flow.
+        f.src_ref = None if src is None else weakref.ref(src)
+        f.dst_ref = None if dst is None else weakref.ref(dst)
         multicast_dst = netaddr.is_multicast_ip(dst_ip)
+        from_address = any(src_ip)  # 0.0.0.0 (a DHCP client without one) is nobody's
         if src is not None:
             src.flows += 1
             src.active_flows += 1
-            if any(src_ip):
+            if from_address:
                 src.sent_from(src_ip)
                 src.behind(src_ip)
             if proto == UDP and f.sport == 68 and f.dport == 67:
@@ -493,7 +499,7 @@ class Engine(_FrameTotals):
         if dst is not None:
             dst.flows += 1
             dst.active_flows += 1
-            if any(src_ip):
+            if from_address:
                 dst.talked_to(src_ip)
             if not multicast_dst:
                 dst.behind(dst_ip)

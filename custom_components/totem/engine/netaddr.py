@@ -46,10 +46,16 @@ def ip_str(raw: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET6, raw)
 
 
+_LOCAL_FIRST_OCTETS = frozenset({10, 172, 192, 169, 100, 127})
+
+
 def is_local_ip(raw: bytes) -> bool:
     """Addresses that stay inside a home: RFC 1918, CGNAT, link-local, ULA, loopback."""
     if len(raw) == 4:
-        a, b = raw[0], raw[1]
+        a = raw[0]
+        if a not in _LOCAL_FIRST_OCTETS:  # nearly every Internet address stops here
+            return False
+        b = raw[1]
         return (
             a == 10
             or (a == 172 and 16 <= b <= 31)

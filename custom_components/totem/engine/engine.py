@@ -46,7 +46,7 @@ from .decode import (
     tcp_flags,
     transport_payload,
 )
-from .devices import DeviceTable, FrameCounts
+from .devices import DeviceRecord, DeviceTable, FrameCounts
 from .flows import Flow, FlowTable, fold
 from .identify import EVIDENCE_PORTS, Identifier
 from .model import Alert, EngineStats, Snapshot
@@ -585,26 +585,35 @@ class Engine(_FrameTotals):
         """A device evicted while its flow lived gets a fresh record before the fold.
 
         Otherwise the flow's counters would go to a record no longer in the table.
+        A flow refers to its devices weakly: an evicted record is gone, or about to be.
         """
-        for attr, ref, mac in (
-            ("src_dev", f.src_ref, f.src_mac),
-            ("dst_dev", f.dst_ref, f.dst_mac),
-        ):
-            # A flow refers to its devices weakly: an evicted record is gone, or about to be.
-            if ref is not None and self.devices.get(mac) is not ref():
-                fresh = self.device_table.device(mac, ts)
-                if fresh is not None:
-                    fresh.active_flows += 1
-                setattr(f, attr, fresh)
+        devices = self.devices
+        ref = f.src_ref
+        if ref is not None and devices.get(f.src_mac) is not ref():
+            f.src_dev = self._fresh_device(f.src_mac, ts)
+        ref = f.dst_ref
+        if ref is not None and devices.get(f.dst_mac) is not ref():
+            f.dst_dev = self._fresh_device(f.dst_mac, ts)
+
+    def _fresh_device(self, mac: bytes, ts: float) -> DeviceRecord | None:
+        fresh = self.device_table.device(mac, ts)
+        if fresh is not None:
+            fresh.active_flows += 1
+        return fresh
 
     def _end_flow(self, f: Flow, ts: float) -> None:
         self._retire(f)
         self._refresh_devices(f, ts)
-        fold(f, self.stats, self.config.own_macs)
-        if f.src_dev is not None:
-            f.src_dev.active_flows -= 1
-        if f.dst_dev is not None:
-            f.dst_dev.active_flows -= 1
+        # The weak references read once (Flow.src_dev/dst_dev, without the property calls).
+        ref = f.src_ref
+        src = None if ref is None else ref()
+        ref = f.dst_ref
+        dst = None if ref is None else ref()
+        fold(f, src, dst, self.stats, self.config.own_macs)
+        if src is not None:
+            src.active_flows -= 1
+        if dst is not None:
+            dst.active_flows -= 1
         for obs in self.observers:
             obs.on_flow_end(ts, f)
 
@@ -619,12 +628,23 @@ class Engine(_FrameTotals):
         self.stats.flows_evicted += len(victims)
 
     def _expire_flows(self, ts: float) -> None:
-        table = self.flow_table
-        for f in table.drop_idle(ts, self.config.flow_idle_timeout):
+        """End the idle flows; export (fold and reset) the long-lived ones' counters."""
+        config = self.config
+        idle, due = self.flow_table.take_expired(
+            ts, config.flow_idle_timeout, config.flow_active_timeout
+        )
+        for f in idle:
             self._end_flow(f, ts)
-        for f in table.long_lived(ts, self.config.flow_active_timeout):
+        for f in due:
             self._refresh_devices(f, ts)
-            fold(f, self.stats, self.config.own_macs)
+            src_ref, dst_ref = f.src_ref, f.dst_ref
+            fold(
+                f,
+                None if src_ref is None else src_ref(),
+                None if dst_ref is None else dst_ref(),
+                self.stats,
+                config.own_macs,
+            )
             self._retire(f)
             f.reset_counters(ts)
 

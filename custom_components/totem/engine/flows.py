@@ -23,7 +23,10 @@ from .devices import DeviceRecord, add_traffic
 from .model import EngineStats
 from .protocols import by_port, service_port
 
-_PORTS = struct.Struct("!HH").unpack_from
+# A flow key's layout (FlowTable.add): destination and source MAC, source and
+# destination address, source and destination port, protocol number.
+_KEY_V4 = struct.Struct("!6s6s4s4sHHB")
+_KEY_V6 = struct.Struct("!6s6s16s16sHHB")
 _TCP = 6
 _SYN = 0x02
 
@@ -152,16 +155,13 @@ class FlowTable:
 
         The key is MAC pair (12: destination, source) + source and destination
         address (``alen`` each) + ports (4) + protocol (1); the reverse key
-        swaps every pair.
+        swaps every pair. One unpack and one pack of the key's layout: a third of
+        the cost of the dozen slices and concatenations that spell the same swap.
         """
-        a = 12 + alen
-        b = a + alen
-        src_ip = key[12:a]
-        dst_ip = key[a:b]
-        ports = key[b : b + 4]
-        rkey = key[6:12] + key[:6] + dst_ip + src_ip + ports[2:] + ports[:2] + key[b + 4 :]
-        sport, dport = _PORTS(ports)
-        f = Flow(key, ts, proto, key[6:12], key[:6], src_ip, dst_ip, sport, dport)
+        layout = _KEY_V4 if alen == 4 else _KEY_V6
+        dst_mac, src_mac, src_ip, dst_ip, sport, dport, proto_byte = layout.unpack(key)
+        rkey = layout.pack(src_mac, dst_mac, dst_ip, src_ip, dport, sport, proto_byte)
+        f = Flow(key, ts, proto, src_mac, dst_mac, src_ip, dst_ip, sport, dport)
         f.rkey = rkey
         self.flows[key] = f
         self.index[key] = (f, True)
@@ -174,15 +174,32 @@ class FlowTable:
         self.index.pop(f.key, None)
         self.index.pop(f.rkey, None)
 
-    def drop_idle(self, ts: float, idle_timeout: float) -> list[Flow]:
-        """Take out the flows silent in both directions for ``idle_timeout``."""
+    def take_expired(
+        self, ts: float, idle_timeout: float, active_timeout: float
+    ) -> tuple[list[Flow], list[Flow]]:
+        """Take out the flows silent in both directions for ``idle_timeout`` (first list),
+        and list those left whose counters started ``active_timeout`` ago (second list,
+        due for an export; they stay in the table).
+
+        One pass over the table for both, as housekeeping runs it every tick; a flow
+        that is idle is only ended, never exported too. Both lists keep table order.
+        """
         idle_before = ts - idle_timeout
-        dead = [
-            f for f in self.flows.values() if f.last_fwd < idle_before and f.last_rev < idle_before
-        ]
-        for f in dead:
-            self.drop(f)
-        return dead
+        active_before = ts - active_timeout
+        idle: list[Flow] = []
+        due: list[Flow] = []
+        for f in self.flows.values():
+            if f.last_fwd < idle_before and f.last_rev < idle_before:
+                idle.append(f)
+            elif f.first < active_before:
+                due.append(f)
+        if idle:
+            flows, index_pop = self.flows, self.index.pop
+            for f in idle:  # drop(), inline: an idle sweep can end thousands at once
+                del flows[f.key]
+                index_pop(f.key, None)
+                index_pop(f.rkey, None)
+        return idle, due
 
     def drop_oldest(self) -> list[Flow]:
         """Take out the least recently active eighth of the table."""
@@ -191,11 +208,6 @@ class FlowTable:
         for f in victims:
             self.drop(f)
         return victims
-
-    def long_lived(self, ts: float, active_timeout: float) -> list[Flow]:
-        """Flows whose counters started ``active_timeout`` ago: due for an export."""
-        active_before = ts - active_timeout
-        return [f for f in self.flows.values() if f.first < active_before]
 
     def clear(self) -> None:
         self.flows.clear()
@@ -220,68 +232,59 @@ def src_serves(f: Flow) -> bool:
     )
 
 
-def fold(f: Flow, stats: EngineStats, own_macs: frozenset[bytes]) -> None:
-    """Add a flow's counters to its devices' records (and the unicast statistics)."""
-    app = f.app or by_port(f.proto, f.sport, f.dport)
-    total = f.fwd_bytes + f.rev_bytes
-    pkts = f.fwd_pkts + f.rev_pkts
-    src, dst = f.src_dev, f.dst_dev
+def fold(
+    f: Flow,
+    src: DeviceRecord | None,
+    dst: DeviceRecord | None,
+    stats: EngineStats,
+    own_macs: frozenset[bytes],
+) -> None:
+    """Add a flow's counters to its devices' records (and the unicast statistics).
+
+    ``src`` and ``dst`` are ``f.src_dev`` and ``f.dst_dev``, which the caller has just
+    read (and refreshed): passed in, the weak references are not read again. This runs
+    once per ended flow and per export, so the flow's fields are read once into locals.
+    """
+    proto, sport, dport = f.proto, f.sport, f.dport
+    app = f.app or by_port(proto, sport, dport)
+    fwd_pkts, fwd_bytes = f.fwd_pkts, f.fwd_bytes
+    rev_pkts, rev_bytes = f.rev_pkts, f.rev_bytes
+    total = fwd_bytes + rev_bytes
+    pkts = fwd_pkts + rev_pkts
     if src is not None and dst is not None:
         stats.unicast_frames += pkts
         if own_macs and f.src_mac not in own_macs and f.dst_mac not in own_macs:
             stats.unicast_between_others += pkts
+    elif src is None and dst is None:
+        return  # group traffic between records gone: nobody to fold into
     responder_first = src_serves(f)
+    last_fwd, last_rev = f.last_fwd, f.last_rev
+    last = last_rev if last_rev > last_fwd else last_fwd  # Flow.last
+    domain = f.domain
+    # A conversation is keyed by its service port (talks.py): the same for both sides.
+    talk_port = service_port(proto, sport, dport)
     if src is not None:
-        add_traffic(
-            src, f.fwd_pkts, f.fwd_bytes, f.rev_pkts, f.rev_bytes, f.first, f.last_fwd, app, total
-        )
+        first = f.first
+        dst_ip = f.dst_ip
+        add_traffic(src, fwd_pkts, fwd_bytes, rev_pkts, rev_bytes, first, last_fwd, app, total)
         if responder_first:
-            port = (f.proto, f.sport)
+            port = (proto, sport)
             src.server_ports[port] = src.server_ports.get(port, 0) + total
-        src.longest_flow = max(src.longest_flow, f.last_fwd - f.first)
-        if not netaddr.is_local_ip(f.dst_ip) and not netaddr.is_multicast_ip(f.dst_ip):
-            src.upstream_bytes += f.fwd_bytes  # the Internet: not the LAN, its broadcasts
-            src.downstream_bytes += f.rev_bytes
-        talks.fold_flow(
-            src.talks,
-            f.dst_ip,
-            f.proto,
-            f.sport,
-            f.dport,
-            f.fwd_bytes,
-            f.rev_bytes,
-            pkts,
-            f.last,
-            app,
-            f.domain,
+        src.longest_flow = max(src.longest_flow, last_fwd - first)
+        if not netaddr.is_local_ip(dst_ip) and not netaddr.is_multicast_ip(dst_ip):
+            src.upstream_bytes += fwd_bytes  # the Internet: not the LAN, its broadcasts
+            src.downstream_bytes += rev_bytes
+        talks.add(
+            src.talks, (dst_ip, proto, talk_port), fwd_bytes, rev_bytes, pkts, last, app, domain
         )
     if dst is not None:
-        add_traffic(
-            dst,
-            f.rev_pkts,
-            f.rev_bytes,
-            f.fwd_pkts,
-            f.fwd_bytes,
-            f.first_rev,
-            f.last_rev,
-            app,
-            total,
-        )
-        if f.rev_pkts:
-            dst.longest_flow = max(dst.longest_flow, f.last_rev - f.first_rev)
-        if f.rev_pkts and not responder_first:
-            port = (f.proto, f.dport)
-            dst.server_ports[port] = dst.server_ports.get(port, 0) + total
-        talks.fold_flow(
-            dst.talks,
-            f.src_ip,
-            f.proto,
-            f.sport,
-            f.dport,
-            f.rev_bytes,
-            f.fwd_bytes,
-            pkts,
-            f.last,
-            app,
-            f.domain,
+        first_rev = f.first_rev
+        add_traffic(dst, rev_pkts, rev_bytes, fwd_pkts, fwd_bytes, first_rev, last_rev, app, total)
+        if rev_pkts:
+            dst.longest_flow = max(dst.longest_flow, last_rev - first_rev)
+            if not responder_first:
+                port = (proto, dport)
+                dst.server_ports[port] = dst.server_ports.get(port, 0) + total
+        talks.add(
+            dst.talks, (f.src_ip, proto, talk_port), rev_bytes, fwd_bytes, pkts, last, app, domain
         )

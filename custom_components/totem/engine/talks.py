@@ -123,31 +123,6 @@ def _prune(talks: dict[TalkKey, Talk]) -> None:
     talks.update(busiest)
 
 
-def fold_flow(
-    talks: dict[TalkKey, Talk],
-    peer: bytes,
-    proto: int,
-    sport: int,
-    dport: int,
-    up: int,
-    down: int,
-    packets: int,
-    last: float,
-    app: str,
-    domain: str | None,
-) -> None:
-    add(
-        talks,
-        (peer, proto, service_port(proto, sport, dport)),
-        up,
-        down,
-        packets,
-        last,
-        app,
-        domain,
-    )
-
-
 def top(
     mac: bytes,
     kept: dict[TalkKey, Talk],

@@ -64,8 +64,8 @@ class ProtocolDetector(Detector):
                     "do: turn that service off, or change the device's password.",
                     {"protocol": app, "peer": peer},
                 )
-        if app.startswith("Unknown"):
-            return
+        if app.startswith("Unknown") or ctx.learn_seconds <= 0:
+            return  # the rest compares with baselines, which learning off leaves out
         for mac in (s.origin, s.server):
             if mac is not None:
                 self._protocol(ts, mac, app)

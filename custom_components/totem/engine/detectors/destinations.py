@@ -52,6 +52,8 @@ class AddressDetector(Detector):
         self._lookups: dict[bytes, deque[tuple[float, str]]] = {}
 
     def on_dns_query(self, ts: float, mac: bytes, qname: str, qtype: int, server: str) -> None:
+        if self.ctx.learn_seconds <= 0:
+            return  # only ``on_settled`` reads the lookups, and learning off skips it
         domain = base_domain(qname)
         if domain is None or self.ctx.is_forwarder(mac):
             return
@@ -71,9 +73,9 @@ class AddressDetector(Detector):
 
     def on_settled(self, s: Settled) -> None:
         origin = s.origin
+        if origin is None or not s.answered or s.probe or self.ctx.learn_seconds <= 0:
+            return  # learning off: no baseline to compare with (``ctx.baseline`` is None)
         f = s.flow
-        if origin is None or not s.answered or s.probe:
-            return
         ip = f.dst_ip
         if netaddr.is_local_ip(ip) or netaddr.is_multicast_ip(ip) or f.dport in SKIPPED_PORTS:
             return

@@ -30,7 +30,7 @@ from typing import Any
 
 from .. import netaddr
 from .base import Detector, DetectorContext, move_key, register
-from .baseline import MAX_DOMAINS, MAX_SERVERS, add_bounded, base_domain
+from .baseline import MAX_DOMAINS, MAX_SERVERS, DeviceBaseline, add_bounded, base_domain
 from .thresholds import Thresholds
 from .window import CountInWindow, DistinctInWindow, LruTable
 
@@ -128,9 +128,14 @@ class DnsDetector(Detector):
             m = state.names.get(domain).add(qname, ts)
             if m >= t.dns_tunnel_subdomains:
                 self._tunnel(ts, mac, domain, f"{m} different names under {domain}")
-        self._server(ts, mac, server)
+        # Both baseline checks compare with the same baseline: fetch it once (None
+        # with learning off, which makes them no-ops).
+        base = ctx.baseline(mac, ts)
+        if base is None:
+            return
+        self._server(ts, mac, server, base)
         if domain is not None:
-            self._destination(ts, mac, domain)
+            self._destination(ts, mac, domain, base)
 
     def _tunnel(self, ts: float, mac: bytes, domain: str, what: str) -> None:
         ctx = self.ctx
@@ -148,11 +153,8 @@ class DnsDetector(Detector):
             {"domain": domain},
         )
 
-    def _server(self, ts: float, mac: bytes, server: str) -> None:
+    def _server(self, ts: float, mac: bytes, server: str, base: DeviceBaseline) -> None:
         ctx = self.ctx
-        base = ctx.baseline(mac, ts)
-        if base is None:
-            return
         if base.learning(ts):
             add_bounded(base.dns_servers, server, MAX_SERVERS)
             add_bounded(self.home_servers, server, MAX_HOME_SERVERS)
@@ -176,11 +178,8 @@ class DnsDetector(Detector):
             {"server": server},
         )
 
-    def _destination(self, ts: float, mac: bytes, domain: str) -> None:
+    def _destination(self, ts: float, mac: bytes, domain: str, base: DeviceBaseline) -> None:
         ctx = self.ctx
-        base = ctx.baseline(mac, ts)
-        if base is None:
-            return
         if base.learning(ts) or domain in STREAMING_CDNS:
             add_bounded(base.domains, domain, MAX_DOMAINS)
             return

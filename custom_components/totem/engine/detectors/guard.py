@@ -563,12 +563,16 @@ class Guard(EngineObserver):
         self._clock(ts)
         cutoff = ts - self.defaults.settle_seconds
         pending = self._pending
-        while pending:
-            key, (started, flow) = next(iter(pending.items()))
+        # One walk from the oldest (insertion order is start order), not a fresh
+        # iterator per flow; settling never touches ``_pending``, so the due flows are
+        # settled after the walk, in the same order.
+        due: list[bytes] = []
+        for key, (started, _flow) in pending.items():
             if started > cutoff:
                 break
-            del pending[key]
-            self._settle(flow)
+            due.append(key)
+        for key in due:
+            self._settle(pending.pop(key)[1])
         for det in self._on_tick:
             det.on_tick(ts)
 

@@ -14,13 +14,10 @@ engine's input format, so the engine's loop walks each chunk read in place.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import os
-import queue
 import stat
 import struct
-import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +89,8 @@ class _Cursor:
 
 @dataclass(frozen=True, slots=True)
 class StopNote:
-    """Why a read stopped, told when the walk reaches it (with the count of packets
-    analysed by then, which a read-ahead thread does not know when it stops)."""
+    """Why a read stopped; the cursor tells it with the count of packets analysed by
+    then (``what`` after N packets ``then``)."""
 
     what: str
     then: str
@@ -174,53 +171,6 @@ class _Window:
     def read(self) -> bytes:
         """The next chunk; b"" at the end, or where reading stopped (warned)."""
         return self.cur.take(self.fetch())
-
-
-class _ReadAhead:
-    """A window's next chunks read on a thread while the walk is on the current one.
-
-    The kernel's copy of a chunk (a read of a page-cached capture is about a tenth of
-    ``analyze``'s time) runs without the GIL, so it overlaps the hot loop on another core
-    (a Pi 4 has four; a lone core just interleaves them). At most ``depth`` chunks wait,
-    so memory stays a few chunks whatever the file's size; stops and read errors reach
-    the walk in order, as the window's own reads would give them.
-    """
-
-    def __init__(self, window: _Window, depth: int = 2) -> None:
-        self._window = window
-        self._chunks: queue.Queue[bytes | StopNote] = queue.Queue(depth)
-        self._stopping = threading.Event()
-        self._done = False
-        self._thread = threading.Thread(target=self._run, name="totem-read-ahead", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        fetch, put, stopping = self._window.fetch, self._chunks.put, self._stopping
-        while not stopping.is_set():
-            try:
-                got = fetch()
-            except Exception as err:  # told to the walk, never lost on a thread
-                got = StopNote("read error", f" ({err}); stopped there")
-            put(got)
-            if not got or isinstance(got, StopNote):
-                return
-
-    def read(self) -> bytes:
-        """The next chunk; b"" at the end, or where reading stopped (warned once)."""
-        if self._done:
-            return b""
-        chunk = self._window.cur.take(self._chunks.get())
-        self._done = not chunk
-        return chunk
-
-    def close(self) -> None:
-        """Stop the thread (the walk may end early, at a corrupt record) and wait for it:
-        the file is closed after this."""
-        self._stopping.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._chunks.get_nowait()  # a put blocked on a full queue returns
-            self._thread.join(0.01)
 
 
 def _read_pcap_header(path: Path, fh: IO[bytes]) -> tuple[str, float, int]:
@@ -570,16 +520,11 @@ def _stream_pcap(sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn) -
     with fh:
         fh.seek(24)
         cur = _Cursor(path, warn, sink=sink)
-        # The next chunks are read on a thread while this one is walked (``_ReadAhead``).
-        ahead = _ReadAhead(_Window(fh, cur, 24, FILE_CHUNK))
-        try:
-            _walk_chunks(sink, path, info, warn, cur, ahead)
-        finally:
-            ahead.close()
+        _walk_chunks(sink, path, info, warn, cur, _Window(fh, cur, 24, FILE_CHUNK))
 
 
 def _walk_chunks(
-    sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn, cur: _Cursor, window: _ReadAhead
+    sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn, cur: _Cursor, window: _Window
 ) -> None:
     """``_stream_pcap``'s walk: chunks in, each handed to the hot loop in place."""
     endian, tick = info.endian, info.tick

@@ -337,16 +337,34 @@ def test_a_read_error_mid_file_is_told_with_the_packets_analysed_before_it(
     monkeypatch.setattr(sources, "FILE_CHUNK", chunk)
     path = tmp_path / "disk.pcap"
     write_pcap(path, [(1.0 + i, 60, frame(1000 + i % 500), 1) for i in range(2000)])
-    fetch = sources._Window.fetch
+    opened = sources._open_file
     reads: list[int] = []
 
-    def failing(self: sources._Window) -> bytes | sources.StopNote:
-        reads.append(self.offset)
-        if len(reads) == 3:
-            return sources.StopNote("read error", " (Input/output error); stopped there")
-        return fetch(self)
+    class FailingDisk:
+        """The capture's file, whose third read fails as a dying disk's does."""
 
-    monkeypatch.setattr(sources._Window, "fetch", failing)
+        def __init__(self, fh: IO[bytes]) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> FailingDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.fh.close()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.fh, name)
+
+        def read(self, size: int = -1) -> bytes:
+            reads.append(size)
+            if len(reads) == 3:
+                raise OSError(5, "Input/output error")
+            return self.fh.read(size)
+
+    def open_failing(path: Path, *, unbuffered: bool = False) -> FailingDisk:
+        return FailingDisk(opened(path, unbuffered=unbuffered))
+
+    monkeypatch.setattr(sources, "_open_file", open_failing)
     engine = Engine(EngineConfig())
     warnings: list[str] = []
     sources.read_files(engine, [path], warnings.append)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import socket
 import struct
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -478,12 +477,8 @@ class Engine(_FrameTotals):
             f.fwd_flags = tcp_flags(data, l4)
         self.stats.flows_total += 1
         src_ip, dst_ip = f.src_ip, f.dst_ip
-        devices = self.device_table
-        src = devices.device(f.src_mac, ts)
-        dst = devices.device(f.dst_mac, ts)
-        # The references directly, not through Flow's property setters: once a flow.
-        f.src_ref = None if src is None else weakref.ref(src)
-        f.dst_ref = None if dst is None else weakref.ref(dst)
+        src = f.src_dev = self.device_table.device(f.src_mac, ts)
+        dst = f.dst_dev = self.device_table.device(f.dst_mac, ts)
         multicast_dst = netaddr.is_multicast_ip(dst_ip)
         from_address = any(src_ip)  # 0.0.0.0 (a DHCP client without one) is nobody's
         if src is not None:
@@ -545,14 +540,9 @@ class Engine(_FrameTotals):
             f.app = detect(proto, sport, dport, payload)
         if forward and f.domain is None and proto == 6:
             f.domain = flow_domain(payload)  # the device page's "domain if known"
-        texts = self._ip_texts
-        src_text = texts.get(sip)
-        if src_text is None:
-            src_text = self._ip_text(sip)
-        dst_text = texts.get(dip)
-        if dst_text is None:
-            dst_text = self._ip_text(dip)
-        self.identifier.inspect(ts, smac, dmac, src_text, dst_text, proto, sport, dport, payload)
+        self.identifier.inspect(
+            ts, smac, dmac, self._ip_text(sip), self._ip_text(dip), proto, sport, dport, payload
+        )
         if not f.evidence:
             # Names (SNI, Host, banners) sit in the payload that gave the protocol away.
             # A TLS handshake with a server on the LAN is followed to the server's
@@ -566,9 +556,11 @@ class Engine(_FrameTotals):
         addresses, each converted once (cleared past ``_MAX_IP_TEXTS``: a scan's spray of
         addresses must not grow memory)."""
         texts = self._ip_texts
-        if len(texts) >= _MAX_IP_TEXTS:
-            texts.clear()
-        text = texts[raw] = netaddr.ip_str(raw)
+        text = texts.get(raw)
+        if text is None:
+            if len(texts) >= _MAX_IP_TEXTS:
+                texts.clear()
+            text = texts[raw] = netaddr.ip_str(raw)
         return text
 
     def _first_reply(self, f: Flow, ts: float) -> None:
@@ -604,11 +596,7 @@ class Engine(_FrameTotals):
     def _end_flow(self, f: Flow, ts: float) -> None:
         self._retire(f)
         self._refresh_devices(f, ts)
-        # The weak references read once (Flow.src_dev/dst_dev, without the property calls).
-        ref = f.src_ref
-        src = None if ref is None else ref()
-        ref = f.dst_ref
-        dst = None if ref is None else ref()
+        src, dst = f.src_dev, f.dst_dev
         fold(f, src, dst, self.stats, self.config.own_macs)
         if src is not None:
             src.active_flows -= 1
@@ -637,14 +625,7 @@ class Engine(_FrameTotals):
             self._end_flow(f, ts)
         for f in due:
             self._refresh_devices(f, ts)
-            src_ref, dst_ref = f.src_ref, f.dst_ref
-            fold(
-                f,
-                None if src_ref is None else src_ref(),
-                None if dst_ref is None else dst_ref(),
-                self.stats,
-                config.own_macs,
-            )
+            fold(f, f.src_dev, f.dst_dev, self.stats, config.own_macs)
             self._retire(f)
             f.reset_counters(ts)
 

@@ -78,22 +78,10 @@ class _Cursor:
     # Where the walk hands records to a sink, the sink counts them (asked only for a warning).
     sink: RecordSink | None = None
 
-    def take(self, got: bytes | StopNote) -> bytes:
-        """A chunk as is; a stop warned about (with the packets walked so far), as b""."""
-        if isinstance(got, StopNote):
-            packets = self.packets if self.sink is None else self.sink.packets
-            self.warn(f"{self.path}: {got.what} after {packets} packets{got.then}")
-            return b""
-        return got
-
-
-@dataclass(frozen=True, slots=True)
-class StopNote:
-    """Why a read stopped; the cursor tells it with the count of packets analysed by
-    then (``what`` after N packets ``then``)."""
-
-    what: str
-    then: str
+    @property
+    def count(self) -> int:
+        """Packets read so far, for a warning."""
+        return self.packets if self.sink is None else self.sink.packets
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -154,23 +142,24 @@ class _Window:
         self.offset = offset
         self.size = size  # 0: CHUNK (read when the chunk is, so tests can change it)
 
-    def fetch(self) -> bytes | StopNote:
-        """The next chunk; b"" at the end; or, where reading must stop (the file shrank
-        below what was read, a read error), the warning to give once the walk gets there."""
+    def read(self) -> bytes:
+        """The next chunk; b"" at the end, or when the file shrank below what was read."""
         try:
             if os.fstat(self.fh.fileno()).st_size < self.offset:
-                return StopNote(
-                    "the file shrank under the reader (truncated or rewritten)", "; stopped there"
+                self.cur.warn(
+                    f"{self.cur.path}: the file shrank under the reader (truncated or "
+                    f"rewritten) after {self.cur.count} packets; stopped there"
                 )
+                return b""
             chunk = self.fh.read(self.size or CHUNK)
         except OSError as err:
-            return StopNote("read error", f" ({err.strerror or err}); stopped there")
+            self.cur.warn(
+                f"{self.cur.path}: read error after {self.cur.count} packets "
+                f"({err.strerror or err}); stopped there"
+            )
+            return b""
         self.offset += len(chunk)
         return chunk
-
-    def read(self) -> bytes:
-        """The next chunk; b"" at the end, or where reading stopped (warned)."""
-        return self.cur.take(self.fetch())
 
 
 def _read_pcap_header(path: Path, fh: IO[bytes]) -> tuple[str, float, int]:
@@ -520,48 +509,42 @@ def _stream_pcap(sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn) -
     with fh:
         fh.seek(24)
         cur = _Cursor(path, warn, sink=sink)
-        _walk_chunks(sink, path, info, warn, cur, _Window(fh, cur, 24, FILE_CHUNK))
-
-
-def _walk_chunks(
-    sink: RecordSink, path: Path, info: PcapHeader, warn: WarnFn, cur: _Cursor, window: _Window
-) -> None:
-    """``_stream_pcap``'s walk: chunks in, each handed to the hot loop in place."""
-    endian, tick = info.endian, info.tick
-    header = struct.Struct(endian + "IIII").unpack_from
-    process = sink.process_records
-    tail = b""
-    used = 0
-    while True:
-        chunk = window.read()
-        if not chunk:
-            break
-        start = 0
-        if tail:
-            # The record cut at the seam: its header (perhaps cut too) says how much
-            # of the new chunk completes it.
-            head = tail if len(tail) >= 16 else tail + chunk[: 16 - len(tail)]
-            caplen = header(head)[2] if len(head) >= 16 else MAX_RECORD + 1
-            need = 16 + caplen - len(tail)
-            if need > len(chunk) or caplen > MAX_RECORD:
-                # Longer than a chunk, or corrupt: join and let the loop decide.
-                buf, start = tail + chunk, 0
+        window = _Window(fh, cur, 24, FILE_CHUNK)
+        endian, tick = info.endian, info.tick
+        header = struct.Struct(endian + "IIII").unpack_from
+        process = sink.process_records
+        tail = b""
+        used = 0
+        while True:
+            chunk = window.read()
+            if not chunk:
+                break
+            start = 0
+            if tail:
+                # The record cut at the seam: its header (perhaps cut too) says how much
+                # of the new chunk completes it.
+                head = tail if len(tail) >= 16 else tail + chunk[: 16 - len(tail)]
+                caplen = header(head)[2] if len(head) >= 16 else MAX_RECORD + 1
+                need = 16 + caplen - len(tail)
+                if need > len(chunk) or caplen > MAX_RECORD:
+                    # Longer than a chunk, or corrupt: join and let the loop decide.
+                    buf, start = tail + chunk, 0
+                else:
+                    seam = tail + chunk[:need]
+                    used = process(seam, endian, tick)
+                    if used < 0:
+                        break
+                    buf, start = chunk, need
             else:
-                seam = tail + chunk[:need]
-                used = process(seam, endian, tick)
-                if used < 0:
-                    break
-                buf, start = chunk, need
-        else:
-            buf = chunk
-        used = process(buf, endian, tick, start)
+                buf = chunk
+            used = process(buf, endian, tick, start)
+            if used < 0:
+                break
+            tail = buf[used:]
         if used < 0:
-            break
-        tail = buf[used:]
-    if used < 0:
-        warn(f"{path}: corrupt record after {sink.packets} packets; analysed up to there")
-    elif tail:
-        warn(
-            f"{path}: file cut off mid-packet after {sink.packets} packets "
-            f"({len(tail)} trailing bytes); analysed up to the cut"
-        )
+            warn(f"{path}: corrupt record after {sink.packets} packets; analysed up to there")
+        elif tail:
+            warn(
+                f"{path}: file cut off mid-packet after {sink.packets} packets "
+                f"({len(tail)} trailing bytes); analysed up to the cut"
+            )

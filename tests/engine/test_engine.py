@@ -311,3 +311,56 @@ def test_frame_and_byte_totals_stay_exact_through_every_way_a_flow_leaves_the_ta
     assert (engine.packets, engine.bytes) == (fed, fed_bytes)
     snap = engine.snapshot()
     assert (snap.packets, snap.bytes) == (fed, fed_bytes)
+
+
+def _address_index_holds(engine: Engine) -> None:
+    """Every entry of the address index is the full index's answer for the same frame."""
+    table = engine.flow_table
+    live = set(map(id, table.flows.values()))
+    for addrs, (macs, proto, f, forward) in table.by_addrs.items():
+        assert id(f) in live
+        assert table.index[macs + addrs + bytes([proto])] == (f, forward)
+
+
+def test_flows_that_share_addresses_and_ports_keep_their_own_frames() -> None:
+    """The hot loop finds an IPv4 TCP/UDP flow by addresses and ports alone and checks the
+    MAC pair and protocol: the same 4-tuple between other MACs (a routed copy) and over
+    the other transport are other flows. Once the flow that held the address entry ends,
+    the one left takes it over, and a new flow under the ended one's key starts afresh."""
+    engine = Engine(EngineConfig(flow_idle_timeout=5.0, housekeeping_interval=1.0))
+    udp_ab = udp_frame(A, B, IP_A, IP_B, 5000, 53)
+    udp_ba = udp_frame(B, A, IP_B, IP_A, 53, 5000)
+    routed = udp_frame(A, GW, IP_A, IP_B, 5000, 53)  # the same 4-tuple via the router
+    tcp_ab = tcp_frame(A, B, IP_A, IP_B, 5000, 53, 0x10)
+    want = {"udp": [0, 0], "routed": [0, 0], "tcp": [0, 0]}
+    for step in range(30):
+        batch: list[Packet] = []
+        ts = float(step)
+        if step < 10:  # the first UDP flow goes quiet after ten seconds and expires
+            batch += [(ts, 0, udp_ab, 1), (ts + 0.1, 0, udp_ba, 1)]
+            want["udp"][0] += 1
+            want["udp"][1] += 1
+        batch += [(ts + 0.2, 0, routed, 1), (ts + 0.3, 0, tcp_ab, 1), (ts + 0.4, 0, tcp_ab, 1)]
+        want["routed"][0] += 1
+        want["tcp"][0] += 2
+        # Padding frames of other flows push these away from the buffer's end, where
+        # every frame takes the general path: the fast path must see them too.
+        batch += [(ts + 0.5, 0, udp_frame(B, A, IP_B, IP_A, 7000 + step, 9), 1)] * 3
+        engine.process(batch)
+        _address_index_holds(engine)
+    flows = {(f.dst_mac, f.proto): f for f in engine.live_flows() if f.sport == 5000}
+    assert flows.keys() == {(GW, 17), (B, 6)}  # the first UDP flow expired
+    assert [flows[GW, 17].fwd_pkts, flows[GW, 17].rev_pkts] == want["routed"]
+    assert [flows[B, 6].fwd_pkts, flows[B, 6].rev_pkts] == want["tcp"]
+    assert flows[GW, 17].fwd_bytes == want["routed"][0] * len(routed)
+    # A flow left on the 4-tuple took the entry over (whichever sent first after the
+    # expiry); the first flow's key starts afresh.
+    holder = engine.flow_table.by_addrs[IP_A + IP_B + b"\x13\x88\x00\x35"][2]
+    assert holder in (flows[GW, 17], flows[B, 6])
+    engine.process([(30.0, 0, udp_ab, 1)] + [(30.1, 0, routed, 1)] * 3)
+    _address_index_holds(engine)
+    fresh = [f for f in engine.live_flows() if f.dst_mac == B and f.proto == 17 and f.sport == 5000]
+    assert [(f.fwd_pkts, f.rev_pkts) for f in fresh] == [(1, 0)]
+    assert flows[GW, 17].fwd_pkts == want["routed"][0] + 3
+    engine.flush()
+    assert not engine.flow_table.by_addrs

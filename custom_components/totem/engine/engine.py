@@ -249,8 +249,8 @@ class Engine(_FrameTotals):
         Returns the offset of the first record that is not complete in ``buf``
         (the caller keeps those bytes for the next chunk), or -1 when a record
         header is corrupt. A TCP/UDP frame of a known IPv4 flow costs one
-        unpack (record header to TCP flags), two concatenations and one dict
-        lookup (both directions of a flow are indexed), and allocates nothing
+        unpack (record header to TCP flags) and one dict lookup by its addresses
+        and ports (both directions of a flow are indexed), and allocates nothing
         that outlives it; other frames take the general path, a few slices more.
         """
         index_get = self._index.get
@@ -268,7 +268,7 @@ class Engine(_FrameTotals):
         size = len(buf)
         fast_end = size - _FAST_LEN
         p = start
-        index = self._index
+        by_addrs = self.flow_table.by_addrs
         # Locals: the fast path reads them for every frame.
         min_caplen = _FAST_MIN_CAPLEN
         max_caplen = MAX_RECORD
@@ -315,13 +315,22 @@ class Engine(_FrameTotals):
                         self.last_time = ts
                         self._housekeeping(ts)
                         next_hk = self._next_housekeeping
-                key = macs + addrs + pb[proto]
-                # A subscript is cheaper than get(); a new flow is rare enough for the raise.
+                # Found by the addresses and ports the unpack gave, with no key built;
+                # the entry's MAC pair and protocol must be the frame's. A subscript is
+                # cheaper than get(), and a miss is rare enough for the raise.
                 try:
-                    f, forward = index[key]
+                    emacs, eproto, f, forward = by_addrs[addrs]
                 except KeyError:
-                    self._start_flow(key, ts, wirelen, buf[p - caplen : p], 14, 34, proto, 4)
-                    continue
+                    emacs = None
+                if emacs != macs or eproto != proto:  # eproto is only read when bound
+                    key = macs + addrs + pb[proto]
+                    hit = index_get(key)
+                    if hit is None:
+                        self._start_flow(key, ts, wirelen, buf[p - caplen : p], 14, 34, proto, 4)
+                        continue
+                    f, forward = hit
+                    if emacs is None:
+                        self.flow_table.enter_addrs(addrs, macs, proto, f, forward)
                 # The same counter updates as the general path's, inline for speed.
                 if forward:
                     f.last_fwd = ts

@@ -695,3 +695,66 @@ def test_vendor_text_table_matches_aiooui_api(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(vendor, "_api", None)
     assert [vendor.lookup(m) for m in samples] == direct
     assert vendor._api is aiooui
+
+
+def test_query_questions_are_read_once_per_message_and_equal_dns_questions() -> None:
+    """``_questions`` keeps a query's questions by the message after its ID: on real
+    queries, a fuzzed capture, hand-broken messages and the same messages under other
+    IDs, it must give ``dissect.dns_questions``'s questions (None included), the second
+    time from its table, and it must stay bounded."""
+    from custom_components.totem.engine.identify import MAX_CACHED_QUERY, MAX_QUERIES
+
+    real = [
+        args[8]
+        for name in ("fuzz_dns_malformed.pcap", "attack_dns_tunnel_iodine.pcap")
+        for args in capture_args(any_pcap(name))
+        if 53 in (args[6], args[7])
+    ]
+    two = b"\x01a\x00\x00\x01\x00\x01\x01b\x00\x00\x1c\x00\x01"
+    header = bytes.fromhex("123401000001000000000000")
+    made = [
+        b"\x00" * 12,  # no sections at all: not DNS
+        header + two,  # one question read, the second ignored
+        header[:4] + b"\x00\x02" + header[6:] + two[:9],  # the second question cut
+        header + b"\x05ab",  # the only question cut
+        header + b"\xc0\x0c\x00\x01\x00\x01",  # a pointer loop
+        header + b"\x03abc\x00\x00\x01\x00\x01" + b"\x00" * MAX_CACHED_QUERY,  # too long to keep
+    ]
+    rng = random.Random(7)
+    fuzzed = [bytes(rng.randrange(256) for _ in range(rng.randrange(12, 80))) for _ in range(300)]
+    assert len(real) > 50
+    identifier = Identifier()
+    for data in real + made + fuzzed:
+        expected = dissect.dns_questions(data)
+        want = None if expected is None else [(n, t, n.rstrip(".").lower()) for n, t in expected]
+        for ident in (data[:2], b"\xab\xcd", data[:2]):  # first read, other ID, a hit
+            got = identifier._questions(ident + data[2:])
+            assert (None if got is None else list(got)) == want, data
+    assert len(identifier._queries) <= MAX_QUERIES
+    assert all(len(key) <= MAX_CACHED_QUERY for key in identifier._queries)
+    for n in range(MAX_QUERIES + 10):  # a tunnel's fresh names: the table starts again
+        identifier._questions(
+            header + bytes([3]) + f"{n:03x}".encode()[-3:] + b"\x00\x00\x01\x00\x01"
+        )
+    assert len(identifier._queries) <= MAX_QUERIES
+
+
+def test_the_http_request_cache_equals_the_parser() -> None:
+    """``talks.http_request`` (one entry: the flow's domain and the identifier read the
+    same payload) gives what ``dissect.parse_http_request`` gives, on requests,
+    garbage and the same bytes twice."""
+    from custom_components.totem.engine.talks import http_request
+
+    requests = [
+        b"GET / HTTP/1.1\r\nHost: example.com:8080\r\nUser-Agent: curl/8\r\n\r\n",
+        b"POST /x HTTP/1.0\nHost: [::1]:80\n\n",
+        b"GET /only-a-line",
+        b"OPTIONS * RTSP/1.0\r\n\r\n",
+        b"\x16\x03\x01",
+        b"",
+    ]
+    rng = random.Random(3)
+    requests += [b"GET " + bytes(rng.randrange(256) for _ in range(40)) for _ in range(50)]
+    for data in requests + requests[::-1]:
+        assert http_request(data) == dissect.parse_http_request(data)
+        assert http_request(data) == dissect.parse_http_request(data)

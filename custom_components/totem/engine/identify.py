@@ -45,6 +45,7 @@ from .knowledge.ha_discovery import HaTables
 from .knowledge.ha_discovery import load_file as ha_load_file
 from .model import DEVICE_TYPES
 from .resolved import AnswerBook, clean_domain
+from .talks import http_request
 from .type_rules import RULES, TypeRule
 from .votes import Knowledge, default_knowledge
 
@@ -53,6 +54,14 @@ from .votes import Knowledge, default_knowledge
 EVIDENCE_PORTS: frozenset[int] = frozenset({53, 67, 68, 137, 546, 547, 1900, 5353, 5355})
 
 MAX_DOMAINS = 64
+# Distinct DNS query messages whose questions are kept (``Identifier._questions``):
+# a home asks a few hundred names, each in one or two forms; past the bound the
+# table starts again (a tunnel's stream of fresh names must not grow memory), and
+# messages longer than MAX_CACHED_QUERY (no real question needs that) are never
+# kept, so the table holds 512 KB at most.
+MAX_QUERIES = 1024
+MAX_CACHED_QUERY = 512
+_UNREAD = object()  # ``_questions``: not in the table yet
 DEFAULT_MAX_MACS = 8192
 
 # Best name first (issue 3): the device's own DHCP name, then what it
@@ -91,6 +100,7 @@ _GENERIC_NAMES = frozenset(
 )
 
 _TCP, _UDP = 6, 17
+_NULL_MAC = bytes(6)
 
 # Behaviour token: the TLS certificate it presents names its own MAC (dissect).
 CERT_NAMES_MAC = "certificate_names_own_mac"
@@ -144,6 +154,8 @@ class Identifier:
         self.answers = AnswerBook()
         self.on_dhcp_server: DhcpServerCallback | None = None
         self.weird = 0  # payloads a parser choked on (kept for diagnostics)
+        # DNS query messages after their ID -> their questions (``_questions``).
+        self._queries: dict[bytes, tuple[tuple[str, int, str], ...] | None] = {}
         self._calls: list[tuple[str, tuple[object, ...]]] = []
         # MAC-rotation merge index: (key kind, key) -> MACs, rebuilt lazily
         # when DHCP evidence changed since the last build.
@@ -154,7 +166,7 @@ class Identifier:
     # ----------------------------------------------------------- collection
 
     def _get(self, mac: bytes, ts: float) -> Evidence | None:
-        if len(mac) != 6 or mac[0] & 0x01 or not any(mac):
+        if len(mac) != 6 or mac[0] & 0x01 or mac == _NULL_MAC:
             return None  # multicast/broadcast/null: not a device
         ev = self._evidence.get(mac)
         if ev is None:
@@ -189,19 +201,25 @@ class Identifier:
         payload: bytes,
     ) -> None:
         """Take what identifies a device from one packet; never raises on garbage."""
-        if not payload:
-            self._contact(ts, src_mac)
-            return
         calls = self._calls
-        try:
-            self._inspect(
-                Payload(ts, src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, calls), proto
-            )
-            if proto == _UDP and announce.is_beacon(dst_ip, dport):
-                self._flag(ts, src_mac, LAN_BEACON)
-        except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
-            self.weird += 1
-        self._contact(ts, src_mac)
+        if payload:
+            try:
+                routes_of = _ROUTES.get(proto)
+                if routes_of is not None:
+                    self._dispatch(
+                        routes_of,
+                        Payload(ts, src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, calls),
+                        proto,
+                    )
+                # The ".255" test first spares is_beacon's call for every payload
+                # that goes to no broadcast address (is_beacon requires one).
+                if proto == _UDP and dst_ip.endswith(".255") and announce.is_beacon(dst_ip, dport):
+                    self._flag(ts, src_mac, LAN_BEACON)
+            except Exception:  # Zeek's rule: a bad payload is a "weird", never a crash
+                self.weird += 1
+        ev = self._evidence.get(src_mac)
+        if ev is not None and ev.wakes:
+            wakes.note_contact(ev, ts)
         if not calls:
             return
         # Callbacks run outside the guard: their errors are the caller's bugs.
@@ -218,31 +236,24 @@ class Identifier:
         if announce.reports_all_systems(message):
             self._flag(ts, src_mac, announce.IGMP_ALL_SYSTEMS)
 
-    def _contact(self, ts: float, mac: bytes) -> None:
-        ev = self._evidence.get(mac)
-        if ev is not None and ev.wakes:
-            wakes.note_contact(ev, ts)
-
-    def _inspect(self, p: Payload, proto: int) -> None:
+    def _dispatch(self, routes_of: dict[int, Route], p: Payload, proto: int) -> None:
         """Hand a payload to the handlers its ports route to, best rank first.
 
         A handler that declines (its port, but not its protocol) lets the next
         route try; TCP payloads no port route took are told by their first
         byte (TLS handshake, HTTP request).
         """
-        routes_of = _ROUTES.get(proto)
-        if routes_of is None:
+        first = routes_of.get(p.dport)
+        second = routes_of.get(p.sport)
+        if second is not None:
+            if not second.either or second is first:
+                second = None
+            elif first is not None and second.rank < first.rank:
+                first, second = second, first
+        if first is not None and first.handler(self, p):
             return
-        by_dport = routes_of.get(p.dport)
-        by_sport = routes_of.get(p.sport)
-        if by_sport is not None and (not by_sport.either or by_sport is by_dport):
-            by_sport = None
-        routes = (by_dport, by_sport)
-        if by_dport is not None and by_sport is not None and by_sport.rank < by_dport.rank:
-            routes = (by_sport, by_dport)
-        for route in routes:
-            if route is not None and route.handler(self, p):
-                return
+        if second is not None and second.handler(self, p):
+            return
         by_first_byte = _FIRST_BYTE.get(proto)
         if by_first_byte is not None:
             handler = by_first_byte.get(p.data[0])
@@ -259,14 +270,9 @@ class Identifier:
         self._mdns(p.ts, p.src_mac, p.src_ip, p.data)
         return True
 
-    def _on_dns(self, p: Payload) -> bool:
-        self._dns(p, p.data)
-        return True
-
     def _on_dns_tcp(self, p: Payload) -> bool:
         # DNS over TCP: a two-byte length prefix, then the message.
-        self._dns(p, p.data[2:])
-        return True
+        return self._on_dns(replace(p, data=p.data[2:]))
 
     def _on_llmnr(self, p: Payload) -> bool:
         self._llmnr(p.ts, p.src_mac, p.src_ip, p.data)
@@ -316,7 +322,7 @@ class Identifier:
         return True
 
     def _on_http(self, p: Payload) -> bool:
-        request = dissect.parse_http_request(p.data)
+        request = http_request(p.data)  # the parse talks.flow_domain just made
         if request is not None:
             ev = self._get(p.src_mac, p.ts)
             if ev is not None:
@@ -402,30 +408,50 @@ class Identifier:
         if msg.vendor_class and ev.dhcp_vendor_class is None:
             ev.dhcp_vendor_class = msg.vendor_class
 
-    def _dns(self, p: Payload, payload: bytes) -> None:
-        ts, src_mac, calls = p.ts, p.src_mac, p.calls
+    def _on_dns(self, p: Payload) -> bool:
+        """A DNS message: the route handler itself, not a wrapper around a parser
+        (one call fewer for each of the capture's DNS payloads)."""
+        ts, src_mac, payload = p.ts, p.src_mac, p.data
         if len(payload) < 12:
-            return
+            return True
         if payload[2] & 0x80:  # a response: who answers DNS, and where names live
             if p.sport == 53:
                 self._flag(ts, src_mac, "serves_dns")
-                self._dns_answer(p, payload)
-            return
+                # The addresses an answer gives the device it goes to (resolved.py).
+                dst_mac = p.dst_mac
+                if len(dst_mac) == 6 and not dst_mac[0] & 0x01:  # one device's answer
+                    self.answers.keep(ts, dst_mac, payload)
+            return True
         if p.dport != 53:
-            return
-        questions = dissect.dns_questions(payload)
+            return True
+        questions = self._questions(payload)
         if questions is None:
-            return
-        for qname, qtype in questions:
+            return True
+        for qname, qtype, name in questions:
             self._domain(ts, src_mac, qname)
             if self.on_dns_query is not None:
-                name = qname.rstrip(".").lower()
-                calls.append(("dns", (ts, bytes(src_mac), name, qtype, p.dst_ip)))
+                p.calls.append(("dns", (ts, bytes(src_mac), name, qtype, p.dst_ip)))
+        return True
 
-    def _dns_answer(self, p: Payload, payload: bytes) -> None:
-        """The addresses an answer gives the device it goes to (resolved.py)."""
-        if len(p.dst_mac) == 6 and not p.dst_mac[0] & 0x01:  # one device's answer
-            self.answers.keep(p.ts, p.dst_mac, payload)
+    def _questions(self, payload: bytes) -> tuple[tuple[str, int, str], ...] | None:
+        """A query's (name, type, name as the detectors get it) triples, read once per
+        distinct message: a home's devices ask the same few names all day, and two of
+        their queries differ only in the two-byte ID that ``dns_questions`` skips."""
+        key = payload[2:]
+        cache = self._queries
+        questions = cache.get(key, _UNREAD)
+        if questions is _UNREAD:
+            read = dissect.dns_questions(payload)
+            questions = (
+                None
+                if read is None
+                else tuple((qname, qtype, qname.rstrip(".").lower()) for qname, qtype in read)
+            )
+            if len(key) <= MAX_CACHED_QUERY:
+                if len(cache) >= MAX_QUERIES:
+                    cache.clear()
+                cache[key] = questions
+        return questions  # type: ignore[return-value]
 
     def resolved_name(self, mac: bytes, address: str | bytes, ts: float) -> str | None:
         """The name ``mac`` looked up that DNS answered with ``address`` (None: none held)."""

@@ -161,20 +161,24 @@ class ScanDetector(Detector):
             return
         f = s.flow
         ctx = self.ctx
-        t = ctx.thresholds(origin)
         ts = f.started
         scans = self._scans(origin)
         if s.probe:
             if f.proto == 1:
                 n = scans.pings.add(f.dst_ip, ts)
-                if n >= t.ping_sweep_hosts and not ctx.counted(ts, origin, "host_scan"):
+                if n >= ctx.thresholds(origin).ping_sweep_hosts and not ctx.counted(
+                    ts, origin, "host_scan"
+                ):
                     self._host_scan(
                         ts, origin, n, "with pings (ICMP echo)", scans.pings.keys(), f.src_ip
                     )
             return
         if f.proto == 17 and f.sport in SERVER_PORTS:
             return  # a server's own message (a DHCP offer, an NTP reply): nothing to answer
+        # The thresholds are read where a window counts: most flows are answered and
+        # no login, and count nothing.
         if s.failed or s.half_open:
+            t = ctx.thresholds(origin)
             service = (f.proto, f.dport)
             n = scans.hosts.get(service).add(f.dst_ip, ts)
             limit = (
@@ -225,6 +229,7 @@ class ScanDetector(Detector):
                         src_ip=f.src_ip,
                     )
         elif s.answered and (f.proto, f.dport) in LOGIN_PORTS:
+            t = ctx.thresholds(origin)
             k = scans.logins.get((f.dst_ip, f.dport)).add(ts)
             if k >= t.brute_force_connections and not ctx.counted(ts, origin, "brute_force"):
                 host = netaddr.ip_str(f.dst_ip)

@@ -26,10 +26,14 @@ class DistinctInWindow:
             seen.move_to_end(key)
         seen[key] = ts
         cutoff = ts - self.window
-        while seen:
-            oldest = next(iter(seen.values()))
-            if oldest >= cutoff:
+        # One walk counts the expired keys at the front, then they go: not a fresh
+        # values iterator per key looked at (the common case looks at one and stops).
+        expired = 0
+        for seen_at in seen.values():
+            if seen_at >= cutoff:
                 break
+            expired += 1
+        for _ in range(expired):
             seen.popitem(last=False)
         while len(seen) > self.cap:
             seen.popitem(last=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from scapy.layers.inet import TCP, UDP
 from scapy.utils import PcapReader
 
-from custom_components.totem.engine import dissect
+from custom_components.totem.engine import dissect, resolved
 from tests.conftest import any_pcap
 
 
@@ -329,3 +330,110 @@ def test_dns_questions_read_what_parse_dns_reads_from_real_and_broken_messages()
     for data in real + made:
         msg = dissect.parse_dns(data, max_records=0)
         assert dissect.dns_questions(data) == (None if msg is None else msg.questions), data
+
+
+def _dns_answers_of(msg: dissect.DnsMessage) -> tuple[str, list[dissect.AnswerRecord]]:
+    """What ``dns_answers`` must give for a message it reads: the question, and each
+    answer's name, type, TTL and (address bytes / CNAME target / None) data."""
+
+    def data(r: dissect.DnsRecord) -> bytes | str | None:
+        if r.rtype in (dissect.DNS_A, dissect.DNS_AAAA):
+            return resolved.packed(r.data) if r.data else None
+        return r.data if r.rtype == 5 else None
+
+    return msg.questions[0][0], [(r.name, r.rtype, r.ttl, data(r)) for r in msg.answers]
+
+
+def _mutants(data: bytes, rng: random.Random, count: int) -> Iterator[bytes]:
+    """Broken copies of a message: bytes flipped, set to pointer / type bytes, cut, and
+    its header made a successful response."""
+    for _ in range(count):
+        raw = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            what = rng.random()
+            if what < 0.4 and raw:
+                raw[rng.randrange(len(raw))] = rng.randrange(256)
+            elif what < 0.6 and len(raw) > 12:
+                raw[rng.randrange(12, len(raw))] = rng.choice([0xC0, 0x0C, 0, 1, 5, 28, 0x3F])
+            elif what < 0.8:
+                raw = raw[: rng.randrange(len(raw) + 1)]
+            elif len(raw) >= 4:
+                raw[2] |= 0x80
+                raw[3] &= 0xF0
+        yield bytes(raw)
+
+
+def _response(question: bytes, *answers: bytes, qd: int = 1, flags: int = 0x8180) -> bytes:
+    head = struct.pack("!HHHHHH", 0x1234, flags, qd, len(answers), 0, 0)
+    return head + question + b"\x00\x01\x00\x01" + b"".join(answers)
+
+
+def _rr(name: bytes, rtype: int, rdata: bytes, ttl: int = 60) -> bytes:
+    return name + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def test_dns_answers_read_what_parse_dns_reads_from_real_fuzzed_and_broken_messages() -> None:
+    """Queued DNS answers are read by ``dns_answers`` (no message built): on real DNS,
+    fuzzed captures, mutants of their responses and hand-made ones, it must give the
+    question and the answers as parse_dns reads them, and None only where
+    ``resolved.answered`` finds nothing to read; and ``resolved.answers_in`` on it must
+    learn what ``answered`` learns from parse_dns's message."""
+    real = [
+        data
+        for name in (
+            "fuzz_dns_malformed.pcap",
+            "attack_dns_tunnel_iodine.pcap",
+            "attack_dns_exfil_dnscat2.pcap",
+        )
+        for data in payloads(any_pcap(name), "udp", 53)
+    ]
+    rng = random.Random(20261203)
+    responses = [data for data in real if len(data) > 2 and data[2] & 0x80]
+    mutants = [m for data in responses for m in _mutants(data, rng, 20)]
+    www = b"\x03www\x07example\x03com\x00"
+    cdn = b"\x03cdn\x07example\x03net\x00"
+    addr4 = bytes([192, 0, 2, 1])
+    addr6 = bytes.fromhex("20010db8000000000000000000000001")
+    cname = _rr(b"\xc0\x0c", 5, cdn)
+    made = [
+        _response(www, _rr(b"\xc0\x0c", 1, addr4), _rr(b"\xc0\x0c", 28, addr6)),
+        _response(www, cname, _rr(b"\xc0\x2d", 1, addr4)),  # A named by the CNAME target
+        _response(www, _rr(b"\xc0\x0c", 1, addr4[:3])),  # A of 3 bytes: no address
+        _response(www, _rr(b"\xc0\x0c", 28, addr4)),  # AAAA of 4 bytes: no address
+        _response(www, _rr(b"\xc0\x0c", 5, b"\xc0")),  # CNAME target unreadable
+        _response(www, _rr(b"\xc0\x0c", 16, b"\x02hi")),  # TXT: no data read
+        _response(www, _rr(b"\xc0\x0c", 1, addr4), flags=0x8183),  # NXDOMAIN
+        _response(www, _rr(b"\xc0\x0c", 1, addr4), flags=0x0100),  # a query
+        _response(www + b"\x00\x01\x00\x01" + www, _rr(b"\xc0\x0c", 1, addr4), qd=2),
+        _response(b"\x01a\xff\x00", _rr(b"\xc0\x0c", 1, addr4)),  # label ends in 0xff
+        _response(b"\x01a\xc0\x20" + b"\x00" * 20, _rr(b"\xc0\x0c", 1, addr4)),  # pointer
+        _response(www, _rr(b"\xc0\x0c", 1, addr4))[:-2],  # the only answer cut
+        _response(www, *[_rr(b"\xc0\x0c", 1, bytes([10, 0, 0, n])) for n in range(70)]),
+        _response(www)[:20],  # the question cut
+        _header(0, 1) + _rr(b"\x00", 1, addr4),  # no question
+    ]
+    assert len(real) > 50
+    assert len(mutants) > 1000
+    for data in real + mutants + made:
+        msg = dissect.parse_dns(data)
+        got = dissect.dns_answers(data)
+        if got is None:
+            assert (
+                msg is None
+                or not msg.is_response
+                or msg.rcode != 0
+                or len(msg.questions) != 1
+                or not msg.answers
+            ), data
+        else:
+            assert msg is not None, data
+            assert msg.is_response, data
+            assert msg.rcode == 0, data
+            assert len(msg.questions) == 1, data
+            assert got == _dns_answers_of(msg), data
+        assert resolved.answers_in(data) == ([] if msg is None else resolved.answered(msg)), data
+    learned = [resolved.answers_in(data) for data in made[:2]]
+    assert learned == [
+        [(addr4, "www.example.com", 60), (addr6, "www.example.com", 60)],
+        [(addr4, "www.example.com", 60)],
+    ]

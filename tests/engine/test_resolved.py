@@ -179,3 +179,19 @@ def test_through_the_engine_a_frame_teaches_the_device_its_destination() -> None
     )
     engine.process([(T0, len(frame), frame, 1)])
     assert engine.identifier.resolved_name(DEVICE, "198.51.100.12", T0 + 2) == "api.example.com"
+
+
+def test_a_repeated_answer_is_read_once_and_learned_at_each_time() -> None:
+    """Answers that differ only in their ID are read once per drain; each still counts
+    at its own time, in order, among the others."""
+    book = resolved.AnswerBook()
+    first = _answer("a.example.com", DNSRR(rrname="a.example.com", type="A", rdata="198.51.100.1"))
+    other = _answer("b.example.com", DNSRR(rrname="b.example.com", type="A", rdata="198.51.100.2"))
+    again = b"\x55\x66" + first[2:]  # the same answer to a later query (another ID)
+    for n, payload in enumerate((first, other, again, b"\x00" * 12)):
+        book.keep(T0 + n * 1000, DEVICE, payload)
+    # Held from the last time it was received (T0 + 2000), not the first.
+    assert book.name_of(DEVICE, "198.51.100.1", T0 + 2000 + resolved.MIN_HOLD) == "a.example.com"
+    assert book.name_of(DEVICE, "198.51.100.2", T0 + 1000 + resolved.MIN_HOLD + 1) is None
+    held = [(DEVICE, bytes([198, 51, 100, 2])), (DEVICE, bytes([198, 51, 100, 1]))]
+    assert list(book._entries) == held  # the repeat moved its entry last

@@ -15,8 +15,7 @@ naming a vendor, for the leave-one-vendor-out measurement (``scripts/eval-identi
 from __future__ import annotations
 
 import re
-import string
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 
@@ -244,104 +243,14 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-# Characters that stand for themselves in a regular expression (outside a set).
-_LITERAL_CHARS = frozenset(string.ascii_letters + string.digits + " _,:!/-")
-_LITERAL_SYNTAX = _LITERAL_CHARS | frozenset("^$|()?")
-
-
-def literal_branches(pattern: str) -> tuple[tuple[bool, bool, str], ...] | None:
-    """(anchored at the start, anchored at the end, lower-cased literal) for each way the
-    pattern can match, when it is literals (``\\.`` for a dot), "^" and "$" at the ends
-    of its branches, "|" between them, and at most one group of alternatives, perhaps
-    optional (``^(AVM|NETGEAR)``, ``^1,3,28,6(,42)?$``, ``(^|\\.)fitbit\\.com$``);
-    else None."""
-    rest = pattern.replace("\\.", "")
-    if not _LITERAL_SYNTAX.issuperset(rest):
-        return None
-    text = pattern.replace("\\.", ".")
-    opened, closed = text.find("("), text.find(")")
-    if opened < 0:
-        if closed >= 0 or "?" in text:
-            return None
-        spelled = text.split("|")
-    else:
-        head, group, tail = text[:opened], text[opened + 1 : closed], text[closed + 1 :]
-        optional = tail.startswith("?")
-        tail = tail[optional:]
-        if closed < opened or "|" in head + tail or "?" in group + tail or "(" in group + tail:
-            return None
-        if ")" in group + tail or "?" in head:
-            return None
-        spelled = [head + alt + tail for alt in [*group.split("|"), *[""] * optional]]
-    out: list[tuple[bool, bool, str]] = []
-    for branch in spelled:
-        start = branch.startswith("^")
-        end = branch.endswith("$") and len(branch) > start
-        body = branch[start : len(branch) - end]
-        if "^" in body or "$" in body:
-            return None  # an anchor inside a branch: left to re
-        out.append((start, end, body.lower()))
-    return tuple(out)
-
-
-def _branch_hits(text: str, branches: tuple[tuple[bool, bool, str], ...]) -> bool:
-    """Whether one literal branch matches lower-cased ASCII ``text`` as ``re.search``
-    would: "$" also matches before a final newline."""
-    for start, end, literal in branches:
-        if start and end:
-            hit = text == literal or text == literal + "\n"
-        elif start:
-            hit = text.startswith(literal)
-        elif end:
-            hit = text.endswith((literal, literal + "\n"))
-        else:
-            hit = literal in text
-        if hit:
-            return True
-    return False
-
-
-@cache
-def rule_test(pattern: str) -> Callable[[str], bool]:
-    """A predicate equal to ``re.search(pattern, text, re.IGNORECASE) is not None``.
-
-    Compiling the rules' 129 distinct regular expressions costs ~42M instructions, on
-    the first snapshot; 99 of them are literals, prefixes and alternations of them
-    (:func:`literal_branches`; ``analyze`` of the 400k-packet bench capture runs ~16M
-    instructions fewer reading those so), and for ASCII text string methods on the
-    lower-cased text give re's answer: IGNORECASE folds
-    an ASCII letter to its other case and to no other ASCII character (its extra folds,
-    such as "k" to the Kelvin sign, are to non-ASCII ones). Other text, and every other
-    pattern, goes to the regex, compiled on first use.
-    """
-    branches = literal_branches(pattern) if pattern.isascii() else None
-    if branches is None:
-        search = _compiled(pattern).search
-        return lambda text: search(text) is not None
-
-    def regex(text: str) -> bool:
-        return _compiled(pattern).search(text) is not None
-
-    if all(start and not end for start, end, _ in branches):
-        prefixes = tuple(literal for _, _, literal in branches)
-        return lambda text: text.lower().startswith(prefixes) if text.isascii() else regex(text)
-    if all(start and end for start, end, _ in branches):
-        whole = frozenset(x for _, _, literal in branches for x in (literal, literal + "\n"))
-        return lambda text: text.lower() in whole if text.isascii() else regex(text)
-    if len(branches) == 1 and not branches[0][0] and not branches[0][1]:
-        part = branches[0][2]
-        return lambda text: part in text.lower() if text.isascii() else regex(text)
-    return lambda text: _branch_hits(text.lower(), branches) if text.isascii() else regex(text)
-
-
 def _rule_votes(k: Knowledge, ballot: Ballot, values: dict[str, list[str]]) -> None:
     for rule in k.rules:
         items = values.get(rule.evidence)
         if not items:
             continue
-        test = rule_test(rule.pattern)
+        rx = _compiled(rule.pattern)
         for item in items:
-            if test(item):
+            if rx.search(item):
                 fact = _RULE_FACTS.get(rule.evidence)
                 if fact is None:  # per service, per behaviour token: independent facts
                     fact = f"{'mdns' if rule.evidence == 'mdns_service' else rule.evidence}:{item}"

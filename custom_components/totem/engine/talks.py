@@ -116,23 +116,13 @@ def add(
     app: str,
     domain: str | None,
 ) -> None:
-    """Fold one flow's counters (seen from the device) into its conversation.
-
-    ``Talk.grow`` written out: this runs twice for every ended flow, and the call
-    cost as much as the additions."""
+    """Fold one flow's counters (seen from the device) into its conversation."""
     talk = talks.get(key)
     if talk is None:
         if len(talks) >= MAX_TALKS:
             _prune(talks)
         talk = talks[key] = Talk(app, domain)
-    talk.up += up
-    talk.down += down
-    talk.packets += packets
-    if last >= talk.last:
-        talk.last = last
-        talk.app = app
-    if domain is not None:
-        talk.domain = domain
+    talk.grow(up, down, packets, last, app, domain)
 
 
 def _prune(talks: dict[TalkKey, Talk]) -> None:

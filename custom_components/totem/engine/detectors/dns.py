@@ -120,8 +120,7 @@ class DnsDetector(Detector):
                 del self._devices[next(iter(self._devices))]
             state = self._devices[mac] = _DeviceDns(t)
         domain = base_domain(qname)
-        # encoded_query, written out: one call fewer for each of the LAN's queries.
-        if qtype == NULL_QTYPE or _encoded_name(qname, t.dns_tunnel_label, t.dns_tunnel_name):
+        if encoded_query(qname, qtype, t.dns_tunnel_label, t.dns_tunnel_name):
             n = state.encoded.add(ts)
             if n >= t.dns_tunnel_queries:
                 self._tunnel(ts, mac, domain or qname, f"{n} queries that carry encoded data")

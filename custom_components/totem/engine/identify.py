@@ -206,7 +206,7 @@ class Identifier:
             try:
                 routes_of = _ROUTES.get(proto)
                 if routes_of is not None:
-                    self._dispatch(
+                    self._inspect(
                         routes_of,
                         Payload(ts, src_mac, dst_mac, src_ip, dst_ip, sport, dport, payload, calls),
                         proto,
@@ -236,7 +236,7 @@ class Identifier:
         if announce.reports_all_systems(message):
             self._flag(ts, src_mac, announce.IGMP_ALL_SYSTEMS)
 
-    def _dispatch(self, routes_of: dict[int, Route], p: Payload, proto: int) -> None:
+    def _inspect(self, routes_of: dict[int, Route], p: Payload, proto: int) -> None:
         """Hand a payload to the handlers its ports route to, best rank first.
 
         A handler that declines (its port, but not its protocol) lets the next

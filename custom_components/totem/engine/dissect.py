@@ -605,6 +605,10 @@ class HttpRequest:
     user_agent: str | None
 
 
+# One entry, as for parse_tls_sni: the engine reads a flow's first request for its
+# domain (talks.flow_domain) and the identifier reads the same payload just after.
+# The request is shared between them; both only read it.
+@functools.lru_cache(maxsize=1)
 def parse_http_request(payload: bytes) -> HttpRequest | None:
     """The request line and Host / User-Agent headers of an HTTP (or RTSP) request."""
     if not payload.startswith(HTTP_METHODS):

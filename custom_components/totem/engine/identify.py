@@ -45,7 +45,6 @@ from .knowledge.ha_discovery import HaTables
 from .knowledge.ha_discovery import load_file as ha_load_file
 from .model import DEVICE_TYPES
 from .resolved import AnswerBook, clean_domain
-from .talks import http_request
 from .type_rules import RULES, TypeRule
 from .votes import Knowledge, default_knowledge
 
@@ -322,7 +321,7 @@ class Identifier:
         return True
 
     def _on_http(self, p: Payload) -> bool:
-        request = http_request(p.data)  # the parse talks.flow_domain just made
+        request = dissect.parse_http_request(p.data)  # cached: flow_domain just read it
         if request is not None:
             ev = self._get(p.src_mac, p.ts)
             if ev is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from typing import Any, Final
 
 from . import netaddr, resolved
@@ -42,13 +41,6 @@ _DOMAIN = re.compile(r"[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?")
 
 type TalkKey = tuple[bytes, int, int]  # peer address, IP protocol, service port
 _TRANSPORTS: Final = {6: "TCP", 17: "UDP"}
-
-# A flow's first HTTP request is parsed twice on the packet path, from the same bytes
-# object: for the flow's domain (flow_domain, just below) and for the identifier's Host
-# and User-Agent (identify's HTTP route), the call right after. One entry, the last
-# payload, makes the second parse a hit and holds one payload at most; the request it
-# returns is only read, never changed.
-http_request: Final = lru_cache(maxsize=1)(parse_http_request)
 
 
 class Talk:
@@ -89,7 +81,7 @@ def flow_domain(payload: bytes) -> str | None:
     if payload[:1] == b"\x16":
         name = parse_tls_sni(payload)
     elif payload.startswith(HTTP_METHODS):
-        request = http_request(payload)
+        request = parse_http_request(payload)
         name = request.host if request is not None else None
     return clean_domain(name)
 

@@ -194,7 +194,7 @@ class FlowTable:
         """Remove the flow's address entries, where they are its own."""
         by_addrs = self.by_addrs
         for key in (f.key, f.rkey):
-            if len(key) == 25:  # IPv4
+            if len(key) == _KEY_V4.size:  # IPv4
                 addrs = key[12:24]
                 entry = by_addrs.get(addrs)
                 if entry is not None and entry[2] is f:
